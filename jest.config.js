@@ -1,0 +1,41 @@
+/** Unit specs live next to the code (`*.spec.ts`); suites against real processes live in test/ (`*.e2e-spec.ts`). */
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true },
+      target: 'es2022',
+      keepClassNames: true,
+    },
+    module: { type: 'commonjs' },
+    sourceMaps: 'inline',
+  },
+];
+
+const shared = {
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  transform: { '^.+\\.ts$': swc },
+  moduleNameMapper: {
+    '^@realtime/transport$': '<rootDir>/libs/realtime-transport/src',
+    '^@realtime/transport/(.*)$': '<rootDir>/libs/realtime-transport/src/$1',
+    '^@realtime/gateway$': '<rootDir>/libs/realtime-gateway/src',
+    '^@realtime/gateway/(.*)$': '<rootDir>/libs/realtime-gateway/src/$1',
+  },
+  testEnvironment: 'node',
+  setupFiles: ['<rootDir>/test/support/quiet-logs.ts'],
+};
+
+module.exports = {
+  projects: [
+    { ...shared, displayName: 'unit', rootDir: __dirname, roots: ['<rootDir>/libs', '<rootDir>/src'], testRegex: '\\.spec\\.ts$' },
+    {
+      ...shared,
+      displayName: 'e2e',
+      rootDir: __dirname,
+      roots: ['<rootDir>/test'],
+      testRegex: '\\.e2e-spec\\.ts$',
+      testTimeout: 60_000,
+    },
+  ],
+};

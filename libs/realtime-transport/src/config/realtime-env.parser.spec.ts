@@ -1,0 +1,107 @@
+import { InvalidRealtimeConfigError } from '../errors/invalid-realtime-config.error';
+import { parseRealtimeEnv, parseRoutingFlags } from './realtime-env.parser';
+import { resolveRealtimeOptions } from './resolve-options';
+
+describe('realtime configuration from the environment', () => {
+  it('applies the documented defaults to an empty environment', () => {
+    const options = resolveRealtimeOptions(parseRealtimeEnv({}));
+    expect(options.flags).toEqual({
+      useRedisStreams: true,
+      redisStreamsPercentage: 100,
+      fallbackToHttp: true,
+      dualWrite: false,
+    });
+    expect(options.redis).toEqual({
+      url: 'redis://127.0.0.1:6379',
+      streamKeyPrefix: 'realtime',
+      shards: 1,
+      maxLen: 100_000,
+    });
+    expect(options.httpBridge).toBeUndefined();
+    expect(options.transports).toEqual(['redis-streams']);
+    expect(options.maxArgsBytes).toBe(65_536);
+    expect(options.bufferCapacity).toBe(10_000);
+    expect(options.typingWindowMs).toBe(100);
+    expect(options.reloadEnvFile).toBe('.env');
+  });
+
+  it('reads every variable', () => {
+    const options = resolveRealtimeOptions(
+      parseRealtimeEnv({
+        REALTIME_USE_REDIS_STREAMS: 'false',
+        REALTIME_REDIS_STREAMS_PERCENTAGE: '12.5',
+        REALTIME_FALLBACK_TO_HTTP: 'no',
+        REALTIME_DUAL_WRITE: 'ON',
+        REDIS_URL: 'redis://redis:6380/2',
+        REALTIME_STREAM_SHARDS: '4',
+        REALTIME_HTTP_BRIDGE_URL: 'http://gw-1:3000/internal/realtime/events, http://gw-2:3000/internal/realtime/events',
+        REALTIME_BRIDGE_SECRET: 's3cret',
+        REALTIME_BUFFER_CAPACITY: '500',
+        REALTIME_MAX_ARGS_BYTES: '1024',
+        REALTIME_TYPING_WINDOW_MS: '250',
+      }),
+    );
+    expect(options.flags).toEqual({
+      useRedisStreams: false,
+      redisStreamsPercentage: 12.5,
+      fallbackToHttp: false,
+      dualWrite: true,
+    });
+    expect(options.redis?.url).toBe('redis://redis:6380/2');
+    expect(options.redis?.shards).toBe(4);
+    expect(options.httpBridge?.urls).toEqual([
+      'http://gw-1:3000/internal/realtime/events',
+      'http://gw-2:3000/internal/realtime/events',
+    ]);
+    expect(options.httpBridge?.healthUrls).toEqual([
+      'http://gw-1:3000/internal/realtime/events/health',
+      'http://gw-2:3000/internal/realtime/events/health',
+    ]);
+    expect(options.httpBridge?.secret).toBe('s3cret');
+    expect(options.transports).toEqual(['redis-streams', 'http-bridge']);
+    expect(options.bufferCapacity).toBe(500);
+    expect(options.maxArgsBytes).toBe(1024);
+    expect(options.typingWindowMs).toBe(250);
+  });
+
+  it.each([
+    ['REALTIME_REDIS_STREAMS_PERCENTAGE', '150', /REALTIME_REDIS_STREAMS_PERCENTAGE must be a number between 0 and 100, got "150"/],
+    ['REALTIME_REDIS_STREAMS_PERCENTAGE', 'half', /REALTIME_REDIS_STREAMS_PERCENTAGE must be a number/],
+    ['REALTIME_USE_REDIS_STREAMS', 'maybe', /REALTIME_USE_REDIS_STREAMS must be true or false, got "maybe"/],
+    ['REDIS_URL', 'not a url', /REDIS_URL must be a URL \(redis: or rediss:\)/],
+    ['REDIS_URL', 'http://127.0.0.1:6379', /REDIS_URL must be a URL starting with redis: or rediss:/],
+    ['REALTIME_HTTP_BRIDGE_URL', 'http://ok:1/x,::bad', /REALTIME_HTTP_BRIDGE_URL must be a URL/],
+    ['REALTIME_STREAM_SHARDS', '0', /REALTIME_STREAM_SHARDS must be an integer between 1 and 1024/],
+    ['REALTIME_BUFFER_CAPACITY', '1.5', /REALTIME_BUFFER_CAPACITY must be an integer/],
+  ])('refuses %s=%p with a message naming the variable', (name, value, message) => {
+    const parse = () => parseRealtimeEnv({ [name]: value });
+    expect(parse).toThrow(InvalidRealtimeConfigError);
+    expect(parse).toThrow(message);
+  });
+
+  it('reads the routing flags alone for a reload', () => {
+    expect(parseRoutingFlags({ REALTIME_USE_REDIS_STREAMS: '0', REDIS_URL: '::ignored::' })).toEqual({
+      useRedisStreams: false,
+      redisStreamsPercentage: 100,
+      fallbackToHttp: true,
+      dualWrite: false,
+    });
+  });
+});
+
+describe('options given in code', () => {
+  it('names the option that is wrong', () => {
+    expect(() => resolveRealtimeOptions({ redis: { url: 'redis://x' }, redisStreamsPercentage: -1 })).toThrow(
+      /redisStreamsPercentage must be a number between 0 and 100/,
+    );
+    expect(() => resolveRealtimeOptions({ redis: { url: 'redis://x', shards: 0 } })).toThrow(
+      /redis.shards must be a positive integer/,
+    );
+    expect(() => resolveRealtimeOptions({ httpBridge: { urls: [] } })).toThrow(/httpBridge.urls must be at least one URL/);
+    expect(() => resolveRealtimeOptions({})).toThrow(/at least one transport/);
+  });
+
+  it('uses only the in-process transport when asked to', () => {
+    expect(resolveRealtimeOptions({ inProcess: true, redis: { url: 'redis://x' } }).transports).toEqual(['in-process']);
+  });
+});

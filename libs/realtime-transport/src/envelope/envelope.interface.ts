@@ -1,0 +1,30 @@
+/** Who receives an event: the members of a group, every connection of a user, or everyone. */
+export type RealtimeTarget =
+  | { readonly kind: 'group'; readonly name: string }
+  | { readonly kind: 'user'; readonly id: string }
+  | { readonly kind: 'all' };
+
+/** The stream envelope of contracts/events.json. */
+export interface Envelope {
+  readonly v: 1;
+  readonly id: string;
+  readonly type: string;
+  readonly target: RealtimeTarget;
+  readonly method: string;
+  readonly args: readonly unknown[];
+  readonly ts: number;
+  readonly volatile: boolean;
+}
+
+/**
+ * An envelope on its way out: validated, serialized once (`json`), with the routing key its transport, shard and
+ * percentage decisions hash. Transports write `json` as is; nothing downstream serializes the envelope again.
+ */
+export interface OutboundEnvelope {
+  readonly envelope: Envelope;
+  readonly json: string;
+  /** `group:<name>`, `user:<id>` or `all`. */
+  readonly targetKey: string;
+  /** Key of the coalescing slot when the event is coalesced (e.g. room + user), else undefined. */
+  readonly coalesceKey?: string;
+}

@@ -1,0 +1,93 @@
+import type { RealtimeEventOptions } from '../decorators/realtime-event.decorator';
+import { EnvelopeTooLargeError } from '../errors/envelope-too-large.error';
+import { InvalidEnvelopeError } from '../errors/invalid-envelope.error';
+import { errorMessage } from '../util/error-message';
+import type { Envelope, OutboundEnvelope } from './envelope.interface';
+import type { EnvelopeValidator } from './envelope.validator';
+import type { EventIdGenerator } from './event-id.generator';
+import { targetKeyOf } from './targets';
+
+/** Cheap pre-check: a UTF-16 string of n units never takes more than 3n bytes in UTF-8. */
+const MAX_UTF8_BYTES_PER_UNIT = 3;
+
+/**
+ * Turns a domain event into a validated, serialized envelope. Everything that can be wrong with an event is found
+ * here, at publish time, so transports only ever see envelopes that match the contract.
+ */
+export class EnvelopeMapper {
+  constructor(
+    private readonly validator: EnvelopeValidator,
+    private readonly ids: EventIdGenerator,
+    private readonly maxArgsBytes: number,
+    private readonly clock: () => number = epochMs,
+  ) {}
+
+  /** @throws InvalidEnvelopeError or EnvelopeTooLargeError; the event must then not be published. */
+  map<E extends object>(event: E, options: RealtimeEventOptions<E>): OutboundEnvelope {
+    const type = options.type ?? event.constructor.name;
+    const target = call(type, 'to', () => options.to(event));
+    const args = options.args ? call(type, 'args', () => options.args!(event)) : [event];
+    const ts = this.clock();
+    const envelope: Envelope = {
+      v: 1,
+      id: this.ids.next(ts),
+      type,
+      target,
+      method: options.method,
+      args,
+      ts,
+      volatile: options.volatile ?? options.coalesce !== undefined,
+    };
+    const verdict = this.validator.validate(envelope);
+    if (!verdict.valid) throw new InvalidEnvelopeError(type, verdict.reason);
+
+    const argsJson = this.serializeArgs(type, args);
+    // The envelope is serialized by hand around the args JSON so the (possibly large) args are stringified once.
+    const json =
+      '{"v":1,"id":"' +
+      envelope.id +
+      '","type":' +
+      JSON.stringify(type) +
+      ',"target":' +
+      JSON.stringify(target) +
+      ',"method":' +
+      JSON.stringify(envelope.method) +
+      ',"args":' +
+      argsJson +
+      ',"ts":' +
+      ts +
+      ',"volatile":' +
+      envelope.volatile +
+      '}';
+    const coalesceKey = options.coalesce ? call(type, 'coalesce.key', () => options.coalesce!.key(event)) : undefined;
+    return { envelope, json, targetKey: targetKeyOf(target), coalesceKey };
+  }
+
+  private serializeArgs(type: string, args: readonly unknown[]): string {
+    let json: string;
+    try {
+      json = JSON.stringify(args);
+    } catch (error) {
+      throw new InvalidEnvelopeError(type, `args do not serialize to JSON (${errorMessage(error)})`);
+    }
+    if (json.length * MAX_UTF8_BYTES_PER_UNIT > this.maxArgsBytes) {
+      const bytes = Buffer.byteLength(json, 'utf8');
+      if (bytes > this.maxArgsBytes) throw new EnvelopeTooLargeError(type, bytes, this.maxArgsBytes);
+    }
+    return json;
+  }
+}
+
+/** Runs a user mapping function; what it throws becomes an InvalidEnvelopeError naming the event and the option. */
+function call<T>(type: string, option: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    throw new InvalidEnvelopeError(type, `${option}() threw: ${errorMessage(error)}`);
+  }
+}
+
+/** Epoch milliseconds with sub-millisecond precision, for end-to-end latency figures. */
+export function epochMs(): number {
+  return performance.timeOrigin + performance.now();
+}

@@ -1,0 +1,85 @@
+export type BreakerState = 'closed' | 'open' | 'half-open';
+
+export interface BreakerSettings {
+  /** Consecutive failures that open the breaker. */
+  failureThreshold: number;
+  /** Time the breaker stays open before a probe may close it. */
+  openMs: number;
+}
+
+export type BreakerListener = (state: BreakerState, previous: BreakerState) => void;
+
+/**
+ * Circuit breaker of one transport, fed by real publish outcomes and by the periodic health probe.
+ *
+ * closed --(threshold consecutive failures)--> open --(openMs elapsed)--> half-open
+ * half-open --(probe succeeds)--> closed;  half-open --(probe or publish fails)--> open
+ *
+ * Only a closed breaker takes traffic: while half-open, the probe alone decides, so envelopes are never used to
+ * test a transport that just failed.
+ */
+export class CircuitBreaker {
+  private current: BreakerState = 'closed';
+  private consecutiveFailures = 0;
+  private openedAt = 0;
+  private readonly listeners: BreakerListener[] = [];
+
+  constructor(
+    private readonly settings: BreakerSettings,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get state(): BreakerState {
+    if (this.current === 'open' && this.now() - this.openedAt >= this.settings.openMs) {
+      this.transition('half-open');
+    }
+    return this.current;
+  }
+
+  allowsTraffic(): boolean {
+    return this.current === 'closed';
+  }
+
+  recordSuccess(): void {
+    this.consecutiveFailures = 0;
+  }
+
+  recordFailure(): void {
+    this.consecutiveFailures++;
+    if (this.current === 'half-open' || this.consecutiveFailures >= this.settings.failureThreshold) {
+      this.open();
+    }
+  }
+
+  /** Outcome of a health probe. A success closes a half-open breaker; a failure counts like a publish failure. */
+  recordProbe(healthy: boolean): void {
+    const state = this.state;
+    if (!healthy) {
+      if (state === 'open') this.openedAt = this.now();
+      else this.recordFailure();
+      return;
+    }
+    if (state === 'half-open') {
+      this.consecutiveFailures = 0;
+      this.transition('closed');
+    } else if (state === 'closed') {
+      this.consecutiveFailures = 0;
+    }
+  }
+
+  onChange(listener: BreakerListener): void {
+    this.listeners.push(listener);
+  }
+
+  private open(): void {
+    this.openedAt = this.now();
+    this.transition('open');
+  }
+
+  private transition(next: BreakerState): void {
+    const previous = this.current;
+    if (previous === next) return;
+    this.current = next;
+    for (const listener of this.listeners) listener(next, previous);
+  }
+}

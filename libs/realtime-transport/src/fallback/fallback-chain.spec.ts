@@ -1,0 +1,207 @@
+import type { RealtimeRoutingFlags } from '../realtime-transport-options.interface';
+import { TransportRouter } from '../routing/transport.router';
+import { FakeTransport } from '../testing/fake.transport';
+import { outbound } from '../testing/outbound.fixture';
+import { FallbackChain, type FallbackChainSettings } from './fallback-chain';
+import type { FallbackChainMetrics } from './fallback-chain.metrics';
+
+const settings: FallbackChainSettings = {
+  bufferCapacity: 1000,
+  maxBatchSize: 100,
+  publishTimeoutMs: 200,
+  maxAttemptsPerEnvelope: 5,
+  breaker: { failureThreshold: 1, openMs: 50 },
+};
+
+const flags = (changes: Partial<RealtimeRoutingFlags> = {}): RealtimeRoutingFlags => ({
+  useRedisStreams: true,
+  redisStreamsPercentage: 100,
+  fallbackToHttp: true,
+  dualWrite: false,
+  ...changes,
+});
+
+class RecordingMetrics implements FallbackChainMetrics {
+  published: Record<string, number> = {};
+  switches: string[] = [];
+  drops: Record<string, number> = {};
+  observePublish(transport: string, ok: boolean, envelopes: number) {
+    const key = `${transport}:${ok ? 'ok' : 'fail'}`;
+    this.published[key] = (this.published[key] ?? 0) + envelopes;
+  }
+  fallbackSwitch(from: string, to: string) {
+    this.switches.push(`${from}->${to}`);
+  }
+  breakerState() {}
+  bufferDepth() {}
+  dropped(reason: string, count: number) {
+    this.drops[reason] = (this.drops[reason] ?? 0) + count;
+  }
+}
+
+describe('FallbackChain', () => {
+  let redis: FakeTransport;
+  let http: FakeTransport;
+  let metrics: RecordingMetrics;
+  let router: TransportRouter;
+
+  const chainWith = (routing = flags(), overrides: Partial<FallbackChainSettings> = {}) => {
+    router = new TransportRouter(['redis-streams', 'http-bridge'], routing);
+    return new FallbackChain([redis, http], router, { ...settings, ...overrides }, metrics);
+  };
+
+  beforeEach(() => {
+    redis = new FakeTransport('redis-streams');
+    http = new FakeTransport('http-bridge');
+    metrics = new RecordingMetrics();
+  });
+
+  it('sends envelopes to the primary transport, batched and in order', async () => {
+    const chain = chainWith();
+    const items = Array.from({ length: 250 }, () => outbound());
+    items.forEach((o) => chain.enqueue(o));
+    await chain.whenIdle();
+    expect(redis.ids()).toEqual(items.map((o) => o.envelope.id));
+    expect(redis.batches).toEqual([100, 100, 50]);
+    expect(http.received).toHaveLength(0);
+    expect(chain.pendingCount).toBe(0);
+    expect(metrics.published['redis-streams:ok']).toBe(250);
+  });
+
+  it('does not call the transport on the publishing call stack', () => {
+    const chain = chainWith();
+    chain.enqueue(outbound());
+    expect(redis.received).toHaveLength(0);
+  });
+
+  it('retries a failed batch on the next transport with the same ids, and reports the switch', async () => {
+    const chain = chainWith();
+    redis.failing = true;
+    const items = [outbound(), outbound()];
+    items.forEach((o) => chain.enqueue(o));
+    await chain.whenIdle();
+    expect(http.ids()).toEqual(items.map((o) => o.envelope.id));
+    expect(chain.activeTransport).toBe('http-bridge');
+    expect(metrics.switches).toEqual(['redis-streams->http-bridge']);
+    expect(metrics.published['redis-streams:fail']).toBe(2);
+  });
+
+  it('retries only the envelopes that failed when a batch fails partly', async () => {
+    const chain = chainWith(flags(), { breaker: { failureThreshold: 5, openMs: 50 } });
+    redis.failIndexes = [1];
+    const items = [outbound(), outbound(), outbound()];
+    items.forEach((o) => chain.enqueue(o));
+    await chain.whenIdle();
+    expect(redis.ids()).toEqual([items[0].envelope.id, items[2].envelope.id]);
+    expect(http.ids()).toEqual([items[1].envelope.id]);
+  });
+
+  it('keeps envelopes in the buffer while no transport works and drains them in order on recovery', async () => {
+    const chain = chainWith(flags({ fallbackToHttp: false }));
+    redis.failing = true;
+    const items = Array.from({ length: 5 }, () => outbound());
+    items.forEach((o) => chain.enqueue(o));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(chain.pendingCount).toBe(5);
+    expect(chain.activeTransport).toBe('none');
+
+    redis.failing = false;
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    chain.link('redis-streams')!.breaker.recordProbe(true);
+    await chain.whenIdle();
+    expect(redis.ids()).toEqual(items.map((o) => o.envelope.id));
+    expect(chain.activeTransport).toBe('redis-streams');
+  });
+
+  it('lets a room whose transport works overtake a room whose transport is down, each in order', async () => {
+    const chain = chainWith(flags({ fallbackToHttp: false, redisStreamsPercentage: 50 }));
+    // Find one room on each side of the percentage split.
+    let redisRoom = '';
+    let httpRoom = '';
+    for (let i = 0; !redisRoom || !httpRoom; i++) {
+      const first = router.route(`group:room:${i}`).order[0];
+      if (first === 'redis-streams') redisRoom ||= `room:${i}`;
+      else httpRoom ||= `room:${i}`;
+    }
+    chain.link('redis-streams')!.breaker.recordFailure();
+    const waiting = [outbound({ kind: 'group', name: redisRoom }), outbound({ kind: 'group', name: redisRoom })];
+    const passing = [outbound({ kind: 'group', name: httpRoom }), outbound({ kind: 'group', name: httpRoom })];
+    [waiting[0], passing[0], waiting[1], passing[1]].forEach((o) => chain.enqueue(o));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(http.ids()).toEqual(passing.map((o) => o.envelope.id));
+    expect(chain.pendingCount).toBe(2);
+  });
+
+  it('writes each envelope to both transports under dual write, with the same id', async () => {
+    const chain = chainWith(flags({ dualWrite: true }));
+    const items = [outbound(), outbound()];
+    items.forEach((o) => chain.enqueue(o));
+    await chain.whenIdle();
+    expect(redis.ids()).toEqual(items.map((o) => o.envelope.id));
+    expect(http.ids()).toEqual(items.map((o) => o.envelope.id));
+  });
+
+  it('counts a dual-written envelope as delivered when one of the two writes worked', async () => {
+    const chain = chainWith(flags({ dualWrite: true }));
+    http.failing = true;
+    chain.enqueue(outbound());
+    await chain.whenIdle();
+    expect(redis.received).toHaveLength(1);
+    expect(chain.pendingCount).toBe(0);
+  });
+
+  it('treats a publish that does not answer in time as failed and moves on', async () => {
+    const chain = chainWith(flags(), { publishTimeoutMs: 30 });
+    redis.pause();
+    const item = outbound();
+    chain.enqueue(item);
+    await chain.whenIdle();
+    expect(http.ids()).toEqual([item.envelope.id]);
+    redis.resume();
+  });
+
+  it('gives an envelope up after the maximum number of failed attempts, counted', async () => {
+    const chain = chainWith(flags({ fallbackToHttp: false }), {
+      maxAttemptsPerEnvelope: 3,
+      breaker: { failureThreshold: 100, openMs: 50 },
+    });
+    redis.failIndexes = [0];
+    chain.enqueue(outbound());
+    await chain.whenIdle();
+    expect(metrics.drops.max_attempts).toBe(1);
+    expect(redis.batches).toEqual([1, 1, 1]);
+  });
+
+  it('follows routing changes for envelopes still waiting', async () => {
+    const chain = chainWith(flags({ fallbackToHttp: false }));
+    redis.failing = true;
+    const item = outbound();
+    chain.enqueue(item);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    router.apply(flags({ useRedisStreams: false }));
+    chain.routingChanged();
+    await chain.whenIdle();
+    expect(http.ids()).toEqual([item.envelope.id]);
+  });
+
+  it('flushes within the deadline and reports what it had to drop', async () => {
+    const chain = chainWith(flags({ fallbackToHttp: false }));
+    redis.failing = true;
+    chain.enqueue(outbound());
+    chain.enqueue(outbound());
+    const report = await chain.flush(50);
+    expect(report.dropped).toBe(2);
+    expect(metrics.drops.shutdown).toBe(2);
+    expect(chain.pendingCount).toBe(0);
+  });
+
+  it('tells listeners what each transport acknowledged', async () => {
+    const chain = chainWith();
+    const seen: string[] = [];
+    chain.onPublished((transport, batch) => batch.forEach((o) => seen.push(`${transport}:${o.envelope.id}`)));
+    const item = outbound();
+    chain.enqueue(item);
+    await chain.whenIdle();
+    expect(seen).toEqual([`redis-streams:${item.envelope.id}`]);
+  });
+});

@@ -1,0 +1,300 @@
+import { Logger } from '@nestjs/common';
+import type { OutboundEnvelope } from '../envelope/envelope.interface';
+import { TransportPublishError } from '../errors/transport-publish.error';
+import type { RoutePlan, TransportRouter } from '../routing/transport.router';
+import type { RealtimeTransport, TransportName } from '../transports/realtime-transport.interface';
+import { errorMessage } from '../util/error-message';
+import { withTimeout } from '../util/with-timeout';
+import { type BreakerSettings, type BreakerState, CircuitBreaker } from './circuit-breaker';
+import type { FallbackChainMetrics } from './fallback-chain.metrics';
+import { type BufferEntry, type DropReason, PendingBuffer } from './pending-buffer';
+
+export interface FallbackChainSettings {
+  bufferCapacity: number;
+  maxBatchSize: number;
+  publishTimeoutMs: number;
+  maxAttemptsPerEnvelope: number;
+  breaker: BreakerSettings;
+}
+
+/** A transport with its breaker. */
+export interface ChainLink {
+  readonly transport: RealtimeTransport;
+  readonly breaker: CircuitBreaker;
+  /** Bit of this link in `BufferEntry.failedMask`. */
+  readonly bit: number;
+}
+
+export type PublishedListener = (transport: TransportName, batch: readonly OutboundEnvelope[]) => void;
+
+export interface FlushReport {
+  /** Envelopes still waiting when the deadline passed; they were dropped. */
+  dropped: number;
+}
+
+/**
+ * Moves envelopes from the pending buffer to the transports, one batch at a time and in order.
+ *
+ * Each envelope goes to the first transport of its route whose breaker is closed (or to all of them under dual
+ * write). A failed envelope is retried on the next transport with the same id; when no transport can take it, it
+ * waits in the buffer, and the buffer drains in order when a breaker closes again. Only one batch is in flight at
+ * a time: batches grow by themselves under load (everything that arrived while the previous write was in flight),
+ * and a room's envelopes can never overtake each other.
+ */
+export class FallbackChain {
+  private readonly logger = new Logger('RealtimeFallbackChain');
+  private readonly links: ChainLink[];
+  private readonly byName = new Map<TransportName, ChainLink>();
+  private readonly buffer: PendingBuffer;
+  private readonly publishedListeners: PublishedListener[] = [];
+  private readonly idleWaiters: Array<() => void> = [];
+  private pumping = false;
+  private scheduled = false;
+  private active: TransportName | 'none';
+
+  constructor(
+    transports: readonly RealtimeTransport[],
+    private readonly router: TransportRouter,
+    private readonly settings: FallbackChainSettings,
+    private readonly metrics: FallbackChainMetrics,
+    now: () => number = Date.now,
+  ) {
+    this.links = transports.map((transport, index) => {
+      const link: ChainLink = { transport, breaker: new CircuitBreaker(settings.breaker, now), bit: 1 << index };
+      link.breaker.onChange((state, previous) => this.onBreakerChange(link, state, previous));
+      this.byName.set(transport.name, link);
+      metrics.breakerState(transport.name, 'closed');
+      return link;
+    });
+    this.buffer = new PendingBuffer(settings.bufferCapacity, (entry, reason) => this.onDrop(entry, reason));
+    this.active = this.computeActive();
+  }
+
+  /** Queues an envelope for publishing. Never throws and never waits: the write happens off the caller's path. */
+  enqueue(outbound: OutboundEnvelope): void {
+    this.buffer.push(outbound);
+    this.schedule();
+  }
+
+  /** Transports in fallback order, with their breakers (for health checks and the prober). */
+  get chainLinks(): readonly ChainLink[] {
+    return this.links;
+  }
+
+  link(name: TransportName): ChainLink | undefined {
+    return this.byName.get(name);
+  }
+
+  /** The transport the primary route uses now, or `none` when no transport can take envelopes. */
+  get activeTransport(): TransportName | 'none' {
+    return this.active;
+  }
+
+  /** The transport the primary route prefers when everything is healthy. */
+  get preferredTransport(): TransportName | undefined {
+    return this.router.primaryPlan().order[0];
+  }
+
+  get pendingCount(): number {
+    return this.buffer.size;
+  }
+
+  onPublished(listener: PublishedListener): () => void {
+    this.publishedListeners.push(listener);
+    return () => {
+      const index = this.publishedListeners.indexOf(listener);
+      if (index >= 0) this.publishedListeners.splice(index, 1);
+    };
+  }
+
+  /** Call after the router's flags changed: waiting envelopes are routed again and the active transport updated. */
+  routingChanged(): void {
+    this.refreshActive();
+    this.schedule();
+  }
+
+  /** Resolves when nothing waits and nothing is in flight. */
+  whenIdle(): Promise<void> {
+    if (this.buffer.size === 0 && !this.pumping) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Publishes what it can before the deadline; what is still waiting then is dropped and reported. */
+  async flush(timeoutMs: number): Promise<FlushReport> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    await Promise.race([this.whenIdle(), deadline]).finally(() => clearTimeout(timer));
+    const dropped = this.buffer.dropWaiting('shutdown');
+    this.metrics.bufferDepth(this.buffer.size);
+    return { dropped };
+  }
+
+  private schedule(): void {
+    if (this.pumping || this.scheduled) return;
+    this.scheduled = true;
+    // setImmediate rather than a microtask: envelopes published by other I/O callbacks of the same loop turn join
+    // the batch, which is what makes one pipeline per burst.
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.pump();
+    });
+  }
+
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      for (;;) {
+        const batches = this.collect();
+        if (batches.size === 0) break;
+        const writes: Promise<void>[] = [];
+        for (const [link, entries] of batches) writes.push(this.write(link, entries));
+        await Promise.all(writes);
+      }
+    } finally {
+      this.pumping = false;
+      this.metrics.bufferDepth(this.buffer.size);
+      if (this.buffer.size === 0) this.idleWaiters.splice(0).forEach((resolve) => resolve());
+    }
+  }
+
+  /** Takes the next batch off the buffer, in order, grouped by the transport each envelope goes to. */
+  private collect(): Map<ChainLink, BufferEntry[]> {
+    const batches = new Map<ChainLink, BufferEntry[]>();
+    if (!this.links.some((link) => link.breaker.allowsTraffic())) return batches;
+    const version = this.router.version;
+    let taken = 0;
+    for (let entry = this.buffer.first; entry && taken < this.settings.maxBatchSize; entry = entry.next) {
+      if (entry.inFlight) continue;
+      if (entry.planVersion !== version) {
+        entry.plan = this.router.route(entry.outbound.targetKey);
+        entry.planVersion = version;
+      }
+      const plan = entry.plan!;
+      if (plan.dual) {
+        let writes = 0;
+        for (const name of plan.order) {
+          const link = this.byName.get(name)!;
+          if (!link.breaker.allowsTraffic()) continue;
+          addTo(batches, link, entry);
+          writes++;
+        }
+        if (writes === 0) continue;
+        entry.writesPending = writes;
+      } else {
+        const link = this.choose(plan, entry);
+        if (!link) continue;
+        addTo(batches, link, entry);
+        entry.writesPending = 1;
+      }
+      entry.inFlight = true;
+      entry.delivered = false;
+      taken++;
+    }
+    return batches;
+  }
+
+  /** First available transport of the plan this envelope has not failed on yet; a fresh round when all have. */
+  private choose(plan: RoutePlan, entry: BufferEntry): ChainLink | undefined {
+    let fallback: ChainLink | undefined;
+    for (const name of plan.order) {
+      const link = this.byName.get(name)!;
+      if (!link.breaker.allowsTraffic()) continue;
+      if ((entry.failedMask & link.bit) === 0) return link;
+      fallback ??= link;
+    }
+    if (fallback) entry.failedMask = 0;
+    return fallback;
+  }
+
+  private async write(link: ChainLink, entries: BufferEntry[]): Promise<void> {
+    const name = link.transport.name;
+    const batch = entries.map((entry) => entry.outbound);
+    const started = performance.now();
+    let failed: ReadonlySet<number> | 'all' | undefined;
+    let failure: unknown;
+    try {
+      await withTimeout(link.transport.publish(batch), this.settings.publishTimeoutMs, `${name} publish`);
+    } catch (error) {
+      failure = error;
+      failed =
+        error instanceof TransportPublishError && error.failedIndexes ? new Set(error.failedIndexes) : 'all';
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const failedCount = failed === undefined ? 0 : failed === 'all' ? entries.length : failed.size;
+    if (failedCount < entries.length) this.metrics.observePublish(name, true, entries.length - failedCount, seconds);
+    if (failedCount > 0) {
+      this.metrics.observePublish(name, false, failedCount, seconds);
+      this.logger.debug(`${name} failed ${failedCount} of ${entries.length} envelopes: ${errorMessage(failure)}`);
+      link.breaker.recordFailure();
+      if (!link.breaker.allowsTraffic()) {
+        this.logger.warn(`${name} is failing (${errorMessage(failure)}); envelopes move to the next transport`);
+      }
+    } else {
+      link.breaker.recordSuccess();
+    }
+
+    const delivered: OutboundEnvelope[] = [];
+    for (let i = 0; i < entries.length; i++) {
+      const ok = failed === undefined || (failed !== 'all' && !failed.has(i));
+      if (ok) delivered.push(batch[i]);
+      this.settle(link, entries[i], ok);
+    }
+    if (delivered.length > 0) for (const listener of this.publishedListeners) listener(name, delivered);
+  }
+
+  private settle(link: ChainLink, entry: BufferEntry, ok: boolean): void {
+    if (ok) entry.delivered = true;
+    else {
+      entry.failedMask |= link.bit;
+      entry.attempts++;
+    }
+    if (--entry.writesPending > 0) return;
+    entry.inFlight = false;
+    if (entry.delivered) {
+      this.buffer.remove(entry);
+    } else if (entry.attempts >= this.settings.maxAttemptsPerEnvelope) {
+      this.buffer.drop(entry, 'max_attempts');
+    }
+  }
+
+  private onDrop(entry: BufferEntry, reason: DropReason): void {
+    this.metrics.dropped(reason, 1);
+    const { envelope } = entry.outbound;
+    if (reason === 'shutdown' || envelope.volatile) {
+      this.logger.debug(`Dropped envelope ${envelope.id} (${envelope.type}): ${reason}`);
+    } else {
+      this.logger.warn(`Dropped envelope ${envelope.id} (${envelope.type}): ${reason}`);
+    }
+  }
+
+  private onBreakerChange(link: ChainLink, state: BreakerState, previous: BreakerState): void {
+    this.metrics.breakerState(link.transport.name, state);
+    this.logger.log(`${link.transport.name} breaker ${previous} -> ${state}`);
+    this.refreshActive();
+    if (state === 'closed') this.schedule();
+  }
+
+  private refreshActive(): void {
+    const next = this.computeActive();
+    if (next === this.active) return;
+    this.metrics.fallbackSwitch(this.active, next);
+    const message = `Realtime transport switched from ${this.active} to ${next}`;
+    if (next === 'none') this.logger.error(`${message}: envelopes wait in the buffer`);
+    else this.logger.warn(message);
+    this.active = next;
+  }
+
+  private computeActive(): TransportName | 'none' {
+    for (const name of this.router.primaryPlan().order) {
+      if (this.byName.get(name)?.breaker.allowsTraffic()) return name;
+    }
+    return 'none';
+  }
+}
+
+function addTo(batches: Map<ChainLink, BufferEntry[]>, link: ChainLink, entry: BufferEntry): void {
+  const batch = batches.get(link);
+  if (batch) batch.push(entry);
+  else batches.set(link, [entry]);
+}

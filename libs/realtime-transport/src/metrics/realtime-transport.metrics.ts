@@ -1,0 +1,109 @@
+import { Injectable } from '@nestjs/common';
+import { InjectMetric, makeCounterProvider, makeGaugeProvider, makeHistogramProvider } from '@willsoto/nestjs-prometheus';
+import type { Counter, Gauge, Histogram } from 'prom-client';
+import type { BreakerState } from '../fallback/circuit-breaker';
+import type { FallbackChainMetrics } from '../fallback/fallback-chain.metrics';
+import type { DropReason } from '../fallback/pending-buffer';
+import type { TransportName } from '../transports/realtime-transport.interface';
+
+/** Every publisher-side metric, declared in one place. Names start with `realtime_`. */
+export const TRANSPORT_METRIC = {
+  publishDuration: 'realtime_publish_duration_seconds',
+  published: 'realtime_published_envelopes_total',
+  fallbackSwitches: 'realtime_fallback_switches_total',
+  breakerState: 'realtime_breaker_state',
+  bufferDepth: 'realtime_buffer_depth',
+  dropped: 'realtime_dropped_envelopes_total',
+  rejected: 'realtime_rejected_events_total',
+  reloads: 'realtime_settings_reloads_total',
+} as const;
+
+/** Breaker states as gauge values. */
+export const BREAKER_STATE_VALUE: Record<BreakerState, number> = { closed: 0, 'half-open': 1, open: 2 };
+
+export const transportMetricProviders = [
+  makeHistogramProvider({
+    name: TRANSPORT_METRIC.publishDuration,
+    help: 'Time a transport took to acknowledge one batch of envelopes.',
+    labelNames: ['transport', 'outcome'],
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+  }),
+  makeCounterProvider({
+    name: TRANSPORT_METRIC.published,
+    help: 'Envelopes written to a transport, by outcome (success or failure).',
+    labelNames: ['transport', 'outcome'],
+  }),
+  makeCounterProvider({
+    name: TRANSPORT_METRIC.fallbackSwitches,
+    help: 'Changes of the transport the primary route uses (none: no transport available).',
+    labelNames: ['from', 'to'],
+  }),
+  makeGaugeProvider({
+    name: TRANSPORT_METRIC.breakerState,
+    help: 'Circuit breaker state per transport: 0 closed, 1 half-open, 2 open.',
+    labelNames: ['transport'],
+  }),
+  makeGaugeProvider({
+    name: TRANSPORT_METRIC.bufferDepth,
+    help: 'Envelopes waiting for a transport or in flight.',
+  }),
+  makeCounterProvider({
+    name: TRANSPORT_METRIC.dropped,
+    help: 'Envelopes given up before any transport took them, by reason.',
+    labelNames: ['reason'],
+  }),
+  makeCounterProvider({
+    name: TRANSPORT_METRIC.rejected,
+    help: 'Events refused before publishing (invalid envelope, args too large, mapping error), by event type.',
+    labelNames: ['type', 'reason'],
+  }),
+  makeCounterProvider({
+    name: TRANSPORT_METRIC.reloads,
+    help: 'Reloads of the routing flags, by outcome.',
+    labelNames: ['outcome'],
+  }),
+];
+
+@Injectable()
+export class RealtimeTransportMetrics implements FallbackChainMetrics {
+  constructor(
+    @InjectMetric(TRANSPORT_METRIC.publishDuration) private readonly publishDuration: Histogram<string>,
+    @InjectMetric(TRANSPORT_METRIC.published) private readonly published: Counter<string>,
+    @InjectMetric(TRANSPORT_METRIC.fallbackSwitches) private readonly switches: Counter<string>,
+    @InjectMetric(TRANSPORT_METRIC.breakerState) private readonly breaker: Gauge<string>,
+    @InjectMetric(TRANSPORT_METRIC.bufferDepth) private readonly depth: Gauge<string>,
+    @InjectMetric(TRANSPORT_METRIC.dropped) private readonly drops: Counter<string>,
+    @InjectMetric(TRANSPORT_METRIC.rejected) private readonly rejects: Counter<string>,
+    @InjectMetric(TRANSPORT_METRIC.reloads) private readonly reloads: Counter<string>,
+  ) {}
+
+  observePublish(transport: TransportName, ok: boolean, envelopes: number, seconds: number): void {
+    const outcome = ok ? 'success' : 'failure';
+    this.publishDuration.observe({ transport, outcome }, seconds);
+    this.published.inc({ transport, outcome }, envelopes);
+  }
+
+  fallbackSwitch(from: TransportName | 'none', to: TransportName | 'none'): void {
+    this.switches.inc({ from, to });
+  }
+
+  breakerState(transport: TransportName, state: BreakerState): void {
+    this.breaker.set({ transport }, BREAKER_STATE_VALUE[state]);
+  }
+
+  bufferDepth(depth: number): void {
+    this.depth.set(depth);
+  }
+
+  dropped(reason: DropReason, count: number): void {
+    this.drops.inc({ reason }, count);
+  }
+
+  rejected(type: string, reason: string): void {
+    this.rejects.inc({ type, reason });
+  }
+
+  reloaded(ok: boolean): void {
+    this.reloads.inc({ outcome: ok ? 'success' : 'failure' });
+  }
+}

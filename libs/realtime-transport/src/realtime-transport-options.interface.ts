@@ -1,0 +1,116 @@
+import type { TransportName } from './transports/realtime-transport.interface';
+
+/** Flags that decide where envelopes go. They can change at run time (SIGHUP reload). */
+export interface RealtimeRoutingFlags {
+  /**
+   * Send envelopes through Redis Streams. `false` is the rollback switch: everything goes over the HTTP bridge.
+   * @default true
+   */
+  useRedisStreams: boolean;
+  /**
+   * Share of targets (rooms, users) routed to Redis Streams, 0-100. The share is decided by a stable hash of the
+   * target, so one room never splits across transports.
+   * @default 100
+   */
+  redisStreamsPercentage: number;
+  /**
+   * When Redis Streams is unavailable, carry its envelopes over the HTTP bridge instead of buffering them.
+   * @default true
+   */
+  fallbackToHttp: boolean;
+  /**
+   * Write every envelope to both Redis Streams and the HTTP bridge, with the same id (the gateway drops the copy).
+   * @default false
+   */
+  dualWrite: boolean;
+}
+
+export interface RedisStreamsOptions {
+  /** Redis connection URL. @default 'redis://127.0.0.1:6379' */
+  url: string;
+  /** Prefix of stream keys; shard `n` is stored at `<prefix>:{n}`. @default 'realtime' */
+  streamKeyPrefix?: string;
+  /** Number of stream shards. A target always maps to the same shard, so one room's events stay in order. @default 1 */
+  shards?: number;
+  /** Approximate maximum length of each stream (`XADD ... MAXLEN ~ n`). @default 100000 */
+  maxLen?: number;
+}
+
+export interface HttpBridgeOptions {
+  /** One URL per gateway instance; every batch goes to each of them. */
+  urls: string[];
+  /** Bearer secret sent in `Authorization`. */
+  secret?: string;
+  /**
+   * Health URL per instance, same order as `urls`.
+   * @default each URL with `/health` appended
+   */
+  healthUrls?: string[];
+  /** Keep-alive connections per instance. @default 8 */
+  connectionsPerInstance?: number;
+}
+
+export interface CircuitBreakerOptions {
+  /** Consecutive failures (publishes or probes) that open the breaker. @default 3 */
+  failureThreshold?: number;
+  /** Time an open breaker waits before a probe may close it again. @default 1000 */
+  openMs?: number;
+}
+
+export interface RealtimeTransportOptions extends Partial<RealtimeRoutingFlags> {
+  /** Redis Streams transport. Leave out to disable it. */
+  redis?: RedisStreamsOptions;
+  /** HTTP bridge transport (the legacy path). Leave out to disable it. */
+  httpBridge?: HttpBridgeOptions;
+  /**
+   * Deliver every envelope to the sink registered in this process (single node, tests) instead of
+   * Redis Streams and the HTTP bridge.
+   * @default false
+   */
+  inProcess?: boolean;
+  /** Largest serialized size of an event's `args`, in bytes. @default 65536 */
+  maxArgsBytes?: number;
+  /** Envelopes waiting for a transport, at most. When full, volatile ones are dropped first, then the oldest. @default 10000 */
+  bufferCapacity?: number;
+  /** Envelopes sent in one write (one Redis pipeline or one HTTP request). @default 512 */
+  maxBatchSize?: number;
+  /** Time a transport has to acknowledge one batch before it counts as failed. @default 1000 */
+  publishTimeoutMs?: number;
+  /** Failures after which one envelope is given up (counted as dropped). @default 10 */
+  maxAttemptsPerEnvelope?: number;
+  breaker?: CircuitBreakerOptions;
+  /** Interval of the health probe of each transport. @default 1000 */
+  probeIntervalMs?: number;
+  /** Time a health probe may take. @default 500 */
+  probeTimeoutMs?: number;
+  /** Time graceful shutdown spends flushing waiting envelopes. @default 5000 */
+  shutdownTimeoutMs?: number;
+  /**
+   * Env file re-read on SIGHUP to apply new routing flags without a restart. `undefined` disables the reload.
+   * @default undefined
+   */
+  reloadEnvFile?: string;
+  /** Default coalescing window of `@RealtimeEvent({ coalesce })` events, in milliseconds. @default 100 */
+  typingWindowMs?: number;
+}
+
+/** The options with every default applied; what the providers use. */
+export interface ResolvedRealtimeTransportOptions {
+  flags: RealtimeRoutingFlags;
+  redis?: Required<RedisStreamsOptions>;
+  httpBridge?: Required<HttpBridgeOptions>;
+  inProcess: boolean;
+  maxArgsBytes: number;
+  bufferCapacity: number;
+  maxBatchSize: number;
+  publishTimeoutMs: number;
+  maxAttemptsPerEnvelope: number;
+  breaker: Required<CircuitBreakerOptions>;
+  probeIntervalMs: number;
+  probeTimeoutMs: number;
+  shutdownTimeoutMs: number;
+  reloadEnvFile?: string;
+  typingWindowMs: number;
+  /** Transports that are configured, in fallback order. */
+  transports: TransportName[];
+}

@@ -1,0 +1,28 @@
+import { DEFAULTS } from '../config/realtime-defaults';
+import type { ResolvedRealtimeTransportOptions } from '../realtime-transport-options.interface';
+import { HttpBridgeTransport } from './http-bridge.transport';
+import { InProcessTransport } from './in-process.transport';
+import type { InProcessSinkRegistry } from './in-process-sink.registry';
+import type { RealtimeTransport } from './realtime-transport.interface';
+import { RedisStreamsTransport } from './redis-streams.transport';
+
+/** The configured transports, in fallback order (Redis Streams before the HTTP bridge). */
+export function createTransports(
+  options: ResolvedRealtimeTransportOptions,
+  sinks: InProcessSinkRegistry,
+): RealtimeTransport[] {
+  return options.transports.map((name) => {
+    switch (name) {
+      case 'redis-streams':
+        return new RedisStreamsTransport(options.redis!);
+      case 'http-bridge':
+        return new HttpBridgeTransport({
+          ...options.httpBridge!,
+          timeoutMs: options.publishTimeoutMs,
+          maxBodyBytes: DEFAULTS.httpBridge.maxBodyBytes,
+        });
+      case 'in-process':
+        return new InProcessTransport(sinks);
+    }
+  });
+}

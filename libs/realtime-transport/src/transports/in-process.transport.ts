@@ -1,0 +1,31 @@
+import type { OutboundEnvelope } from '../envelope/envelope.interface';
+import { TransportPublishError } from '../errors/transport-publish.error';
+import { TransportUnavailableError } from '../errors/transport-unavailable.error';
+import { errorMessage } from '../util/error-message';
+import type { InProcessSinkRegistry } from './in-process-sink.registry';
+import type { RealtimeTransport } from './realtime-transport.interface';
+
+/** Hands envelopes to the sink registered in this process: single-node delivery without a network hop. */
+export class InProcessTransport implements RealtimeTransport {
+  readonly name = 'in-process' as const;
+
+  constructor(private readonly registry: InProcessSinkRegistry) {}
+
+  async start(): Promise<void> {}
+
+  async publish(batch: readonly OutboundEnvelope[]): Promise<void> {
+    const sink = this.registry.sink;
+    if (!sink) throw new TransportPublishError(this.name, 'no in-process sink is registered');
+    try {
+      await sink(batch);
+    } catch (error) {
+      throw new TransportPublishError(this.name, errorMessage(error), undefined, { cause: error });
+    }
+  }
+
+  async health(): Promise<void> {
+    if (!this.registry.sink) throw new TransportUnavailableError(this.name, 'no in-process sink is registered');
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,21 @@
+import type { OutboundEnvelope } from '../envelope/envelope.interface';
+
+export type TransportName = 'redis-streams' | 'http-bridge' | 'in-process';
+
+/**
+ * One way of getting envelopes to the gateways. Implementations keep their own connections; the fallback chain
+ * decides which one gets a batch.
+ */
+export interface RealtimeTransport {
+  readonly name: TransportName;
+  /** Opens connections. Must not fail start-up when the far end is down: the breaker's probe notices that. */
+  start(): Promise<void>;
+  /**
+   * Writes a batch, in order. Resolves when every envelope is acknowledged; rejects with a
+   * `TransportPublishError` otherwise (its `failedIndexes` say which ones, when only some failed).
+   */
+  publish(batch: readonly OutboundEnvelope[]): Promise<void>;
+  /** Resolves when the transport can take envelopes now; rejects with the reason otherwise. */
+  health(): Promise<void>;
+  close(): Promise<void>;
+}
