@@ -10,7 +10,10 @@ export class BridgeReceiver {
   readonly envelopes: Envelope[] = [];
   requests = 0;
   failWith?: number;
+  /** Accept requests and never answer them (a hung instance). */
+  hang = false;
   healthy = true;
+  readonly bodySizes: number[] = [];
   private server?: Server;
 
   constructor(private readonly secret?: string) {}
@@ -51,6 +54,8 @@ export class BridgeReceiver {
       return;
     }
     this.requests++;
+    if (this.hang) return;
+    this.bodySizes.push(Buffer.concat(chunks).length);
     if (this.failWith) {
       res.writeHead(this.failWith).end('failing on purpose');
       return;
