@@ -14,7 +14,7 @@ function envelope(): OutboundEnvelope {
     ts: Date.now(),
     volatile: false,
   };
-  return { envelope: e, json: JSON.stringify(e), targetKey: 'all' };
+  return { envelope: e, json: JSON.stringify(e), targetKey: 'all', argsJson: JSON.stringify(e.args) };
 }
 
 describe('http-bridge transport (real HTTP receivers)', () => {

@@ -92,6 +92,8 @@ export interface RealtimeTransportOptions extends Partial<RealtimeRoutingFlags> 
   reloadEnvFile?: string;
   /** Default coalescing window of `@RealtimeEvent({ coalesce })` events, in milliseconds. @default 100 */
   typingWindowMs?: number;
+  /** Coalescing keys with an open window, at most; past it, events go out uncoalesced. @default 100000 */
+  coalescerMaxKeys?: number;
 }
 
 /** The options with every default applied; what the providers use. */
@@ -111,6 +113,7 @@ export interface ResolvedRealtimeTransportOptions {
   shutdownTimeoutMs: number;
   reloadEnvFile?: string;
   typingWindowMs: number;
+  coalescerMaxKeys: number;
   /** Transports that are configured, in fallback order. */
   transports: TransportName[];
 }

@@ -6,6 +6,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import { TypingCoalescer } from './coalescing/typing.coalescer';
 import { FallbackChain } from './fallback/fallback-chain';
 import { HealthProber } from './fallback/health-prober';
 import { REALTIME_TRANSPORTS, RESOLVED_REALTIME_OPTIONS } from './realtime-transport.constants';
@@ -25,6 +26,7 @@ export class RealtimeTransportLifecycle implements OnApplicationBootstrap, Befor
     @Inject(RESOLVED_REALTIME_OPTIONS) private readonly options: ResolvedRealtimeTransportOptions,
     private readonly chain: FallbackChain,
     private readonly prober: HealthProber,
+    private readonly coalescer: TypingCoalescer,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -37,6 +39,8 @@ export class RealtimeTransportLifecycle implements OnApplicationBootstrap, Befor
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    // Pending coalesced states (a final "stopped typing") join the buffer first, so the flush carries them too.
+    this.coalescer.flush();
     const waiting = this.chain.pendingCount;
     const { dropped } = await this.chain.flush(this.options.shutdownTimeoutMs);
     if (dropped > 0) {

@@ -1,5 +1,6 @@
 import type { Provider } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
+import { TypingCoalescer } from './coalescing/typing.coalescer';
 import { EnvFileReloader } from './config/env-file-reloader';
 import { RealtimeSettings } from './config/realtime-settings';
 import { resolveRealtimeOptions } from './config/resolve-options';
@@ -56,6 +57,16 @@ export const realtimeTransportProviders: Provider[] = [
       });
       return chain;
     },
+  },
+  {
+    provide: TypingCoalescer,
+    inject: [FallbackChain, RESOLVED_REALTIME_OPTIONS, RealtimeTransportMetrics],
+    useFactory: (chain: FallbackChain, options: ResolvedRealtimeTransportOptions, metrics: RealtimeTransportMetrics) =>
+      new TypingCoalescer(
+        (outbound) => chain.enqueue(outbound),
+        { defaultWindowMs: options.typingWindowMs, maxKeys: options.coalescerMaxKeys },
+        metrics,
+      ),
   },
   {
     provide: HealthProber,

@@ -26,4 +26,5 @@ export const DEFAULTS = Object.freeze({
   probeTimeoutMs: 500,
   shutdownTimeoutMs: 5000,
   typingWindowMs: 100,
+  coalescerMaxKeys: 100_000,
 });

@@ -71,6 +71,7 @@ export function parseRealtimeEnv(env: Env): RealtimeTransportOptions {
     probeTimeoutMs: readNumber(env, 'REALTIME_PROBE_TIMEOUT_MS', DEFAULTS.probeTimeoutMs, 1, 600_000),
     shutdownTimeoutMs: readNumber(env, 'REALTIME_SHUTDOWN_TIMEOUT_MS', DEFAULTS.shutdownTimeoutMs, 0, 600_000),
     typingWindowMs: readNumber(env, 'REALTIME_TYPING_WINDOW_MS', DEFAULTS.typingWindowMs, 1, 60_000),
+    coalescerMaxKeys: readNumber(env, 'REALTIME_COALESCER_MAX_KEYS', DEFAULTS.coalescerMaxKeys, 1, 10_000_000),
     reloadEnvFile: readString(env, 'REALTIME_ENV_FILE') ?? '.env',
   };
 }

@@ -75,6 +75,7 @@ export function resolveRealtimeOptions(options: RealtimeTransportOptions): Resol
     ),
     reloadEnvFile: options.reloadEnvFile,
     typingWindowMs: positiveInteger('typingWindowMs', options.typingWindowMs ?? DEFAULTS.typingWindowMs),
+    coalescerMaxKeys: positiveInteger('coalescerMaxKeys', options.coalescerMaxKeys ?? DEFAULTS.coalescerMaxKeys),
     transports,
   };
 }

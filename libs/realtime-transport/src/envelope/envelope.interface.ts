@@ -25,6 +25,12 @@ export interface OutboundEnvelope {
   readonly json: string;
   /** `group:<name>`, `user:<id>` or `all`. */
   readonly targetKey: string;
+  /** The args as JSON (a slice of `json`): what the coalescer compares to tell whether a state changed. */
+  readonly argsJson: string;
   /** Key of the coalescing slot when the event is coalesced (e.g. room + user), else undefined. */
   readonly coalesceKey?: string;
+  /** Coalescing window of this event when it has its own (else the module default). */
+  readonly coalesceWindowMs?: number;
+  /** Coalescing slot whose pending state this event discards (a message discards its author's "typing"). */
+  readonly supersedesKey?: string;
 }

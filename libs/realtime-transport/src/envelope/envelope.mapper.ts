@@ -60,7 +60,16 @@ export class EnvelopeMapper {
       envelope.volatile +
       '}';
     const coalesceKey = options.coalesce ? call(type, 'coalesce.key', () => options.coalesce!.key(event)) : undefined;
-    return { envelope, json, targetKey: targetKeyOf(target), coalesceKey };
+    const supersedesKey = options.supersedes ? call(type, 'supersedes', () => options.supersedes!(event)) : undefined;
+    return {
+      envelope,
+      json,
+      targetKey: targetKeyOf(target),
+      argsJson,
+      coalesceKey,
+      coalesceWindowMs: options.coalesce?.windowMs,
+      supersedesKey,
+    };
   }
 
   private serializeArgs(type: string, args: readonly unknown[]): string {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectMetric, makeCounterProvider, makeGaugeProvider, makeHistogramProvider } from '@willsoto/nestjs-prometheus';
 import type { Counter, Gauge, Histogram } from 'prom-client';
+import type { CoalescerDiscardReason, CoalescerMetrics } from '../coalescing/coalescer.metrics';
 import type { BreakerState } from '../fallback/circuit-breaker';
 import type { FallbackChainMetrics } from '../fallback/fallback-chain.metrics';
 import type { DropReason } from '../fallback/pending-buffer';
@@ -16,6 +17,10 @@ export const TRANSPORT_METRIC = {
   dropped: 'realtime_dropped_envelopes_total',
   rejected: 'realtime_rejected_events_total',
   reloads: 'realtime_settings_reloads_total',
+  coalescerIn: 'realtime_coalescer_in_total',
+  coalescerOut: 'realtime_coalescer_out_total',
+  coalescerDelay: 'realtime_coalescer_delay_seconds',
+  coalescerDropped: 'realtime_coalescer_dropped_total',
 } as const;
 
 /** Breaker states as gauge values. */
@@ -62,10 +67,34 @@ export const transportMetricProviders = [
     help: 'Reloads of the routing flags, by outcome.',
     labelNames: ['outcome'],
   }),
+  makeCounterProvider({
+    name: TRANSPORT_METRIC.coalescerIn,
+    help: 'Coalesced events (typing indicators) entering the coalescer, by event type.',
+    labelNames: ['type'],
+  }),
+  makeCounterProvider({
+    name: TRANSPORT_METRIC.coalescerOut,
+    help: 'Coalesced events leaving the coalescer, by event type. 1 - out/in is the traffic reduction.',
+    labelNames: ['type'],
+  }),
+  makeHistogramProvider({
+    name: TRANSPORT_METRIC.coalescerDelay,
+    help: 'Delay the coalescer added to each event it let out (0 for the first event of a window).',
+    labelNames: ['type'],
+    buckets: [0, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1],
+  }),
+  makeCounterProvider({
+    name: TRANSPORT_METRIC.coalescerDropped,
+    help: 'Coalesced events that never went out, by reason (replaced, unchanged, superseded, shutdown).',
+    labelNames: ['type', 'reason'],
+  }),
 ];
 
 @Injectable()
-export class RealtimeTransportMetrics implements FallbackChainMetrics {
+export class RealtimeTransportMetrics implements FallbackChainMetrics, CoalescerMetrics {
+  /** Label children by event type: the coalescer counts every keystroke, so skip hashing the labels each time. */
+  private readonly byType = new Map<string, { in: Counter.Internal; out: Counter.Internal; delay: Histogram.Internal<string> }>();
+
   constructor(
     @InjectMetric(TRANSPORT_METRIC.publishDuration) private readonly publishDuration: Histogram<string>,
     @InjectMetric(TRANSPORT_METRIC.published) private readonly published: Counter<string>,
@@ -75,6 +104,10 @@ export class RealtimeTransportMetrics implements FallbackChainMetrics {
     @InjectMetric(TRANSPORT_METRIC.dropped) private readonly drops: Counter<string>,
     @InjectMetric(TRANSPORT_METRIC.rejected) private readonly rejects: Counter<string>,
     @InjectMetric(TRANSPORT_METRIC.reloads) private readonly reloads: Counter<string>,
+    @InjectMetric(TRANSPORT_METRIC.coalescerIn) private readonly coalescerIn: Counter<string>,
+    @InjectMetric(TRANSPORT_METRIC.coalescerOut) private readonly coalescerOut: Counter<string>,
+    @InjectMetric(TRANSPORT_METRIC.coalescerDelay) private readonly coalescerDelay: Histogram<string>,
+    @InjectMetric(TRANSPORT_METRIC.coalescerDropped) private readonly coalescerDropped: Counter<string>,
   ) {}
 
   observePublish(transport: TransportName, ok: boolean, envelopes: number, seconds: number): void {
@@ -95,15 +128,42 @@ export class RealtimeTransportMetrics implements FallbackChainMetrics {
     this.depth.set(depth);
   }
 
-  dropped(reason: DropReason, count: number): void {
-    this.drops.inc({ reason }, count);
-  }
-
   rejected(type: string, reason: string): void {
     this.rejects.inc({ type, reason });
   }
 
   reloaded(ok: boolean): void {
     this.reloads.inc({ outcome: ok ? 'success' : 'failure' });
+  }
+
+  received(type: string): void {
+    this.typeMetrics(type).in.inc();
+  }
+
+  emitted(type: string, delayMs: number): void {
+    const metrics = this.typeMetrics(type);
+    metrics.out.inc();
+    metrics.delay.observe(delayMs / 1000);
+  }
+
+  dropped(reason: DropReason, count: number): void {
+    this.drops.inc({ reason }, count);
+  }
+
+  discarded(type: string, reason: CoalescerDiscardReason): void {
+    this.coalescerDropped.inc({ type, reason });
+  }
+
+  private typeMetrics(type: string) {
+    let metrics = this.byType.get(type);
+    if (!metrics) {
+      metrics = {
+        in: this.coalescerIn.labels(type),
+        out: this.coalescerOut.labels(type),
+        delay: this.coalescerDelay.labels(type),
+      };
+      this.byType.set(type, metrics);
+    }
+    return metrics;
   }
 }

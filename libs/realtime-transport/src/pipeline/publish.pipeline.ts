@@ -1,13 +1,19 @@
 import { Injectable } from '@nestjs/common';
+import { TypingCoalescer } from '../coalescing/typing.coalescer';
 import type { OutboundEnvelope } from '../envelope/envelope.interface';
 import { FallbackChain } from '../fallback/fallback-chain';
 
-/** The stages an envelope passes after mapping, in order: (coalescer) -> router and fallback chain. */
+/** The stages an envelope passes after mapping, in order: coalescer (for coalesced events) -> fallback chain. */
 @Injectable()
 export class PublishPipeline {
-  constructor(private readonly chain: FallbackChain) {}
+  constructor(
+    private readonly coalescer: TypingCoalescer,
+    private readonly chain: FallbackChain,
+  ) {}
 
   submit(outbound: OutboundEnvelope): void {
-    this.chain.enqueue(outbound);
+    if (outbound.supersedesKey !== undefined) this.coalescer.supersede(outbound.supersedesKey);
+    if (outbound.coalesceKey !== undefined) this.coalescer.accept(outbound);
+    else this.chain.enqueue(outbound);
   }
 }

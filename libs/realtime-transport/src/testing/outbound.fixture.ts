@@ -15,5 +15,5 @@ export function outbound(target: RealtimeTarget = { kind: 'group', name: 'room:1
     ts: Date.now(),
     volatile,
   };
-  return { envelope, json: JSON.stringify(envelope), targetKey: targetKeyOf(target) };
+  return { envelope, json: JSON.stringify(envelope), targetKey: targetKeyOf(target), argsJson: JSON.stringify(envelope.args) };
 }
