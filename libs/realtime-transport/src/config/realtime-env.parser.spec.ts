@@ -39,6 +39,7 @@ describe('realtime configuration from the environment', () => {
         REALTIME_BUFFER_CAPACITY: '500',
         REALTIME_MAX_ARGS_BYTES: '1024',
         REALTIME_TYPING_WINDOW_MS: '250',
+        REALTIME_COALESCER_MAX_KEYS: '5000',
       }),
     );
     expect(options.flags).toEqual({
@@ -62,6 +63,7 @@ describe('realtime configuration from the environment', () => {
     expect(options.bufferCapacity).toBe(500);
     expect(options.maxArgsBytes).toBe(1024);
     expect(options.typingWindowMs).toBe(250);
+    expect(options.coalescerMaxKeys).toBe(5000);
   });
 
   it.each([
