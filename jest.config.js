@@ -35,7 +35,8 @@ module.exports = {
       rootDir: __dirname,
       roots: ['<rootDir>/test'],
       testRegex: '\\.e2e-spec\\.ts$',
-      testTimeout: 60_000,
     },
   ],
+  // Global, not per project (Jest ignores it there): suites against real processes need more than 5 s at times.
+  testTimeout: 60_000,
 };

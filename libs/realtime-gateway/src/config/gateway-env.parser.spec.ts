@@ -1,0 +1,39 @@
+import { InvalidRealtimeConfigError } from '@realtime/transport';
+import { parseGatewayEnv } from './gateway-env.parser';
+import { resolveGatewayOptions } from './resolve-gateway-options';
+
+describe('gateway configuration from the environment', () => {
+  it('applies defaults and reads JWT_SECRET, Redis and the bridge', () => {
+    const options = resolveGatewayOptions(
+      parseGatewayEnv({ JWT_SECRET: 's', REALTIME_BRIDGE_SECRET: 'b', REALTIME_INSTANCE_ID: 'gw-1' }),
+    );
+    expect(options.instanceId).toBe('gw-1');
+    expect(options.hub.path).toBe('/hubs/realtime');
+    expect(options.hub.keepAliveIntervalMs).toBe(15_000);
+    expect(options.hub.clientTimeoutMs).toBe(30_000);
+    expect(options.redis).toMatchObject({ url: 'redis://127.0.0.1:6379', streamKeyPrefix: 'realtime', shards: 1 });
+    expect(options.bridge).toEqual({ path: '/internal/realtime/events', secret: 'b', maxBodyBytes: 5 * 1024 * 1024 });
+    expect(options.slowClients).toEqual({ softLimitBytes: 262_144, hardLimitBytes: 1_048_576 });
+  });
+
+  it('turns the bridge off without a secret and Redis off on request', () => {
+    const options = resolveGatewayOptions(parseGatewayEnv({ JWT_SECRET: 's', REALTIME_GATEWAY_REDIS: 'false' }));
+    expect(options.bridge).toBeUndefined();
+    expect(options.redis).toBeUndefined();
+  });
+
+  it('reads a CORS list or *', () => {
+    expect(parseGatewayEnv({ REALTIME_CORS_ORIGINS: 'http://a, http://b' }).hub?.corsOrigins).toEqual(['http://a', 'http://b']);
+    expect(parseGatewayEnv({ REALTIME_CORS_ORIGINS: '*' }).hub?.corsOrigins).toBe('*');
+  });
+
+  it('stops on bad values, naming them', () => {
+    expect(() => parseGatewayEnv({ REALTIME_KEEPALIVE_MS: 'soon' })).toThrow(/REALTIME_KEEPALIVE_MS must be an integer/);
+    expect(() => parseGatewayEnv({ REDIS_URL: 'localhost' })).toThrow(InvalidRealtimeConfigError);
+    expect(() => resolveGatewayOptions(parseGatewayEnv({}))).toThrow(/auth must be a verifier or a jwtSecret/);
+    expect(() =>
+      resolveGatewayOptions({ auth: { jwtSecret: 's' }, slowClients: { softLimitBytes: 10, hardLimitBytes: 5 } }),
+    ).toThrow(/hardLimitBytes must be >= softLimitBytes/);
+    expect(() => resolveGatewayOptions({ auth: { jwtSecret: 's' }, hub: { path: 'hubs' } })).toThrow(/hub.path must be a path/);
+  });
+});

@@ -1,0 +1,49 @@
+import { type Env, readNumber, readString, readUrl, TRANSPORT_DEFAULTS } from '@realtime/transport';
+import type { RealtimeGatewayOptions } from '../realtime-gateway-options.interface';
+import { GATEWAY_DEFAULTS as D } from './gateway-defaults';
+
+/**
+ * Gateway options from the environment; bad values throw `InvalidRealtimeConfigError` naming the variable. Hooks
+ * (group methods, authorization) cannot come from the environment: merge them into the result in code.
+ */
+export function parseGatewayEnv(env: Env): RealtimeGatewayOptions {
+  const corsOrigins = readString(env, 'REALTIME_CORS_ORIGINS');
+  const bridgeSecret = readString(env, 'REALTIME_BRIDGE_SECRET');
+  const useRedis = readString(env, 'REALTIME_GATEWAY_REDIS')?.toLowerCase() !== 'false';
+  return {
+    instanceId: readString(env, 'REALTIME_INSTANCE_ID'),
+    auth: { jwtSecret: readString(env, 'JWT_SECRET') },
+    hub: {
+      path: readString(env, 'REALTIME_HUB_PATH') ?? D.hub.path,
+      corsOrigins: corsOrigins === '*' ? '*' : corsOrigins ? corsOrigins.split(',').map((o) => o.trim()) : [],
+      keepAliveIntervalMs: readNumber(env, 'REALTIME_KEEPALIVE_MS', D.hub.keepAliveIntervalMs, 100, 600_000),
+      clientTimeoutMs: readNumber(env, 'REALTIME_CLIENT_TIMEOUT_MS', D.hub.clientTimeoutMs, 100, 3_600_000),
+      maxMessageBytes: readNumber(env, 'REALTIME_MAX_MESSAGE_BYTES', D.hub.maxMessageBytes, 256, 64 * 1024 * 1024),
+    },
+    redis: useRedis
+      ? {
+          url: readUrl(env, 'REDIS_URL', TRANSPORT_DEFAULTS.redis.url, ['redis:', 'rediss:']),
+          streamKeyPrefix: readString(env, 'REALTIME_STREAM_KEY_PREFIX') ?? TRANSPORT_DEFAULTS.redis.streamKeyPrefix,
+          shards: readNumber(env, 'REALTIME_STREAM_SHARDS', TRANSPORT_DEFAULTS.redis.shards, 1, 1024),
+          blockMs: readNumber(env, 'REALTIME_CONSUMER_BLOCK_MS', D.redis.blockMs, 10, 60_000),
+          readCount: readNumber(env, 'REALTIME_CONSUMER_READ_COUNT', D.redis.readCount, 1, 100_000),
+          groupMaxIdleMs: readNumber(env, 'REALTIME_GROUP_MAX_IDLE_MS', D.redis.groupMaxIdleMs, 1000, 30 * 86_400_000),
+        }
+      : undefined,
+    bridge: bridgeSecret
+      ? {
+          path: readString(env, 'REALTIME_BRIDGE_PATH') ?? D.bridge.path,
+          secret: bridgeSecret,
+          maxBodyBytes: readNumber(env, 'REALTIME_BRIDGE_MAX_BODY_BYTES', D.bridge.maxBodyBytes, 1024, 1024 * 1024 * 1024),
+        }
+      : undefined,
+    slowClients: {
+      softLimitBytes: readNumber(env, 'REALTIME_SLOW_CLIENT_SOFT_BYTES', D.slowClients.softLimitBytes, 1024, 1 << 30),
+      hardLimitBytes: readNumber(env, 'REALTIME_SLOW_CLIENT_HARD_BYTES', D.slowClients.hardLimitBytes, 1024, 1 << 30),
+    },
+    dedup: {
+      ttlMs: readNumber(env, 'REALTIME_DEDUP_TTL_MS', D.dedup.ttlMs, 1000, 86_400_000),
+      maxEntries: readNumber(env, 'REALTIME_DEDUP_MAX_ENTRIES', D.dedup.maxEntries, 100, 10_000_000),
+    },
+  };
+}

@@ -1,0 +1,78 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { type Envelope, epochMs } from '@realtime/transport';
+import { ConnectionRegistry } from '../hub/connection-registry';
+import type { HubConnection } from '../hub/hub-connection';
+import { invocationFrame } from '../hub/hub-protocol';
+import { type DeliverySource, RealtimeGatewayMetrics } from '../metrics/realtime-gateway.metrics';
+import { RESOLVED_GATEWAY_OPTIONS } from '../realtime-gateway.constants';
+import type { ResolvedGatewayOptions } from '../realtime-gateway-options.interface';
+import { DedupWindow } from './dedup-window';
+
+/**
+ * Delivers envelopes to the connections they target, whatever transport brought them: drops duplicates (dual
+ * write, redelivery, retries carry the same id), builds the invocation frame once, and writes it to every
+ * recipient without letting a backed-up socket slow the others.
+ */
+@Injectable()
+export class DeliveryService {
+  private readonly logger = new Logger('RealtimeDelivery');
+  private readonly dedup: DedupWindow;
+
+  constructor(
+    private readonly registry: ConnectionRegistry,
+    private readonly metrics: RealtimeGatewayMetrics,
+    @Inject(RESOLVED_GATEWAY_OPTIONS) private readonly options: ResolvedGatewayOptions,
+  ) {
+    this.dedup = new DedupWindow(options.dedup.ttlMs, options.dedup.maxEntries);
+  }
+
+  /**
+   * Delivers one validated envelope; `argsJson` is its args as JSON when the caller has them (in-process), else
+   * they are serialized here, once. Returns the number of sockets written.
+   */
+  deliver(envelope: Envelope, source: DeliverySource, argsJson?: string): number {
+    const children = this.metrics.forTransport(source);
+    children.received.inc();
+    if (this.dedup.isDuplicate(envelope.id)) {
+      this.metrics.dedupDropped.inc({ transport: source });
+      return 0;
+    }
+    const recipients = this.recipientsOf(envelope);
+    if (recipients.size === 0) return 0;
+    const frame = Buffer.from(invocationFrame(envelope.method, argsJson ?? JSON.stringify(envelope.args)), 'utf8');
+    const now = Date.now();
+    let written = 0;
+    for (const connection of recipients) {
+      if (this.write(connection, frame, envelope.volatile, now)) written++;
+    }
+    children.sent.inc(written);
+    if (written > 0) children.latency.observe(Math.max(0, epochMs() - envelope.ts) / 1000);
+    return written;
+  }
+
+  private recipientsOf(envelope: Envelope): ReadonlySet<HubConnection> {
+    const target = envelope.target;
+    if (target.kind === 'group') return this.registry.group(target.name);
+    if (target.kind === 'user') return this.registry.user(target.id);
+    return this.registry.all;
+  }
+
+  /** Writes unless the socket is backed up: volatile envelopes are skipped first, then the client is closed. */
+  private write(connection: HubConnection, frame: Buffer, volatile: boolean, now: number): boolean {
+    if (!connection.handshakeDone || !connection.isOpen) return false;
+    const buffered = connection.bufferedBytes;
+    const { softLimitBytes, hardLimitBytes } = this.options.slowClients;
+    if (buffered + frame.length > hardLimitBytes) {
+      this.metrics.slowClientDisconnects.inc();
+      this.logger.warn(`Closing connection ${connection.id} of ${connection.user.id}: ${buffered} bytes not read`);
+      connection.close(`Connection closed: the client did not read ${buffered} bytes of pending messages.`, true, true);
+      return false;
+    }
+    if (volatile && buffered > softLimitBytes) {
+      this.metrics.slowClientDrops.inc();
+      return false;
+    }
+    connection.send(frame, now);
+    return true;
+  }
+}

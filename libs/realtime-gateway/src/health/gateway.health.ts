@@ -1,0 +1,52 @@
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { HealthIndicatorService } from '@nestjs/terminus';
+import { errorMessage } from '@realtime/transport';
+import { ConnectionRegistry } from '../hub/connection-registry';
+import { RESOLVED_GATEWAY_OPTIONS } from '../realtime-gateway.constants';
+import type { ResolvedGatewayOptions } from '../realtime-gateway-options.interface';
+import { StreamConsumer } from '../stream/stream-consumer';
+import { StreamMonitor } from '../stream/stream-monitor';
+
+/** Slack past BLOCK before a consumer that has not completed a read counts as stuck. */
+const STUCK_AFTER_MS = 10_000;
+
+/** Gateway health for `@nestjs/terminus`. Reports `down` with the reason; never throws. */
+@Injectable()
+export class GatewayHealthIndicator {
+  constructor(
+    private readonly health: HealthIndicatorService,
+    private readonly registry: ConnectionRegistry,
+    @Inject(RESOLVED_GATEWAY_OPTIONS) private readonly options: ResolvedGatewayOptions,
+    @Optional() private readonly consumer?: StreamConsumer,
+    @Optional() private readonly monitor?: StreamMonitor,
+  ) {}
+
+  /** The stream consumer loop is running and reading, with its lag; up with `consumer: 'off'` without Redis. */
+  isHealthy<const Key extends string = 'realtime_gateway'>(key: Key = 'realtime_gateway' as Key) {
+    const indicator = this.health.check(key);
+    const connections = this.registry.size;
+    if (!this.consumer) return indicator.up({ connections, consumer: 'off' });
+    const sinceRead = Date.now() - this.consumer.lastBeat;
+    const details = {
+      connections,
+      consumer: this.consumer.alive ? 'running' : 'stopped',
+      lastReadMsAgo: sinceRead,
+      lag: this.monitor?.lag ?? null,
+      pending: this.monitor?.pending ?? null,
+    };
+    const stuck = sinceRead > (this.options.redis?.blockMs ?? 0) + STUCK_AFTER_MS;
+    return this.consumer.alive && !stuck ? indicator.up(details) : indicator.down(details);
+  }
+
+  /** Redis reachability from the gateway (a PING with a timeout). */
+  async isRedisHealthy<const Key extends string = 'redis'>(key: Key = 'redis' as Key, timeoutMs = 500) {
+    const indicator = this.health.check(key);
+    if (!this.monitor) return indicator.down({ message: 'the gateway has no Redis configured' });
+    try {
+      await this.monitor.ping(timeoutMs);
+      return indicator.up();
+    } catch (error) {
+      return indicator.down({ message: errorMessage(error) });
+    }
+  }
+}

@@ -1,0 +1,86 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { Logger } from '@nestjs/common';
+
+export type RequestHandler = (request: IncomingMessage, response: ServerResponse, url: URL) => void | Promise<void>;
+export type UpgradeHandler = (request: IncomingMessage, socket: Duplex, head: Buffer, url: URL) => void | Promise<void>;
+
+/**
+ * Serves the gateway's own paths (negotiate, the hub's WebSocket upgrade, the bridge receiver) on the application's
+ * HTTP server, ahead of the framework: requests for those paths never reach Express's body parser (whose 100 kB
+ * JSON limit would refuse bridge batches) or the router, and everything else goes on to the framework untouched.
+ * This is how socket.io attaches to a server it shares.
+ */
+export class HttpTakeover {
+  private readonly logger = new Logger('RealtimeHttp');
+  private readonly routes = new Map<string, RequestHandler>();
+  private readonly upgrades = new Map<string, UpgradeHandler>();
+  private server?: Server;
+  private frameworkListeners: Array<(...args: unknown[]) => void> = [];
+
+  route(path: string, handler: RequestHandler): void {
+    this.routes.set(path, handler);
+  }
+
+  upgrade(path: string, handler: UpgradeHandler): void {
+    this.upgrades.set(path, handler);
+  }
+
+  attach(server: Server): void {
+    this.server = server;
+    this.frameworkListeners = server.listeners('request') as Array<(...args: unknown[]) => void>;
+    server.removeAllListeners('request');
+    server.on('request', this.onRequest);
+    server.on('upgrade', this.onUpgrade);
+  }
+
+  detach(): void {
+    const server = this.server;
+    if (!server) return;
+    server.off('request', this.onRequest);
+    server.off('upgrade', this.onUpgrade);
+    for (const listener of this.frameworkListeners) server.on('request', listener);
+    this.server = undefined;
+  }
+
+  private readonly onRequest = (request: IncomingMessage, response: ServerResponse): void => {
+    const url = new URL(request.url ?? '/', 'http://gateway.invalid');
+    const handler = this.routes.get(url.pathname);
+    if (!handler) {
+      for (const listener of this.frameworkListeners) listener.call(this.server, request, response);
+      return;
+    }
+    Promise.resolve()
+      .then(() => handler(request, response, url))
+      .catch((error: unknown) => {
+        this.logger.error(`${request.method} ${url.pathname} failed`, error as Error);
+        if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
+        response.end(JSON.stringify({ error: 'internal error' }));
+      });
+  };
+
+  private readonly onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const url = new URL(request.url ?? '/', 'http://gateway.invalid');
+    const handler = this.upgrades.get(url.pathname);
+    if (!handler) {
+      // Someone else may serve this upgrade; with nobody else listening, do not leave the socket hanging.
+      if (this.server?.listenerCount('upgrade') === 1) rejectUpgrade(socket, 404, 'Not Found');
+      return;
+    }
+    Promise.resolve()
+      .then(() => handler(request, socket, head, url))
+      .catch((error: unknown) => {
+        this.logger.error(`upgrade ${url.pathname} failed`, error as Error);
+        rejectUpgrade(socket, 500, 'Internal Server Error');
+      });
+  };
+}
+
+/** Answers an upgrade request with a plain HTTP error and closes the socket. */
+export function rejectUpgrade(socket: Duplex, status: number, reason: string, body = reason): void {
+  if (socket.destroyed) return;
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}

@@ -1,0 +1,73 @@
+import { Logger } from '@nestjs/common';
+import { HubMethodError } from '../errors/hub-method.error';
+import type { HubCallContext, HubMethod, ResolvedGatewayOptions } from '../realtime-gateway-options.interface';
+import type { ConnectionRegistry } from './connection-registry';
+import type { HubConnection } from './hub-connection';
+
+const MAX_GROUP_NAME = 256;
+
+/**
+ * Runs the hub methods clients invoke: the group membership methods (with their name mapping and authorization
+ * hook) and the application's own. Method names match case-insensitively, as at the SignalR client.
+ */
+export class HubInvoker {
+  private readonly logger = new Logger('RealtimeHub');
+  private readonly methods = new Map<string, HubMethod>();
+
+  constructor(
+    private readonly registry: ConnectionRegistry,
+    options: ResolvedGatewayOptions['hub'],
+  ) {
+    for (const [name, method] of Object.entries(options.methods ?? {})) this.methods.set(name.toLowerCase(), method);
+    for (const group of options.groupMethods) {
+      const toGroup = group.toGroup ?? ((name: unknown) => name as string);
+      this.methods.set(group.join.toLowerCase(), async (context, ...args) => {
+        const name = groupName(toGroup(...args));
+        if (options.authorizeGroup && !(await options.authorizeGroup(context.user, name))) {
+          throw new HubMethodError(`Not allowed to join ${name}.`);
+        }
+        const connection = this.connection(context);
+        if (connection) this.registry.join(connection, name);
+      });
+      this.methods.set(group.leave.toLowerCase(), (context, ...args) => {
+        const connection = this.connection(context);
+        if (connection) this.registry.leave(connection, groupName(toGroup(...args)));
+      });
+    }
+  }
+
+  private readonly byId = new Map<string, HubConnection>();
+
+  /** Makes a connection's calls resolvable from its context. */
+  track(connection: HubConnection): void {
+    this.byId.set(connection.id, connection);
+  }
+
+  untrack(connection: HubConnection): void {
+    this.byId.delete(connection.id);
+  }
+
+  /** Runs a method; resolves to its result, rejects with a message fit for the client. */
+  async invoke(connection: HubConnection, target: string, args: unknown[]): Promise<unknown> {
+    const method = this.methods.get(target.toLowerCase());
+    if (!method) throw new HubMethodError(`Method '${target}' does not exist.`);
+    try {
+      return await method({ connectionId: connection.id, user: connection.user }, ...args);
+    } catch (error) {
+      if (error instanceof HubMethodError) throw error;
+      this.logger.error(`Hub method ${target} failed for ${connection.user.id}`, error as Error);
+      throw new HubMethodError(`An unexpected error occurred invoking '${target}' on the server.`);
+    }
+  }
+
+  private connection(context: HubCallContext): HubConnection | undefined {
+    return this.byId.get(context.connectionId);
+  }
+}
+
+function groupName(value: unknown): string {
+  if (typeof value !== 'string' || value === '' || value.length > MAX_GROUP_NAME) {
+    throw new HubMethodError(`A group name must be a string of 1-${MAX_GROUP_NAME} characters.`);
+  }
+  return value;
+}

@@ -1,0 +1,61 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AccessTokenVerifier, AuthenticatedUser } from '../auth/access-token-verifier';
+import { requestToken } from '../auth/request-token';
+import { errorMessage } from '@realtime/transport';
+import type { CorsPolicy } from './cors-policy';
+import type { NegotiatedConnections } from './negotiated-connections';
+import { sendJson } from '../http/send-json';
+
+/**
+ * `POST <hub>/negotiate`: authenticates the caller and hands out a connection token. Only the WebSockets transport
+ * is offered (the client tries transports in the order listed); stateful reconnect is never offered, since the
+ * client fails when the server turns on what it did not ask for.
+ */
+export class NegotiateHandler {
+  constructor(
+    private readonly verifier: AccessTokenVerifier,
+    private readonly negotiated: NegotiatedConnections,
+    private readonly cors: CorsPolicy,
+  ) {}
+
+  readonly handle = async (request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> => {
+    if (request.method === 'OPTIONS') return this.cors.preflight(request, response);
+    request.resume();
+    if (request.method !== 'POST') return sendJson(response, 405, { error: 'negotiate takes POST' });
+    if (!this.cors.allows(request)) return sendJson(response, 403, { error: 'origin not allowed' });
+    this.cors.apply(request, response);
+    const user = await authenticate(this.verifier, request, url);
+    if (typeof user === 'string') return sendJson(response, 401, { error: user });
+    const { connectionToken, connectionId } = this.negotiated.create(user);
+    if (Number(url.searchParams.get('negotiateVersion') ?? '0') >= 1) {
+      return sendJson(response, 200, {
+        negotiateVersion: 1,
+        connectionId,
+        connectionToken,
+        availableTransports: [{ transport: 'WebSockets', transferFormats: ['Text'] }],
+      });
+    }
+    // Negotiate version 0 clients use the connection id as the token.
+    return sendJson(response, 200, {
+      negotiateVersion: 0,
+      connectionId: connectionToken,
+      availableTransports: [{ transport: 'WebSockets', transferFormats: ['Text'] }],
+    });
+  };
+}
+
+/** The request's user, or why it has none. */
+export async function authenticate(
+  verifier: AccessTokenVerifier,
+  request: IncomingMessage,
+  url: URL,
+): Promise<AuthenticatedUser | string> {
+  const token = requestToken(request, url);
+  if (!token) return 'missing access token';
+  try {
+    return await verifier.verify(token);
+  } catch (error) {
+    return `invalid access token: ${errorMessage(error)}`;
+  }
+}
+

@@ -1,0 +1,33 @@
+export { RealtimeGatewayModule } from './realtime-gateway.module';
+export {
+  InjectRealtimeGatewayOptions,
+  REALTIME_GATEWAY_OPTIONS,
+  REALTIME_GATEWAY_OPTIONS_TYPE,
+  REALTIME_GATEWAY_ASYNC_OPTIONS_TYPE,
+} from './realtime-gateway.module-definition';
+export type {
+  RealtimeGatewayOptions,
+  ResolvedGatewayOptions,
+  HubOptions,
+  GroupMethods,
+  HubMethod,
+  HubCallContext,
+  GatewayRedisOptions,
+  BridgeReceiverOptions,
+  SlowClientOptions,
+  DedupOptions,
+} from './realtime-gateway-options.interface';
+export { RESOLVED_GATEWAY_OPTIONS } from './realtime-gateway.constants';
+export { realtimeGatewayConfig, type RealtimeGatewayConfig } from './config/gateway.config';
+export { parseGatewayEnv } from './config/gateway-env.parser';
+export { resolveGatewayOptions } from './config/resolve-gateway-options';
+
+export type { AccessTokenVerifier, AuthenticatedUser } from './auth/access-token-verifier';
+export { Hs256JwtVerifier, signHs256Jwt } from './auth/hs256-jwt.verifier';
+export { UnauthorizedTokenError } from './errors/unauthorized-token.error';
+export { HubMethodError } from './errors/hub-method.error';
+
+export { GatewayHealthIndicator } from './health/gateway.health';
+export { ConnectionRegistry } from './hub/connection-registry';
+export { DeliveryService } from './delivery/delivery.service';
+export { GATEWAY_METRIC, type DeliverySource } from './metrics/realtime-gateway.metrics';

@@ -1,0 +1,130 @@
+import { Injectable } from '@nestjs/common';
+import { InjectMetric, makeCounterProvider, makeGaugeProvider, makeHistogramProvider } from '@willsoto/nestjs-prometheus';
+import type { Counter, Gauge, Histogram } from 'prom-client';
+
+/** Where an envelope reached the gateway from. */
+export type DeliverySource = 'redis-streams' | 'http-bridge' | 'in-process';
+
+/** Every gateway-side metric, declared in one place. Names start with `realtime_`. */
+export const GATEWAY_METRIC = {
+  connections: 'realtime_gateway_connections',
+  invocationsSent: 'realtime_gateway_invocations_sent_total',
+  deliveryLatency: 'realtime_delivery_latency_seconds',
+  envelopesReceived: 'realtime_gateway_envelopes_received_total',
+  invalidEnvelopes: 'realtime_gateway_invalid_envelopes_total',
+  dedupDropped: 'realtime_dedup_dropped_total',
+  slowClientDrops: 'realtime_slow_client_drops_total',
+  slowClientDisconnects: 'realtime_slow_client_disconnects_total',
+  clientProtocolErrors: 'realtime_hub_protocol_errors_total',
+  streamLag: 'realtime_stream_lag',
+  streamPending: 'realtime_stream_pending',
+  consumerErrors: 'realtime_consumer_errors_total',
+  consumerGaps: 'realtime_consumer_gaps_total',
+  trimmedUnread: 'realtime_stream_trimmed_unread_total',
+} as const;
+
+export const gatewayMetricProviders = [
+  makeGaugeProvider({ name: GATEWAY_METRIC.connections, help: 'Open hub connections (after the handshake).' }),
+  makeCounterProvider({
+    name: GATEWAY_METRIC.invocationsSent,
+    help: 'Invocations written to client sockets (one per recipient), by the transport the envelope came from.',
+    labelNames: ['transport'],
+  }),
+  makeHistogramProvider({
+    name: GATEWAY_METRIC.deliveryLatency,
+    help: 'End-to-end delivery latency: from the envelope ts (publish) to the write to client sockets.',
+    labelNames: ['transport'],
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2.5, 5],
+  }),
+  makeCounterProvider({
+    name: GATEWAY_METRIC.envelopesReceived,
+    help: 'Envelopes that reached the gateway, by transport.',
+    labelNames: ['transport'],
+  }),
+  makeCounterProvider({
+    name: GATEWAY_METRIC.invalidEnvelopes,
+    help: 'Envelopes refused because they do not match contracts/events.json, by transport.',
+    labelNames: ['transport'],
+  }),
+  makeCounterProvider({
+    name: GATEWAY_METRIC.dedupDropped,
+    help: 'Envelopes dropped as duplicates of one already delivered (dual write, redelivery, retries).',
+    labelNames: ['transport'],
+  }),
+  makeCounterProvider({
+    name: GATEWAY_METRIC.slowClientDrops,
+    help: 'Volatile envelopes not sent to a client whose socket is backed up.',
+  }),
+  makeCounterProvider({
+    name: GATEWAY_METRIC.slowClientDisconnects,
+    help: 'Clients closed because their socket stayed backed up past the hard bound.',
+  }),
+  makeCounterProvider({
+    name: GATEWAY_METRIC.clientProtocolErrors,
+    help: 'Client connections closed for a protocol error (bad frame, garbage JSON, oversized message), by reason.',
+    labelNames: ['reason'],
+  }),
+  makeGaugeProvider({
+    name: GATEWAY_METRIC.streamLag,
+    help: 'Entries in the stream not yet delivered to this instance\'s consumer group (XINFO GROUPS lag).',
+    labelNames: ['stream', 'group'],
+  }),
+  makeGaugeProvider({
+    name: GATEWAY_METRIC.streamPending,
+    help: 'Entries delivered to this instance\'s group and not acknowledged yet (XINFO GROUPS pending).',
+    labelNames: ['stream', 'group'],
+  }),
+  makeCounterProvider({
+    name: GATEWAY_METRIC.consumerErrors,
+    help: 'Errors of the stream consumer loop, by kind.',
+    labelNames: ['kind'],
+  }),
+  makeCounterProvider({
+    name: GATEWAY_METRIC.consumerGaps,
+    help: 'Consumer groups recreated because Redis lost them (restarted empty): events in between are lost.',
+  }),
+  makeCounterProvider({
+    name: GATEWAY_METRIC.trimmedUnread,
+    help: 'Stream entries trimmed (MAXLEN) before this instance\'s group read them.',
+    labelNames: ['stream'],
+  }),
+];
+
+@Injectable()
+export class RealtimeGatewayMetrics {
+  private readonly byTransport = new Map<
+    string,
+    { sent: Counter.Internal; latency: Histogram.Internal<string>; received: Counter.Internal }
+  >();
+
+  constructor(
+    @InjectMetric(GATEWAY_METRIC.connections) readonly connections: Gauge<string>,
+    @InjectMetric(GATEWAY_METRIC.invocationsSent) private readonly invocationsSent: Counter<string>,
+    @InjectMetric(GATEWAY_METRIC.deliveryLatency) private readonly deliveryLatency: Histogram<string>,
+    @InjectMetric(GATEWAY_METRIC.envelopesReceived) private readonly envelopesReceived: Counter<string>,
+    @InjectMetric(GATEWAY_METRIC.invalidEnvelopes) readonly invalidEnvelopes: Counter<string>,
+    @InjectMetric(GATEWAY_METRIC.dedupDropped) readonly dedupDropped: Counter<string>,
+    @InjectMetric(GATEWAY_METRIC.slowClientDrops) readonly slowClientDrops: Counter<string>,
+    @InjectMetric(GATEWAY_METRIC.slowClientDisconnects) readonly slowClientDisconnects: Counter<string>,
+    @InjectMetric(GATEWAY_METRIC.clientProtocolErrors) readonly clientProtocolErrors: Counter<string>,
+    @InjectMetric(GATEWAY_METRIC.streamLag) readonly streamLag: Gauge<string>,
+    @InjectMetric(GATEWAY_METRIC.streamPending) readonly streamPending: Gauge<string>,
+    @InjectMetric(GATEWAY_METRIC.consumerErrors) readonly consumerErrors: Counter<string>,
+    @InjectMetric(GATEWAY_METRIC.consumerGaps) readonly consumerGaps: Counter<string>,
+    @InjectMetric(GATEWAY_METRIC.trimmedUnread) readonly trimmedUnread: Counter<string>,
+  ) {}
+
+  /** Label children per transport, so the per-envelope path does not hash labels. */
+  forTransport(transport: DeliverySource) {
+    let children = this.byTransport.get(transport);
+    if (!children) {
+      children = {
+        sent: this.invocationsSent.labels(transport),
+        latency: this.deliveryLatency.labels(transport),
+        received: this.envelopesReceived.labels(transport),
+      };
+      this.byTransport.set(transport, children);
+    }
+    return children;
+  }
+}

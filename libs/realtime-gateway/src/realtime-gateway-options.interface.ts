@@ -1,0 +1,117 @@
+import type { AccessTokenVerifier, AuthenticatedUser } from './auth/access-token-verifier';
+
+/**
+ * Hub methods that join and leave groups. `toGroup` maps the method's arguments to a group name, so an application
+ * can expose `JoinRoom(roomId)` for group `room:<roomId>`.
+ */
+export interface GroupMethods {
+  /** Method that joins a group. @default 'JoinGroup' */
+  join: string;
+  /** Method that leaves a group. @default 'LeaveGroup' */
+  leave: string;
+  /** Group named by the arguments. @default the first argument, as is */
+  toGroup?: (...args: unknown[]) => string;
+}
+
+/** Context of a hub method call. */
+export interface HubCallContext {
+  readonly connectionId: string;
+  readonly user: AuthenticatedUser;
+}
+
+/** An application hub method; what it returns (or resolves to) is the client's `invoke` result. */
+export type HubMethod = (context: HubCallContext, ...args: unknown[]) => unknown;
+
+export interface HubOptions {
+  /** Path of the hub (negotiate is `<path>/negotiate`). @default '/hubs/realtime' */
+  path?: string;
+  /** Group membership methods. @default [{ join: 'JoinGroup', leave: 'LeaveGroup' }] */
+  groupMethods?: GroupMethods[];
+  /** Decides whether a user may join a group. @default every authenticated user may join any group */
+  authorizeGroup?: (user: AuthenticatedUser, group: string) => boolean | Promise<boolean>;
+  /** More hub methods clients can `invoke`/`send`, by name (case-insensitive). */
+  methods?: Record<string, HubMethod>;
+  /** Origins allowed to negotiate and connect from a browser; `'*'` echoes any origin. @default [] (same origin) */
+  corsOrigins?: string[] | '*';
+  /** Ping interval while a connection is idle. @default 15000 */
+  keepAliveIntervalMs?: number;
+  /** A client silent for this long is closed (the stock client pings every 15 s). @default 30000 */
+  clientTimeoutMs?: number;
+  /** Time a client has to send its handshake. @default 15000 */
+  handshakeTimeoutMs?: number;
+  /** Largest message a client may send. @default 65536 */
+  maxMessageBytes?: number;
+  /** Time between negotiate and the WebSocket connect. @default 30000 */
+  negotiateTtlMs?: number;
+}
+
+export interface GatewayRedisOptions {
+  /** @default 'redis://127.0.0.1:6379' */
+  url: string;
+  /** Must match the publisher's. @default 'realtime' */
+  streamKeyPrefix?: string;
+  /** Must match the publisher's. @default 1 */
+  shards?: number;
+  /** `XREADGROUP ... BLOCK`, in ms. @default 5000 */
+  blockMs?: number;
+  /** Entries per read. @default 256 */
+  readCount?: number;
+  /** Groups of other instances idle longer than this are removed. @default 3600000 (1 h) */
+  groupMaxIdleMs?: number;
+  /** Interval of lag, pending and trimming checks. @default 5000 */
+  monitorIntervalMs?: number;
+}
+
+export interface BridgeReceiverOptions {
+  /** Path of the POST endpoint. @default '/internal/realtime/events' */
+  path?: string;
+  /** Bearer secret publishers must send. */
+  secret: string;
+  /** Largest request body. @default 5242880 (5 MiB) */
+  maxBodyBytes?: number;
+}
+
+export interface SlowClientOptions {
+  /** Above this many bytes waiting on a socket, volatile envelopes are not sent to it. @default 262144 */
+  softLimitBytes?: number;
+  /** Above this many, the socket is closed with a reason. @default 1048576 */
+  hardLimitBytes?: number;
+}
+
+export interface DedupOptions {
+  /** An id is remembered this long. @default 300000 */
+  ttlMs?: number;
+  /** Ids remembered at most. @default 100000 */
+  maxEntries?: number;
+}
+
+export interface RealtimeGatewayOptions {
+  /** Name of this instance: its consumer group is `gateway:<instanceId>`. @default `<hostname>-<pid>` */
+  instanceId?: string;
+  hub?: HubOptions;
+  /** Token verification: a verifier, or the secret of the default HS256 verifier. One is required. */
+  auth: { verifier?: AccessTokenVerifier; jwtSecret?: string };
+  /** Redis stream consumer. Leave out to run without Redis (bridge and in-process only). */
+  redis?: GatewayRedisOptions;
+  /** HTTP bridge receiver. Leave out to disable it. */
+  bridge?: BridgeReceiverOptions;
+  slowClients?: SlowClientOptions;
+  dedup?: DedupOptions;
+  /**
+   * Register as the sink of the publisher's in-process transport when `RealtimeTransportModule` is in the same
+   * application.
+   * @default true
+   */
+  inProcess?: boolean;
+}
+
+export interface ResolvedGatewayOptions {
+  instanceId: string;
+  hub: Required<Omit<HubOptions, 'authorizeGroup' | 'methods'>> & Pick<HubOptions, 'authorizeGroup' | 'methods'>;
+  verifier: AccessTokenVerifier;
+  redis?: Required<GatewayRedisOptions>;
+  bridge?: Required<BridgeReceiverOptions>;
+  slowClients: Required<SlowClientOptions>;
+  dedup: Required<DedupOptions>;
+  inProcess: boolean;
+}

@@ -1,0 +1,93 @@
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  Optional,
+} from '@nestjs/common';
+import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
+import { InProcessSinkRegistry } from '@realtime/transport';
+import type { Server } from 'node:http';
+import { BridgeReceiverHandler } from './bridge/bridge-receiver.handler';
+import { DeliveryService } from './delivery/delivery.service';
+import { HttpTakeover } from './http/http-takeover';
+import { HubServer } from './hub/hub.server';
+import { NegotiateHandler } from './hub/negotiate.handler';
+import { RESOLVED_GATEWAY_OPTIONS } from './realtime-gateway.constants';
+import type { ResolvedGatewayOptions } from './realtime-gateway-options.interface';
+import { StreamConsumer } from './stream/stream-consumer';
+import { StreamMonitor } from './stream/stream-monitor';
+
+/**
+ * Mounts the hub and the bridge receiver on the application's HTTP server, registers the in-process sink, starts
+ * the stream consumer; on shutdown stops reading (acknowledging what is in hand), then closes every connection
+ * with a reason clients reconnect on.
+ */
+@Injectable()
+export class RealtimeGatewayLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+  private readonly logger = new Logger('RealtimeGateway');
+  private unregisterSink?: () => void;
+
+  constructor(
+    @Inject(RESOLVED_GATEWAY_OPTIONS) private readonly options: ResolvedGatewayOptions,
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly moduleRef: ModuleRef,
+    private readonly takeover: HttpTakeover,
+    private readonly hub: HubServer,
+    private readonly negotiate: NegotiateHandler,
+    private readonly delivery: DeliveryService,
+    @Optional() private readonly bridge?: BridgeReceiverHandler,
+    @Optional() private readonly consumer?: StreamConsumer,
+    @Optional() private readonly monitor?: StreamMonitor,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const server = this.adapterHost.httpAdapter?.getHttpServer() as Server | undefined;
+    if (!server) {
+      throw new Error('RealtimeGatewayModule needs an HTTP application: create it with NestFactory.create(), not an application context.');
+    }
+    const { hub, bridge } = this.options;
+    this.takeover.route(`${hub.path}/negotiate`, this.negotiate.handle);
+    this.takeover.upgrade(hub.path, this.hub.handleUpgrade);
+    if (this.bridge && bridge) {
+      this.takeover.route(bridge.path, this.bridge.handle);
+      this.takeover.route(`${bridge.path}/health`, this.bridge.health);
+    }
+    this.takeover.attach(server);
+    this.hub.start();
+    if (this.options.inProcess) this.registerInProcessSink();
+    await this.monitor?.start();
+    this.consumer?.start();
+    this.logger.log(
+      `Hub at ${hub.path}; bridge receiver ${bridge ? `at ${bridge.path}` : 'off'}; ` +
+        `stream consumer ${this.consumer ? `as group gateway:${this.options.instanceId}` : 'off'}`,
+    );
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.consumer?.stop();
+    this.unregisterSink?.();
+    // Before Nest closes the HTTP server, which waits for every socket, upgraded ones included.
+    await this.hub.stop();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.monitor?.stop();
+    this.takeover.detach();
+  }
+
+  /** When the publisher module is in this application, deliver its in-process envelopes directly. */
+  private registerInProcessSink(): void {
+    let registry: InProcessSinkRegistry;
+    try {
+      registry = this.moduleRef.get(InProcessSinkRegistry, { strict: false });
+    } catch {
+      return;
+    }
+    this.unregisterSink = registry.register((batch) => {
+      for (const outbound of batch) this.delivery.deliver(outbound.envelope, 'in-process', outbound.argsJson);
+    });
+  }
+}

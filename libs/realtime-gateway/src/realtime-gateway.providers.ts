@@ -1,0 +1,129 @@
+import type { Provider } from '@nestjs/common';
+import { HealthIndicatorService } from '@nestjs/terminus';
+import { StreamKeys } from '@realtime/transport';
+import { BridgeReceiverHandler } from './bridge/bridge-receiver.handler';
+import { resolveGatewayOptions } from './config/resolve-gateway-options';
+import { DeliveryService } from './delivery/delivery.service';
+import { InboundEnvelopeReader } from './delivery/inbound-envelope';
+import { GatewayHealthIndicator } from './health/gateway.health';
+import { HttpTakeover } from './http/http-takeover';
+import { ConnectionRegistry } from './hub/connection-registry';
+import { CorsPolicy } from './hub/cors-policy';
+import { HubInvoker } from './hub/hub-invoker';
+import { HubServer } from './hub/hub.server';
+import { NegotiateHandler } from './hub/negotiate.handler';
+import { NegotiatedConnections } from './hub/negotiated-connections';
+import { gatewayMetricProviders, RealtimeGatewayMetrics } from './metrics/realtime-gateway.metrics';
+import { RESOLVED_GATEWAY_OPTIONS } from './realtime-gateway.constants';
+import { REALTIME_GATEWAY_OPTIONS } from './realtime-gateway.module-definition';
+import type { RealtimeGatewayOptions, ResolvedGatewayOptions } from './realtime-gateway-options.interface';
+import { RealtimeGatewayLifecycle } from './realtime-gateway.lifecycle';
+import { StreamConsumer } from './stream/stream-consumer';
+import { groupName, heartbeatKey } from './stream/stream-groups';
+import { StreamMonitor } from './stream/stream-monitor';
+
+type Options = ResolvedGatewayOptions;
+
+export const realtimeGatewayProviders: Provider[] = [
+  {
+    provide: RESOLVED_GATEWAY_OPTIONS,
+    inject: [REALTIME_GATEWAY_OPTIONS],
+    useFactory: (options: RealtimeGatewayOptions) => resolveGatewayOptions(options),
+  },
+  ...gatewayMetricProviders,
+  RealtimeGatewayMetrics,
+  ConnectionRegistry,
+  DeliveryService,
+  InboundEnvelopeReader,
+  HttpTakeover,
+  {
+    provide: NegotiatedConnections,
+    inject: [RESOLVED_GATEWAY_OPTIONS],
+    useFactory: (o: Options) => new NegotiatedConnections(o.hub.negotiateTtlMs),
+  },
+  {
+    provide: CorsPolicy,
+    inject: [RESOLVED_GATEWAY_OPTIONS],
+    useFactory: (o: Options) => new CorsPolicy(o.hub.corsOrigins),
+  },
+  {
+    provide: HubInvoker,
+    inject: [ConnectionRegistry, RESOLVED_GATEWAY_OPTIONS],
+    useFactory: (registry: ConnectionRegistry, o: Options) => new HubInvoker(registry, o.hub),
+  },
+  {
+    provide: NegotiateHandler,
+    inject: [RESOLVED_GATEWAY_OPTIONS, NegotiatedConnections, CorsPolicy],
+    useFactory: (o: Options, negotiated: NegotiatedConnections, cors: CorsPolicy) =>
+      new NegotiateHandler(o.verifier, negotiated, cors),
+  },
+  {
+    provide: HubServer,
+    inject: [RESOLVED_GATEWAY_OPTIONS, NegotiatedConnections, CorsPolicy, ConnectionRegistry, HubInvoker, RealtimeGatewayMetrics],
+    useFactory: (
+      o: Options,
+      negotiated: NegotiatedConnections,
+      cors: CorsPolicy,
+      registry: ConnectionRegistry,
+      invoker: HubInvoker,
+      metrics: RealtimeGatewayMetrics,
+    ) => new HubServer(o.hub, o.verifier, negotiated, cors, registry, invoker, metrics),
+  },
+  {
+    provide: BridgeReceiverHandler,
+    inject: [RESOLVED_GATEWAY_OPTIONS, InboundEnvelopeReader, DeliveryService, RealtimeGatewayMetrics],
+    useFactory: (o: Options, reader: InboundEnvelopeReader, delivery: DeliveryService, metrics: RealtimeGatewayMetrics) =>
+      o.bridge ? new BridgeReceiverHandler(o.bridge.secret, o.bridge.maxBodyBytes, reader, delivery, metrics) : undefined,
+  },
+  {
+    provide: StreamConsumer,
+    inject: [RESOLVED_GATEWAY_OPTIONS, InboundEnvelopeReader, DeliveryService, RealtimeGatewayMetrics],
+    useFactory: (o: Options, reader: InboundEnvelopeReader, delivery: DeliveryService, metrics: RealtimeGatewayMetrics) =>
+      o.redis
+        ? new StreamConsumer(
+            {
+              url: o.redis.url,
+              heartbeatKey: heartbeatKey(o.redis.streamKeyPrefix, o.instanceId),
+              heartbeatTtlMs: o.redis.groupMaxIdleMs,
+              keys: new StreamKeys(o.redis.streamKeyPrefix, o.redis.shards).all,
+              group: groupName(o.instanceId),
+              consumer: o.instanceId,
+              blockMs: o.redis.blockMs,
+              readCount: o.redis.readCount,
+            },
+            reader,
+            delivery,
+            metrics,
+          )
+        : undefined,
+  },
+  {
+    provide: StreamMonitor,
+    inject: [RESOLVED_GATEWAY_OPTIONS, RealtimeGatewayMetrics],
+    useFactory: (o: Options, metrics: RealtimeGatewayMetrics) =>
+      o.redis
+        ? new StreamMonitor(
+            {
+              url: o.redis.url,
+              keys: new StreamKeys(o.redis.streamKeyPrefix, o.redis.shards).all,
+              group: groupName(o.instanceId),
+              intervalMs: o.redis.monitorIntervalMs,
+              groupMaxIdleMs: o.redis.groupMaxIdleMs,
+              heartbeatKey: heartbeatKey(o.redis.streamKeyPrefix, o.instanceId),
+              heartbeatKeyOf: (instanceId: string) => heartbeatKey(o.redis!.streamKeyPrefix, instanceId),
+            },
+            metrics,
+          )
+        : undefined,
+  },
+  RealtimeGatewayLifecycle,
+  HealthIndicatorService,
+  GatewayHealthIndicator,
+];
+
+export const realtimeGatewayExports = [
+  GatewayHealthIndicator,
+  ConnectionRegistry,
+  DeliveryService,
+  RESOLVED_GATEWAY_OPTIONS,
+];

@@ -1,0 +1,227 @@
+import { Logger } from '@nestjs/common';
+import { errorMessage, TimeoutError, withTimeout } from '@realtime/transport';
+import Redis from 'ioredis';
+import type { DeliveryService } from '../delivery/delivery.service';
+import type { InboundEnvelopeReader } from '../delivery/inbound-envelope';
+import type { RealtimeGatewayMetrics } from '../metrics/realtime-gateway.metrics';
+import { ensureGroups, heartbeat, isNoGroupError } from './stream-groups';
+
+type Entry = [id: string, fields: string[] | null];
+type ReadReply = Array<[key: string, entries: Entry[]]> | null;
+
+export interface StreamConsumerSettings {
+  url: string;
+  /** This instance's heartbeat key and its time to live (see StreamMonitor). */
+  heartbeatKey: string;
+  heartbeatTtlMs: number;
+  keys: readonly string[];
+  group: string;
+  consumer: string;
+  blockMs: number;
+  readCount: number;
+}
+
+const MAX_BACKOFF_MS = 5000;
+/** How long past BLOCK a read may take before the connection counts as half-dead. */
+const READ_GRACE_MS = 3000;
+
+/**
+ * Reads this instance's consumer group on every shard with blocking `XREADGROUP`, on a connection of its own, and
+ * delivers each entry. On start it first re-reads its own pending entries (delivered before a crash, never
+ * acknowledged), then new ones. Acknowledgements go out with the next read, in the same write.
+ *
+ * Faults: Redis restarted empty (`NOGROUP`) -> the group is recreated and the gap reported; a read that outlives
+ * BLOCK by far -> the connection is replaced; any other error -> exponential back-off, never a tight loop. A bad
+ * entry is counted, logged and acknowledged: it never stops the loop.
+ */
+export class StreamConsumer {
+  private readonly logger = new Logger('RealtimeStreamConsumer');
+  private readonly redis: Redis;
+  private running = false;
+  private loop?: Promise<void>;
+  private blocked = false;
+  /** Last time the loop completed a read (or a deliberate idle wait): what the health check watches. */
+  lastBeat = 0;
+  delivered = 0;
+
+  constructor(
+    private readonly settings: StreamConsumerSettings,
+    private readonly reader: InboundEnvelopeReader,
+    private readonly delivery: DeliveryService,
+    private readonly metrics: RealtimeGatewayMetrics,
+  ) {
+    this.redis = new Redis(settings.url, {
+      lazyConnect: true,
+      connectionName: `realtime-consumer:${settings.consumer}`,
+      enableOfflineQueue: false,
+      autoResendUnfulfilledCommands: false,
+      maxRetriesPerRequest: 0,
+      connectTimeout: 2000,
+      disconnectTimeout: 200,
+      retryStrategy: (attempt) => Math.min(50 * attempt, 1000),
+    });
+    this.redis.on('error', (error: Error) => this.logger.debug(`Redis: ${error.message}`));
+  }
+
+  get alive(): boolean {
+    return this.running;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.lastBeat = Date.now();
+    this.loop = this.run();
+  }
+
+  /** Stops reading; what is in hand is delivered and acknowledged first. */
+  async stop(): Promise<void> {
+    this.running = false;
+    // A blocked read holds nothing yet: cut it short instead of waiting BLOCK ms.
+    if (this.blocked) this.redis.disconnect();
+    await this.loop;
+    if (this.redis.status === 'ready') await this.redis.quit().catch(() => undefined);
+    if (this.redis.status !== 'end') this.redis.disconnect();
+  }
+
+  private async run(): Promise<void> {
+    let backoff = 0;
+    let createdOnce = false;
+    while (this.running) {
+      try {
+        await this.connect();
+        // Alive before the group exists, or another instance could remove it as the group of a gone gateway.
+        await heartbeat(this.redis, this.settings.heartbeatKey, this.settings.heartbeatTtlMs);
+        const created = await ensureGroups(this.redis, this.settings.keys, this.settings.group, createdOnce ? '0' : '$');
+        if (createdOnce && created > 0) this.reportGap();
+        createdOnce = true;
+        await this.drainOwnPending();
+        await this.readNew();
+        backoff = 0;
+      } catch (error) {
+        if (!this.running) break;
+        if (isNoGroupError(error)) {
+          this.reportGap();
+          await ensureGroups(this.redis, this.settings.keys, this.settings.group, '0').catch(() => undefined);
+          continue;
+        }
+        const kind = error instanceof TimeoutError ? 'read_timeout' : 'redis';
+        this.metrics.consumerErrors.inc({ kind });
+        if (kind === 'read_timeout') this.redis.disconnect(true);
+        backoff = Math.min(backoff === 0 ? 100 : backoff * 2, MAX_BACKOFF_MS);
+        this.logger.warn(`Stream consumer: ${errorMessage(error)}; retrying in ${backoff} ms`);
+        await this.idle(backoff);
+      }
+    }
+  }
+
+  /** Redis lost the stream or the group (restarted empty): what was published before is gone for this instance. */
+  private reportGap(): void {
+    this.metrics.consumerGaps.inc();
+    this.logger.warn(`Consumer group ${this.settings.group} was gone (Redis restarted empty?); recreated it, earlier events are lost`);
+  }
+
+  private async connect(): Promise<void> {
+    if (this.redis.status === 'ready') return;
+    if (this.redis.status === 'wait' || this.redis.status === 'end') {
+      await this.redis.connect();
+      return;
+    }
+    // Reconnecting: wait for ioredis, a little at a time, so stop() is honoured.
+    await new Promise<void>((resolve, reject) => {
+      const onReady = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.redis.off('ready', onReady);
+        reject(new Error(`Redis connection is ${this.redis.status}`));
+      }, 1000);
+      this.redis.once('ready', onReady);
+    });
+  }
+
+  /** Entries delivered to this consumer before and never acknowledged (a crash between read and ack). */
+  private async drainOwnPending(): Promise<void> {
+    for (const key of this.settings.keys) {
+      let after = '0';
+      while (this.running) {
+        const reply = await this.read([key], [after], undefined);
+        const entries = reply?.[0]?.[1] ?? [];
+        if (entries.length === 0) break;
+        await this.handle(reply);
+        after = entries[entries.length - 1][0];
+      }
+    }
+  }
+
+  private async readNew(): Promise<void> {
+    const ids = this.settings.keys.map(() => '>');
+    let acks: Promise<unknown> | undefined;
+    while (this.running) {
+      const reading = this.read(this.settings.keys, ids, this.settings.blockMs);
+      // The acknowledgements of the previous batch were sent just before this read, in the same write.
+      await acks;
+      const reply = await reading;
+      this.lastBeat = Date.now();
+      acks = this.handle(reply);
+    }
+    await acks;
+  }
+
+  private async read(keys: readonly string[], ids: readonly string[], blockMs: number | undefined): Promise<ReadReply> {
+    const args: Array<string | number> = ['GROUP', this.settings.group, this.settings.consumer, 'COUNT', this.settings.readCount];
+    if (blockMs !== undefined) args.push('BLOCK', blockMs);
+    args.push('STREAMS', ...keys, ...ids);
+    this.blocked = blockMs !== undefined;
+    try {
+      const reply = this.redis.call('XREADGROUP', ...args) as Promise<ReadReply>;
+      return await withTimeout(reply, (blockMs ?? 0) + READ_GRACE_MS, 'XREADGROUP');
+    } finally {
+      this.blocked = false;
+    }
+  }
+
+  /**
+   * Delivers every entry of a read reply and acknowledges them, one XACK per stream. Returns the acknowledgement,
+   * which never rejects (the caller may send its next read before awaiting it).
+   */
+  private handle(reply: ReadReply): Promise<unknown> {
+    if (!reply) return Promise.resolve();
+    const acks: Promise<unknown>[] = [];
+    for (const [key, entries] of reply) {
+      if (entries.length === 0) continue;
+      const ids: string[] = [];
+      for (const [id, fields] of entries) {
+        ids.push(id);
+        this.deliverEntry(key, id, fields);
+      }
+      acks.push(this.redis.xack(key, this.settings.group, ...ids));
+    }
+    return Promise.all(acks).catch((error: unknown) => {
+      // Unacknowledged entries come back as pending on the next start: delivered twice, dropped by dedup.
+      this.metrics.consumerErrors.inc({ kind: 'ack' });
+      this.logger.warn(`XACK failed: ${errorMessage(error)}`);
+    });
+  }
+
+  private deliverEntry(key: string, id: string, fields: string[] | null): void {
+    // A pending entry whose data was trimmed or deleted comes back without fields.
+    if (!fields) return;
+    const index = fields.indexOf('e');
+    const json = index >= 0 && index % 2 === 0 ? fields[index + 1] : undefined;
+    const checked = json === undefined ? { ok: false as const, reason: 'no field e' } : this.reader.fromJson(json);
+    if (!checked.ok) {
+      this.metrics.invalidEnvelopes.inc({ transport: 'redis-streams' });
+      this.logger.warn(`Skipping stream entry ${key} ${id}: ${checked.reason}`);
+      return;
+    }
+    this.delivered++;
+    this.delivery.deliver(checked.envelope, 'redis-streams');
+  }
+
+  private idle(ms: number): Promise<void> {
+    this.lastBeat = Date.now();
+    return new Promise((resolve) => setTimeout(resolve, ms));
+  }
+}

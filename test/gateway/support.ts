@@ -1,0 +1,35 @@
+import { BRIDGE_SECRET } from '../support/gateway-app';
+
+let sequence = 0;
+
+/** A valid envelope, as the publisher would write it. */
+export function envelope(target: object, args: unknown[] = [{ n: ++sequence }], extra: Record<string, unknown> = {}) {
+  return {
+    v: 1,
+    id: `env-${Date.now()}-${++sequence}`,
+    type: 'test.event',
+    target,
+    method: 'ReceiveMessage',
+    args,
+    ts: Date.now(),
+    volatile: false,
+    ...extra,
+  };
+}
+
+/** POSTs a batch to a gateway's bridge receiver. */
+export async function postBridge(
+  bridgeUrl: string,
+  batch: unknown,
+  secret = BRIDGE_SECRET,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(bridgeUrl, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
+    body: typeof batch === 'string' ? batch : JSON.stringify(batch),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
