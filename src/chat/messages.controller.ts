@@ -1,31 +1,37 @@
-import { randomUUID } from 'node:crypto';
-import { BadRequestException, Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { EventBus } from '@nestjs/cqrs';
-import { type ChatMessage, MessageCreated } from './message-created.event';
-
-const ROOM_ID = /^[A-Za-z0-9_-]{1,64}$/;
-const MAX_TEXT = 4000;
+import type { AuthenticatedUser } from '@realtime/gateway';
+import { CurrentUser } from '../auth/current-user.decorator';
+import { JwtAuthGuard } from '../auth/jwt-auth.guard';
+import { limitOf, roomIdOf, textOf } from './chat-input';
+import type { ChatMessage } from './chat-message';
+import { MessageCreated } from './events/message-created.event';
+import { MessageRepository } from './storage/message.repository';
 
 @Controller('rooms/:roomId/messages')
+@UseGuards(JwtAuthGuard)
 export class MessagesController {
-  constructor(private readonly events: EventBus) {}
+  constructor(
+    private readonly messages: MessageRepository,
+    private readonly events: EventBus,
+  ) {}
 
+  /** Stores the message, then publishes it: the room receives `ReceiveMessage(message)`. */
   @Post()
   @HttpCode(201)
-  create(@Param('roomId') roomId: string, @Body() body: { text?: unknown; userId?: unknown }): ChatMessage {
-    if (!ROOM_ID.test(roomId)) throw new BadRequestException('roomId must be 1-64 letters, digits, _ or -');
-    if (typeof body?.text !== 'string' || body.text.length === 0 || body.text.length > MAX_TEXT) {
-      throw new BadRequestException(`text must be a string of 1-${MAX_TEXT} characters`);
-    }
-    const userId = typeof body.userId === 'string' && body.userId !== '' ? body.userId : 'anonymous';
-    const message: ChatMessage = {
-      id: randomUUID(),
-      roomId,
-      userId,
-      text: body.text,
-      createdAt: new Date().toISOString(),
-    };
+  create(@Param('roomId') roomId: string, @Body() body: unknown, @CurrentUser() user: AuthenticatedUser): ChatMessage {
+    const message = this.messages.add({ roomId: roomIdOf(roomId), userId: user.id, text: textOf(body) });
     this.events.publish(new MessageCreated(message));
     return message;
+  }
+
+  /** The messages after `after` (a message id), oldest first: what a client fetches after reconnecting. */
+  @Get()
+  list(@Param('roomId') roomId: string, @Query('after') after?: string, @Query('limit') limit?: string): ChatMessage[] {
+    roomIdOf(roomId);
+    if (after !== undefined && !this.messages.has(roomId, after)) {
+      throw new BadRequestException('after must be the id of a message in this room');
+    }
+    return this.messages.listAfter(roomId, after, limitOf(limit));
   }
 }

@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import Database from 'better-sqlite3';
+import type { ChatMessage } from '../chat-message';
+import { MessageRepository } from './message.repository';
+
+interface Row {
+  id: string;
+  room_id: string;
+  user_id: string;
+  text: string;
+  created_at: string;
+}
+
+/**
+ * Messages in an SQLite file, created on first start. Order within a room is the row's sequence number, so
+ * "after <id>" is exact even for messages created in the same millisecond.
+ */
+@Injectable()
+export class SqliteMessageRepository extends MessageRepository implements OnApplicationShutdown {
+  private readonly db: Database.Database;
+  private readonly insert: Database.Statement;
+  private readonly fromStart: Database.Statement;
+  private readonly afterId: Database.Statement;
+  private readonly exists: Database.Statement;
+
+  constructor(path: string) {
+    super();
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.exec(`CREATE TABLE IF NOT EXISTS messages (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+      id TEXT NOT NULL UNIQUE,
+      room_id TEXT NOT NULL,
+      user_id TEXT NOT NULL,
+      text TEXT NOT NULL,
+      created_at TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS messages_room_seq ON messages (room_id, seq);`);
+    this.insert = this.db.prepare('INSERT INTO messages (id, room_id, user_id, text, created_at) VALUES (?, ?, ?, ?, ?)');
+    this.fromStart = this.db.prepare('SELECT * FROM messages WHERE room_id = ? ORDER BY seq LIMIT ?');
+    this.afterId = this.db.prepare(
+      'SELECT * FROM messages WHERE room_id = ? AND seq > (SELECT seq FROM messages WHERE id = ?) ORDER BY seq LIMIT ?',
+    );
+    this.exists = this.db.prepare('SELECT 1 FROM messages WHERE room_id = ? AND id = ?');
+    new Logger('MessageRepository').log(`Messages stored in ${path}`);
+  }
+
+  add(message: Omit<ChatMessage, 'id' | 'createdAt'>): ChatMessage {
+    const stored: ChatMessage = { ...message, id: randomUUID(), createdAt: new Date().toISOString() };
+    this.insert.run(stored.id, stored.roomId, stored.userId, stored.text, stored.createdAt);
+    return stored;
+  }
+
+  listAfter(roomId: string, afterId: string | undefined, limit: number): ChatMessage[] {
+    const rows = (afterId ? this.afterId.all(roomId, afterId, limit) : this.fromStart.all(roomId, limit)) as Row[];
+    return rows.map((row) => ({
+      id: row.id,
+      roomId: row.room_id,
+      userId: row.user_id,
+      text: row.text,
+      createdAt: row.created_at,
+    }));
+  }
+
+  has(roomId: string, id: string): boolean {
+    return this.exists.get(roomId, id) !== undefined;
+  }
+
+  onApplicationShutdown(): void {
+    this.db.close();
+  }
+}

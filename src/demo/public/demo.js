@@ -1,0 +1,165 @@
+// Demo chat page: the official SignalR browser client (window.signalR) against the hub, the REST API for posting.
+(function () {
+  'use strict';
+  const $ = (id) => document.getElementById(id);
+  const TYPING_IDLE_MS = 1000;
+  const TYPING_SHOWN_MS = 5000;
+
+  let config = { hubUrl: '/hubs/chat', devTokens: false };
+  let connection;
+  let token;
+  let me;
+  let room;
+  let lastId;
+  const seen = new Set();
+  const typingUsers = new Map();
+  const latencies = [];
+  let typingIdleTimer;
+
+  async function api(path, options = {}) {
+    const response = await fetch(path, {
+      ...options,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...(options.headers || {}) },
+    });
+    if (!response.ok) throw new Error(`${options.method || 'GET'} ${path}: ${response.status} ${await response.text()}`);
+    return response.status === 204 || response.status === 202 ? undefined : response.json();
+  }
+
+  function setStatus(state) {
+    $('status').dataset.state = state;
+    $('status').textContent = state;
+  }
+
+  function showMessage(message) {
+    if (seen.has(message.id)) return;
+    seen.add(message.id);
+    lastId = message.id;
+    const item = document.createElement('li');
+    item.dataset.id = message.id;
+    item.dataset.user = message.userId;
+    if (message.userId === me) item.classList.add('mine');
+    const who = document.createElement('span');
+    who.className = 'who';
+    who.textContent = message.userId;
+    const text = document.createElement('span');
+    text.className = 'text';
+    text.textContent = message.text;
+    item.append(who, text);
+    $('messages').append(item);
+    $('messages').scrollTop = $('messages').scrollHeight;
+    typingUsers.delete(message.userId);
+    renderTyping();
+  }
+
+  function recordLatency(message) {
+    const ms = Date.now() - Date.parse(message.createdAt);
+    latencies.push(Math.max(0, ms));
+    if (latencies.length > 30) latencies.shift();
+    const sorted = [...latencies].sort((a, b) => a - b);
+    const median = sorted[Math.floor(sorted.length / 2)];
+    $('latency').textContent = `last ${ms} ms · median ${median} ms · max ${sorted[sorted.length - 1]} ms (${sorted.length} messages)`;
+    const max = Math.max(...latencies, 1);
+    const points = latencies.map((v, i) => `${(i / 29) * 200},${60 - (v / max) * 55}`).join(' ');
+    $('sparkline').innerHTML = `<polyline points="${points}" />`;
+  }
+
+  function renderTyping() {
+    const now = Date.now();
+    const names = [...typingUsers].filter(([, at]) => now - at < TYPING_SHOWN_MS).map(([user]) => user);
+    $('typing').textContent =
+      names.length === 0 ? '' : names.length === 1 ? `${names[0]} is typing…` : `${names.join(', ')} are typing…`;
+  }
+
+  async function fillGap() {
+    const after = lastId ? `?after=${encodeURIComponent(lastId)}` : '';
+    const missed = await api(`/rooms/${room}/messages${after}`);
+    missed.forEach(showMessage);
+  }
+
+  async function join(event) {
+    event.preventDefault();
+    me = $('user').value.trim();
+    room = $('room').value.trim();
+    token = $('token').value.trim();
+    if (!token && config.devTokens) {
+      const response = await fetch('/dev/token', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ userId: me }),
+      });
+      token = (await response.json()).token;
+    }
+    if (!token) {
+      setStatus('a token is needed: npm run token -- ' + me);
+      return;
+    }
+    if (connection) await connection.stop();
+    $('messages').replaceChildren();
+    seen.clear();
+    lastId = undefined;
+    connection = new signalR.HubConnectionBuilder()
+      .withUrl(config.hubUrl, { accessTokenFactory: () => token })
+      .withAutomaticReconnect()
+      .configureLogging(signalR.LogLevel.Warning)
+      .build();
+    connection.on('ReceiveMessage', (message) => {
+      if (message.roomId !== room) return;
+      recordLatency(message);
+      showMessage(message);
+    });
+    connection.on('UserTyping', (state) => {
+      if (state.roomId !== room || state.userId === me) return;
+      if (state.isTyping) typingUsers.set(state.userId, Date.now());
+      else typingUsers.delete(state.userId);
+      renderTyping();
+    });
+    connection.onreconnecting(() => setStatus('reconnecting'));
+    connection.onreconnected(async () => {
+      // Groups do not survive a reconnect (a new connection): join again, then fetch what was missed.
+      await connection.invoke('JoinRoom', room);
+      await fillGap();
+      setStatus('connected');
+    });
+    connection.onclose(() => setStatus('disconnected'));
+    setStatus('connecting');
+    await connection.start();
+    await connection.invoke('JoinRoom', room);
+    await fillGap();
+    setStatus('connected');
+    $('text').disabled = false;
+    $('send').disabled = false;
+    $('text').focus();
+  }
+
+  function typing(isTyping) {
+    api(`/rooms/${room}/typing`, { method: 'POST', body: JSON.stringify({ isTyping }) }).catch(() => undefined);
+  }
+
+  function onKey() {
+    // One "typing" per keystroke, as the clients of the plan send; the server coalesces them.
+    typing(true);
+    clearTimeout(typingIdleTimer);
+    typingIdleTimer = setTimeout(() => typing(false), TYPING_IDLE_MS);
+  }
+
+  async function send(event) {
+    event.preventDefault();
+    const text = $('text').value;
+    if (!text.trim()) return;
+    clearTimeout(typingIdleTimer);
+    $('text').value = '';
+    await api(`/rooms/${room}/messages`, { method: 'POST', body: JSON.stringify({ text }) });
+  }
+
+  setInterval(renderTyping, 1000);
+  fetch('/demo/config.json')
+    .then((response) => response.json())
+    .then((loaded) => {
+      config = loaded;
+      if (!config.devTokens) document.querySelector('.token').style.fontWeight = 'bold';
+    })
+    .catch(() => undefined);
+  $('login').addEventListener('submit', (event) => join(event).catch((error) => setStatus(String(error.message))));
+  $('composer').addEventListener('submit', (event) => send(event).catch((error) => setStatus(String(error.message))));
+  $('text').addEventListener('input', onKey);
+})();
