@@ -78,6 +78,12 @@ export interface RealtimeTransportOptions extends Partial<RealtimeRoutingFlags> 
   publishTimeoutMs?: number;
   /** Failures after which one envelope is given up (counted as dropped). @default 10 */
   maxAttemptsPerEnvelope?: number;
+  /**
+   * When Redis Streams fails, envelopes it acknowledged this long before the failure are sent again on the next
+   * transport (Redis may have died before the gateways read them; the gateways drop copies). 0 turns it off.
+   * @default 3000
+   */
+  replayWindowMs?: number;
   breaker?: CircuitBreakerOptions;
   /** Interval of the health probe of each transport. @default 1000 */
   probeIntervalMs?: number;
@@ -107,6 +113,7 @@ export interface ResolvedRealtimeTransportOptions {
   maxBatchSize: number;
   publishTimeoutMs: number;
   maxAttemptsPerEnvelope: number;
+  replayWindowMs: number;
   breaker: Required<CircuitBreakerOptions>;
   probeIntervalMs: number;
   probeTimeoutMs: number;

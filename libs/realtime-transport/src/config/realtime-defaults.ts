@@ -21,6 +21,7 @@ export const DEFAULTS = Object.freeze({
   maxBatchSize: 512,
   publishTimeoutMs: 1000,
   maxAttemptsPerEnvelope: 10,
+  replayWindowMs: 3000,
   breaker: Object.freeze({ failureThreshold: 3, openMs: 1000 }),
   probeIntervalMs: 1000,
   probeTimeoutMs: 500,

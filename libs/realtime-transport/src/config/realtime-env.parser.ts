@@ -57,6 +57,7 @@ export function parseRealtimeEnv(env: Env): RealtimeTransportOptions {
     maxBatchSize: readNumber(env, 'REALTIME_MAX_BATCH_SIZE', DEFAULTS.maxBatchSize, 1, 100_000),
     publishTimeoutMs: readNumber(env, 'REALTIME_PUBLISH_TIMEOUT_MS', DEFAULTS.publishTimeoutMs, 1, 600_000),
     maxAttemptsPerEnvelope: readNumber(env, 'REALTIME_MAX_ATTEMPTS', DEFAULTS.maxAttemptsPerEnvelope, 1, 1000),
+    replayWindowMs: readNumber(env, 'REALTIME_REPLAY_WINDOW_MS', DEFAULTS.replayWindowMs, 0, 600_000),
     breaker: {
       failureThreshold: readNumber(
         env,

@@ -60,6 +60,7 @@ export function resolveRealtimeOptions(options: RealtimeTransportOptions): Resol
       'maxAttemptsPerEnvelope',
       options.maxAttemptsPerEnvelope ?? DEFAULTS.maxAttemptsPerEnvelope,
     ),
+    replayWindowMs: nonNegativeInteger('replayWindowMs', options.replayWindowMs ?? DEFAULTS.replayWindowMs),
     breaker: {
       failureThreshold: positiveInteger(
         'breaker.failureThreshold',

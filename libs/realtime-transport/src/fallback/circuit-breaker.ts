@@ -21,6 +21,7 @@ export type BreakerListener = (state: BreakerState, previous: BreakerState) => v
 export class CircuitBreaker {
   private current: BreakerState = 'closed';
   private consecutiveFailures = 0;
+  private streakStartedAt = 0;
   private openedAt = 0;
   private readonly listeners: BreakerListener[] = [];
 
@@ -36,6 +37,11 @@ export class CircuitBreaker {
     return this.current;
   }
 
+  /** When the current run of consecutive failures began (undefined while the last outcome was a success). */
+  get failingSince(): number | undefined {
+    return this.consecutiveFailures > 0 ? this.streakStartedAt : undefined;
+  }
+
   allowsTraffic(): boolean {
     return this.current === 'closed';
   }
@@ -45,6 +51,7 @@ export class CircuitBreaker {
   }
 
   recordFailure(): void {
+    if (this.consecutiveFailures === 0) this.streakStartedAt = this.now();
     this.consecutiveFailures++;
     if (this.current === 'half-open' || this.consecutiveFailures >= this.settings.failureThreshold) {
       this.open();

@@ -9,6 +9,7 @@ export interface FallbackChainMetrics {
   breakerState(transport: TransportName, state: BreakerState): void;
   bufferDepth(depth: number): void;
   dropped(reason: DropReason, count: number): void;
+  replayed(transport: TransportName, count: number): void;
 }
 
 export const NO_FALLBACK_CHAIN_METRICS: FallbackChainMetrics = {
@@ -17,4 +18,5 @@ export const NO_FALLBACK_CHAIN_METRICS: FallbackChainMetrics = {
   breakerState: () => undefined,
   bufferDepth: () => undefined,
   dropped: () => undefined,
+  replayed: () => undefined,
 };

@@ -7,6 +7,7 @@ import type { FallbackChainMetrics } from './fallback-chain.metrics';
 
 const settings: FallbackChainSettings = {
   bufferCapacity: 1000,
+  replayWindowMs: 0,
   maxBatchSize: 100,
   publishTimeoutMs: 200,
   maxAttemptsPerEnvelope: 5,
@@ -36,6 +37,10 @@ class RecordingMetrics implements FallbackChainMetrics {
   bufferDepth() {}
   dropped(reason: string, count: number) {
     this.drops[reason] = (this.drops[reason] ?? 0) + count;
+  }
+  replays = 0;
+  replayed(_transport: string, count: number) {
+    this.replays += count;
   }
 }
 
@@ -203,5 +208,55 @@ describe('FallbackChain', () => {
     chain.enqueue(item);
     await chain.whenIdle();
     expect(seen).toEqual([`redis-streams:${item.envelope.id}`]);
+  });
+
+  describe('replay after a lossy transport fails', () => {
+    const lossy = () => Object.assign(new FakeTransport('redis-streams'), { acknowledgementsMayBeLost: true });
+
+    it('sends the durable envelopes it acknowledged just before failing again, in order, before newer ones', async () => {
+      redis = lossy();
+      const chain = chainWith(flags(), { replayWindowMs: 5000 });
+      const early = [outbound(), outbound(), outbound(undefined, true)];
+      early.forEach((o) => chain.enqueue(o));
+      await chain.whenIdle();
+      redis.failing = true;
+      const late = outbound();
+      chain.enqueue(late);
+      await chain.whenIdle();
+      // The volatile one (typing) is not worth a replay.
+      expect(http.ids()).toEqual([early[0].envelope.id, early[1].envelope.id, late.envelope.id]);
+      expect(metrics.replays).toBe(2);
+    });
+
+    it('does not replay what was acknowledged long before the failure', async () => {
+      redis = lossy();
+      const chain = chainWith(flags(), { replayWindowMs: 20 });
+      chain.enqueue(outbound());
+      await chain.whenIdle();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      redis.failing = true;
+      chain.enqueue(outbound());
+      await chain.whenIdle();
+      expect(http.received).toHaveLength(1);
+      expect(metrics.replays).toBe(0);
+    });
+
+    it('keeps replays for the recovered transport when there is no other (Redis restarted empty)', async () => {
+      redis = lossy();
+      const chain = chainWith(flags({ fallbackToHttp: false }), { replayWindowMs: 5000 });
+      const early = outbound();
+      chain.enqueue(early);
+      await chain.whenIdle();
+      redis.failing = true;
+      const late = outbound();
+      chain.enqueue(late);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(chain.pendingCount).toBe(2);
+      redis.failing = false;
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      chain.link('redis-streams')!.breaker.recordProbe(true);
+      await chain.whenIdle();
+      expect(redis.ids()).toEqual([early.envelope.id, early.envelope.id, late.envelope.id]);
+    });
   });
 });

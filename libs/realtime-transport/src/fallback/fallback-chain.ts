@@ -8,9 +8,15 @@ import { withTimeout } from '../util/with-timeout';
 import { type BreakerSettings, type BreakerState, CircuitBreaker } from './circuit-breaker';
 import type { FallbackChainMetrics } from './fallback-chain.metrics';
 import { type BufferEntry, type DropReason, PendingBuffer } from './pending-buffer';
+import { RecentAcks } from './recent-acks';
+
+/** Replayed envelopes kept per transport at most, whatever the window. */
+const MAX_REPLAY = 50_000;
 
 export interface FallbackChainSettings {
   bufferCapacity: number;
+  /** How far back, from the first failure, acknowledged envelopes are replayed when a lossy transport fails. */
+  replayWindowMs: number;
   maxBatchSize: number;
   publishTimeoutMs: number;
   maxAttemptsPerEnvelope: number;
@@ -23,6 +29,8 @@ export interface ChainLink {
   readonly breaker: CircuitBreaker;
   /** Bit of this link in `BufferEntry.failedMask`. */
   readonly bit: number;
+  /** What it acknowledged lately, when acknowledgements may be lost in a crash. */
+  readonly recent?: RecentAcks;
 }
 
 export type PublishedListener = (transport: TransportName, batch: readonly OutboundEnvelope[]) => void;
@@ -60,7 +68,11 @@ export class FallbackChain {
     now: () => number = Date.now,
   ) {
     this.links = transports.map((transport, index) => {
-      const link: ChainLink = { transport, breaker: new CircuitBreaker(settings.breaker, now), bit: 1 << index };
+      const recent =
+        transport.acknowledgementsMayBeLost && settings.replayWindowMs > 0
+          ? new RecentAcks(settings.replayWindowMs, MAX_REPLAY)
+          : undefined;
+      const link: ChainLink = { transport, breaker: new CircuitBreaker(settings.breaker, now), bit: 1 << index, recent };
       link.breaker.onChange((state, previous) => this.onBreakerChange(link, state, previous));
       this.byName.set(transport.name, link);
       metrics.breakerState(transport.name, 'closed');
@@ -240,7 +252,10 @@ export class FallbackChain {
       if (ok) delivered.push(batch[i]);
       this.settle(link, entries[i], ok);
     }
-    if (delivered.length > 0) for (const listener of this.publishedListeners) listener(name, delivered);
+    if (delivered.length > 0) {
+      link.recent?.record(delivered, Date.now());
+      for (const listener of this.publishedListeners) listener(name, delivered);
+    }
   }
 
   private settle(link: ChainLink, entry: BufferEntry, ok: boolean): void {
@@ -271,8 +286,28 @@ export class FallbackChain {
   private onBreakerChange(link: ChainLink, state: BreakerState, previous: BreakerState): void {
     this.metrics.breakerState(link.transport.name, state);
     this.logger.log(`${link.transport.name} breaker ${previous} -> ${state}`);
+    if (state === 'open' && previous === 'closed') this.replayRecent(link);
     this.refreshActive();
     if (state === 'closed') this.schedule();
+  }
+
+  /**
+   * The transport just failed: what it acknowledged shortly before may be lost with it (Redis killed before the
+   * gateways read the entries). Those envelopes go back to the head of the buffer for the next transport, same
+   * ids; the gateways drop the ones they had already delivered.
+   */
+  private replayRecent(link: ChainLink): void {
+    if (!link.recent) return;
+    const since = (link.breaker.failingSince ?? Date.now()) - this.settings.replayWindowMs;
+    const replays = link.recent.takeSince(since);
+    if (replays.length === 0) return;
+    this.buffer.pushFront(replays, link.bit);
+    this.metrics.replayed(link.transport.name, replays.length);
+    this.logger.warn(
+      `${link.transport.name} failed: replaying ${replays.length} envelopes it acknowledged in the last ` +
+        `${this.settings.replayWindowMs} ms (the gateways drop those they already delivered)`,
+    );
+    this.schedule();
   }
 
   private refreshActive(): void {

@@ -70,6 +70,29 @@ export class PendingBuffer {
     this.count++;
   }
 
+  /**
+   * Puts envelopes back at the head, keeping their order: replays of what a failed transport may have lost, older
+   * than anything still waiting. `failedMask` marks the transport they must not go back to first.
+   */
+  pushFront(outbounds: readonly OutboundEnvelope[], failedMask: number): void {
+    for (let i = outbounds.length - 1; i >= 0; i--) {
+      const entry = new BufferEntry(outbounds[i]);
+      entry.failedMask = failedMask;
+      if (this.count >= this.capacity && !this.makeRoomFor(entry)) continue;
+      entry.next = this.head;
+      if (this.head) this.head.prev = entry;
+      else this.tail = entry;
+      this.head = entry;
+      if (outbounds[i].envelope.volatile) {
+        entry.nextVolatile = this.volatileHead;
+        if (this.volatileHead) this.volatileHead.prevVolatile = entry;
+        else this.volatileTail = entry;
+        this.volatileHead = entry;
+      }
+      this.count++;
+    }
+  }
+
   remove(entry: BufferEntry): void {
     if (entry.prev) entry.prev.next = entry.next;
     else this.head = entry.next;

@@ -21,6 +21,7 @@ export const TRANSPORT_METRIC = {
   coalescerOut: 'realtime_coalescer_out_total',
   coalescerDelay: 'realtime_coalescer_delay_seconds',
   coalescerDropped: 'realtime_coalescer_dropped_total',
+  replayed: 'realtime_replayed_envelopes_total',
 } as const;
 
 /** Breaker states as gauge values. */
@@ -68,6 +69,11 @@ export const transportMetricProviders = [
     labelNames: ['outcome'],
   }),
   makeCounterProvider({
+    name: TRANSPORT_METRIC.replayed,
+    help: 'Envelopes sent again on the next transport because the one that acknowledged them failed soon after.',
+    labelNames: ['transport'],
+  }),
+  makeCounterProvider({
     name: TRANSPORT_METRIC.coalescerIn,
     help: 'Coalesced events (typing indicators) entering the coalescer, by event type.',
     labelNames: ['type'],
@@ -108,6 +114,7 @@ export class RealtimeTransportMetrics implements FallbackChainMetrics, Coalescer
     @InjectMetric(TRANSPORT_METRIC.coalescerOut) private readonly coalescerOut: Counter<string>,
     @InjectMetric(TRANSPORT_METRIC.coalescerDelay) private readonly coalescerDelay: Histogram<string>,
     @InjectMetric(TRANSPORT_METRIC.coalescerDropped) private readonly coalescerDropped: Counter<string>,
+    @InjectMetric(TRANSPORT_METRIC.replayed) private readonly replays: Counter<string>,
   ) {}
 
   observePublish(transport: TransportName, ok: boolean, envelopes: number, seconds: number): void {
@@ -148,6 +155,10 @@ export class RealtimeTransportMetrics implements FallbackChainMetrics, Coalescer
 
   dropped(reason: DropReason, count: number): void {
     this.drops.inc({ reason }, count);
+  }
+
+  replayed(transport: TransportName, count: number): void {
+    this.replays.inc({ transport }, count);
   }
 
   discarded(type: string, reason: CoalescerDiscardReason): void {

@@ -8,6 +8,11 @@ export type TransportName = 'redis-streams' | 'http-bridge' | 'in-process';
  */
 export interface RealtimeTransport {
   readonly name: TransportName;
+  /**
+   * An acknowledged envelope can still be lost when the far end crashes (Redis without persistence acknowledges
+   * an append, not a read). The chain then replays the last acknowledged ones on the next transport.
+   */
+  readonly acknowledgementsMayBeLost?: boolean;
   /** Opens connections. Must not fail start-up when the far end is down: the breaker's probe notices that. */
   start(): Promise<void>;
   /**

@@ -17,6 +17,7 @@ import { StreamKeys } from './stream-keys';
  */
 export class RedisStreamsTransport implements RealtimeTransport {
   readonly name = 'redis-streams' as const;
+  readonly acknowledgementsMayBeLost = true;
   readonly keys: StreamKeys;
   private readonly logger = new Logger('RedisStreamsTransport');
   private readonly redis: Redis;
