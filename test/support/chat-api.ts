@@ -40,7 +40,7 @@ export class ChatApi {
     const query = new URLSearchParams();
     if (after) query.set('after', after);
     if (limit) query.set('limit', String(limit));
-    const response = await this.request('GET', `/rooms/${room}/messages?${query}`);
+    const response = await this.request('GET', `/rooms/${room}/messages?${query.toString()}`);
     if (response.status !== 200) throw new Error(`GET messages answered ${response.status}: ${await response.text()}`);
     return (await response.json()) as StoredMessage[];
   }

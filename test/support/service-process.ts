@@ -57,8 +57,8 @@ export class ServiceProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
-    child.stdout!.on('data', (d: Buffer) => this.output.push(d.toString()));
-    child.stderr!.on('data', (d: Buffer) => this.output.push(d.toString()));
+    child.stdout.on('data', (d: Buffer) => this.output.push(d.toString()));
+    child.stderr.on('data', (d: Buffer) => this.output.push(d.toString()));
     const deadline = Date.now() + 30_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`service exited (${child.exitCode}):\n${this.output.join('')}`);
