@@ -5,4 +5,9 @@ export interface ChatMessage {
   readonly userId: string;
   readonly text: string;
   readonly createdAt: string;
+  /**
+   * The same instant as `createdAt`, in epoch milliseconds with sub-millisecond precision: what delivery latency is
+   * measured from (the demo page's live figure, the end-to-end benchmark).
+   */
+  readonly acceptedAt: number;
 }

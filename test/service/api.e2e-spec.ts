@@ -25,6 +25,8 @@ describe('reference service: REST API and hub (npm start role "all", real Redis,
     expect(sent[0]).toMatchObject({ roomId: 'history', userId: 'alice', text: 'm0' });
     expect(sent[0].id).toEqual(expect.any(String));
     expect(new Date(sent[0].createdAt).toISOString()).toBe(sent[0].createdAt);
+    // acceptedAt is the same instant with sub-millisecond precision (what latency is measured from).
+    expect(Math.floor(sent[0].acceptedAt)).toBe(Date.parse(sent[0].createdAt));
     expect((await api.list('history')).map((m) => m.text)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
     expect((await api.list('history', sent[1].id)).map((m) => m.text)).toEqual(['m2', 'm3', 'm4']);
     expect((await api.list('history', sent[1].id, 2)).map((m) => m.text)).toEqual(['m2', 'm3']);

@@ -13,6 +13,7 @@ export interface StoredMessage {
   userId: string;
   text: string;
   createdAt: string;
+  acceptedAt: number;
 }
 
 /** The chat REST API of one service, as one user. */

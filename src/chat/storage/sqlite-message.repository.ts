@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { epochMs } from '@realtime/transport';
 import Database from 'better-sqlite3';
 import type { ChatMessage } from '../chat-message';
 import { MessageRepository } from './message.repository';
@@ -12,6 +13,7 @@ interface Row {
   user_id: string;
   text: string;
   created_at: string;
+  accepted_at: number | null;
 }
 
 /**
@@ -40,7 +42,14 @@ export class SqliteMessageRepository extends MessageRepository implements OnAppl
       created_at TEXT NOT NULL
     );
     CREATE INDEX IF NOT EXISTS messages_room_seq ON messages (room_id, seq);`);
-    this.insert = this.db.prepare('INSERT INTO messages (id, room_id, user_id, text, created_at) VALUES (?, ?, ?, ?, ?)');
+    // Files created before accepted_at existed get the column (older rows keep NULL and fall back to created_at).
+    const columns = this.db.prepare('PRAGMA table_info(messages)').all() as Array<{ name: string }>;
+    if (!columns.some((column) => column.name === 'accepted_at')) {
+      this.db.exec('ALTER TABLE messages ADD COLUMN accepted_at REAL');
+    }
+    this.insert = this.db.prepare(
+      'INSERT INTO messages (id, room_id, user_id, text, created_at, accepted_at) VALUES (?, ?, ?, ?, ?, ?)',
+    );
     this.fromStart = this.db.prepare('SELECT * FROM messages WHERE room_id = ? ORDER BY seq LIMIT ?');
     this.afterId = this.db.prepare(
       'SELECT * FROM messages WHERE room_id = ? AND seq > (SELECT seq FROM messages WHERE id = ?) ORDER BY seq LIMIT ?',
@@ -49,9 +58,15 @@ export class SqliteMessageRepository extends MessageRepository implements OnAppl
     new Logger('MessageRepository').log(`Messages stored in ${path}`);
   }
 
-  add(message: Omit<ChatMessage, 'id' | 'createdAt'>): ChatMessage {
-    const stored: ChatMessage = { ...message, id: randomUUID(), createdAt: new Date().toISOString() };
-    this.insert.run(stored.id, stored.roomId, stored.userId, stored.text, stored.createdAt);
+  add(message: Omit<ChatMessage, 'id' | 'createdAt' | 'acceptedAt'>): ChatMessage {
+    const acceptedAt = epochMs();
+    const stored: ChatMessage = {
+      ...message,
+      id: randomUUID(),
+      createdAt: new Date(acceptedAt).toISOString(),
+      acceptedAt,
+    };
+    this.insert.run(stored.id, stored.roomId, stored.userId, stored.text, stored.createdAt, stored.acceptedAt);
     return stored;
   }
 
@@ -63,6 +78,7 @@ export class SqliteMessageRepository extends MessageRepository implements OnAppl
       userId: row.user_id,
       text: row.text,
       createdAt: row.created_at,
+      acceptedAt: row.accepted_at ?? Date.parse(row.created_at),
     }));
   }
 
