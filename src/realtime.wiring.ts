@@ -27,11 +27,12 @@ export function publisherModule(): DynamicModule {
     inject: [realtimeConfig.KEY, serviceConfig.KEY],
     useFactory: (realtime: RealtimeConfig, service: ServiceConfig): RealtimeTransportOptions => ({
       ...realtime,
-      httpBridge:
-        realtime.httpBridge ??
-        (service.role === 'all'
+      // The gateway side defaults its secret the same way, so one machine's processes agree without configuration.
+      httpBridge: realtime.httpBridge
+        ? { ...realtime.httpBridge, secret: realtime.httpBridge.secret ?? service.bridgeSecret }
+        : service.role === 'all'
           ? { urls: [`http://127.0.0.1:${service.port}/internal/realtime/events`], secret: service.bridgeSecret }
-          : undefined),
+          : undefined,
     }),
   });
 }

@@ -1,0 +1,161 @@
+/**
+ * End-to-end benchmark: real processes (redis-server, the service as an API process and a gateway process) and
+ * stock @microsoft/signalr clients in worker processes. Messages are posted at a constant arrival rate (open loop);
+ * latency is measured from the moment the API accepted a message to the moment each client received it.
+ *
+ *   npm run bench              the full run: load sweep 100/200/500/1000 clients + typing, both transports
+ *   npm run bench -- --quick   under a minute: 200 clients, both transports, typing on Redis Streams
+ *   npm run bench:e2e          latency only (no typing scenario)
+ *   options: --sizes 100,500 --seconds 10 --warmup 2 --transports redis-streams --workers 2 --no-typing
+ *
+ * Writes bench/results/e2e.json and bench/results/e2e-latency.svg. BENCHMARKS.md explains the method.
+ */
+import 'reflect-metadata';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { RedisServer } from '../test/support/redis-server';
+import { ServiceProcess } from '../test/support/service-process';
+import { runScenario, type ScenarioResult } from './e2e/scenario';
+import { lineChart } from './e2e/svg-chart';
+import { machine, printTable, writeResult } from './support/report';
+
+type Transport = 'redis-streams' | 'http-bridge';
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      sizes: { type: 'string' },
+      seconds: { type: 'string' },
+      warmup: { type: 'string' },
+      transports: { type: 'string', default: 'http-bridge,redis-streams' },
+      workers: { type: 'string', default: '2' },
+      'no-typing': { type: 'boolean', default: false },
+    },
+  });
+  const quick = values.quick;
+  const sizes = (values.sizes ?? (quick ? '200' : '100,200,500,1000')).split(',').map(Number);
+  const seconds = Number(values.seconds ?? (quick ? 5 : 10));
+  const warmup = Number(values.warmup ?? (quick ? 1 : 2));
+  const transports = values.transports.split(',') as Transport[];
+  const workers = Number(values.workers);
+  const typing = !values['no-typing'];
+
+  const ownRedis = process.env.REDIS_URL ? undefined : await RedisServer.start();
+  const redisUrl = process.env.REDIS_URL ?? ownRedis!.url;
+  const results: ScenarioResult[] = [];
+  try {
+    for (const transport of transports) {
+      const gateway = await ServiceProcess.start({
+        REDIS_URL: redisUrl,
+        REALTIME_ROLE: 'gateway',
+        REALTIME_INSTANCE_ID: `bench-${transport}`,
+        REALTIME_CONSUMER_BLOCK_MS: '5000',
+      });
+      const api = await ServiceProcess.start({
+        REDIS_URL: redisUrl,
+        REALTIME_ROLE: 'api',
+        REALTIME_HTTP_BRIDGE_URL: `${gateway.baseUrl}/internal/realtime/events`,
+        REALTIME_USE_REDIS_STREAMS: transport === 'redis-streams' ? 'true' : 'false',
+      });
+      try {
+        const scenarios = sizes.map((clients) => ({ name: `${clients} clients`, clients, typing: false }));
+        if (typing && (!quick || transport === 'redis-streams')) scenarios.push({ name: 'typing, 200 clients', clients: 200, typing: true });
+        for (const scenario of scenarios) {
+          process.stdout.write(`${transport}: ${scenario.name} ... `);
+          const result = await runScenario({
+            ...scenario,
+            transport,
+            rooms: Math.max(1, scenario.clients / 10),
+            rate: scenario.clients,
+            warmupSeconds: warmup,
+            seconds,
+            workers,
+            apiUrl: api.baseUrl,
+            hubUrl: gateway.hubUrl,
+          });
+          console.log(`p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, lost ${result.lost}, dup ${result.duplicates}`);
+          results.push(result);
+        }
+      } finally {
+        await api.dispose();
+        await gateway.dispose();
+      }
+    }
+  } finally {
+    await ownRedis?.dispose();
+  }
+  report(results, { quick, sizes, seconds, warmup, workers });
+}
+
+function report(results: ScenarioResult[], options: Record<string, unknown>): void {
+  const m = machine();
+  console.log(`\nEnd-to-end latency (ms, from API accept to client receipt, coordinated-omission corrected); ${m.cpus} CPUs, ${m.cpuModel}\n`);
+  printTable(
+    results.map((r) => ({
+      scenario: r.name,
+      transport: r.transport,
+      'msg/s': r.rate,
+      rooms: r.rooms,
+      p50: r.latencyMs.p50,
+      p95: r.latencyMs.p95,
+      p99: r.latencyMs.p99,
+      'p99.9': r.latencyMs.p999,
+      max: r.latencyMs.max,
+      'delivered/expected': `${r.delivered}/${r.expected}`,
+      lost: r.lost,
+      dup: r.duplicates,
+      'typing reduction %': r.typing ? r.typing.reductionPercent : '-',
+    })),
+  );
+  const ratios = ratiosOf(results);
+  if (ratios.length > 0) {
+    console.log('\nRedis Streams latency / HTTP bridge latency (below 1: Redis Streams is faster)\n');
+    printTable(ratios);
+  }
+  const file = writeResult('e2e', { date: new Date().toISOString(), machine: m, options, results, ratios });
+  const svg = join(__dirname, 'results', 'e2e-latency.svg');
+  writeFileSync(svg, chart(results));
+  console.log(`\nWrote ${file} and ${svg}`);
+}
+
+function ratiosOf(results: ScenarioResult[]): Array<Record<string, string | number>> {
+  const rows: Array<Record<string, string | number>> = [];
+  for (const redis of results.filter((r) => r.transport === 'redis-streams')) {
+    const http = results.find((r) => r.transport === 'http-bridge' && r.name === redis.name);
+    if (!http) continue;
+    const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+    rows.push({
+      scenario: redis.name,
+      p50: ratio(redis.latencyMs.p50, http.latencyMs.p50),
+      p95: ratio(redis.latencyMs.p95, http.latencyMs.p95),
+      p99: ratio(redis.latencyMs.p99, http.latencyMs.p99),
+      'p99.9': ratio(redis.latencyMs.p999, http.latencyMs.p999),
+    });
+  }
+  return rows;
+}
+
+function chart(results: ScenarioResult[]): string {
+  const sweep = results.filter((r) => !r.typing);
+  const series = (['redis-streams', 'http-bridge'] as const).flatMap((transport) =>
+    (['p50', 'p95', 'p99'] as const).map((p, i) => ({
+      name: `${transport} ${p}`,
+      points: sweep.filter((r) => r.transport === transport).map((r) => [r.clients, r.latencyMs[p]] as [number, number]),
+      color: ['#2456d6', '#d97706', '#c0262d'][i],
+      dashed: transport === 'http-bridge',
+    })),
+  );
+  return lineChart(
+    'End-to-end delivery latency vs clients (messages/s = clients)',
+    'clients (10 per room)',
+    'latency, ms (log scale)',
+    series.filter((s) => s.points.length > 0),
+  );
+}
+
+void main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
