@@ -15,6 +15,7 @@
   const typingUsers = new Map();
   const latencies = [];
   let typingIdleTimer;
+  const typingRequests = new Set();
 
   async function api(path, options = {}) {
     const response = await fetch(path, {
@@ -52,12 +53,14 @@
   }
 
   function recordLatency(message) {
-    const ms = Date.now() - Date.parse(message.createdAt);
+    // acceptedAt: when the API accepted the message, with sub-millisecond precision (same machine clock here).
+    const accepted = typeof message.acceptedAt === 'number' ? message.acceptedAt : Date.parse(message.createdAt);
+    const ms = Math.round((performance.timeOrigin + performance.now() - accepted) * 10) / 10;
     latencies.push(Math.max(0, ms));
     if (latencies.length > 30) latencies.shift();
     const sorted = [...latencies].sort((a, b) => a - b);
     const median = sorted[Math.floor(sorted.length / 2)];
-    $('latency').textContent = `last ${ms} ms · median ${median} ms · max ${sorted[sorted.length - 1]} ms (${sorted.length} messages)`;
+    $('latency').textContent = `last ${ms} ms · median ${median} ms · max ${sorted[sorted.length - 1]} ms (${sorted.length} message${sorted.length === 1 ? '' : 's'})`;
     const max = Math.max(...latencies, 1);
     const points = latencies.map((v, i) => `${(i / 29) * 200},${60 - (v / max) * 55}`).join(' ');
     $('sparkline').innerHTML = `<polyline points="${points}" />`;
@@ -78,6 +81,8 @@
 
   async function join(event) {
     event.preventDefault();
+    // A click before the settings arrive would miss the development token and the hub URL.
+    await configLoaded;
     me = $('user').value.trim();
     room = $('room').value.trim();
     token = $('token').value.trim();
@@ -132,7 +137,10 @@
   }
 
   function typing(isTyping) {
-    api(`/rooms/${room}/typing`, { method: 'POST', body: JSON.stringify({ isTyping }) }).catch(() => undefined);
+    const body = JSON.stringify({ isTyping });
+    const request = api(`/rooms/${room}/typing`, { method: 'POST', body }).catch(() => undefined);
+    typingRequests.add(request);
+    request.then(() => typingRequests.delete(request));
   }
 
   function onKey() {
@@ -148,11 +156,19 @@
     if (!text.trim()) return;
     clearTimeout(typingIdleTimer);
     $('text').value = '';
-    await api(`/rooms/${room}/messages`, { method: 'POST', body: JSON.stringify({ text }) });
+    // Requests can overtake each other: a "typing" reaching the server after the message would show after it.
+    await Promise.all(typingRequests);
+    try {
+      await api(`/rooms/${room}/messages`, { method: 'POST', body: JSON.stringify({ text }) });
+    } catch (error) {
+      // Give the text back rather than lose it; the status line says what went wrong.
+      if (!$('text').value) $('text').value = text;
+      throw error;
+    }
   }
 
   setInterval(renderTyping, 1000);
-  fetch('/demo/config.json')
+  const configLoaded = fetch('/demo/config.json')
     .then((response) => response.json())
     .then((loaded) => {
       config = loaded;
