@@ -31,9 +31,9 @@ export class RealtimeTransportLifecycle implements OnApplicationBootstrap, Befor
 
   async onApplicationBootstrap(): Promise<void> {
     await Promise.all(this.transports.map((transport) => transport.start()));
-    // The first probe runs on the next turn: bootstrap hooks run before the HTTP server listens, and a bridge
-    // pointing at this very process would otherwise be reported down at every start.
-    setImmediate(() => void this.prober.probeAll());
+    // Not awaited: bootstrap hooks run before the HTTP server listens, and a bridge to this very process answers
+    // only afterwards.
+    void this.prober.probeAll();
     this.prober.start();
     this.logger.log(
       `Transports: ${this.transports.map((t) => t.name).join(' -> ')}; active: ${this.chain.activeTransport}`,

@@ -57,7 +57,10 @@ export class HealthProber {
       link.breaker.recordProbe(true);
     } catch (error) {
       const previous = this.last.get(name);
-      if (previous?.healthy !== false) this.logger.warn(`${name} health probe failed: ${errorMessage(error)}`);
+      // The very first probe may run before this process's own HTTP server listens (a bridge to itself): a real
+      // outage shows again on the next probe, which is logged.
+      if (previous === undefined) this.logger.debug(`${name} first health probe failed: ${errorMessage(error)}`);
+      else if (previous.healthy) this.logger.warn(`${name} health probe failed: ${errorMessage(error)}`);
       this.last.set(name, { healthy: false, at: Date.now(), error: errorMessage(error) });
       link.breaker.recordProbe(false);
     } finally {

@@ -11,6 +11,8 @@ export class HttpBridgeLane {
   private readonly healthPath: string;
   private readonly headers: Record<string, string>;
   up = true;
+  /** Whether any request or probe has had an answer yet (the first may come before the gateway listens). */
+  seen = false;
   lastError?: string;
 
   constructor(

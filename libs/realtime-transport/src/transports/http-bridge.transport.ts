@@ -68,6 +68,8 @@ export class HttpBridgeTransport implements RealtimeTransport {
   }
 
   private mark(lane: HttpBridgeLane, error: unknown): void {
+    const first = !lane.seen;
+    lane.seen = true;
     if (error === undefined) {
       if (!lane.up) this.logger.log(`${lane.url.href} is back`);
       lane.up = true;
@@ -75,7 +77,10 @@ export class HttpBridgeTransport implements RealtimeTransport {
       return;
     }
     lane.lastError = errorMessage(error);
-    if (lane.up) this.logger.warn(`${lane.url.href} failed: ${lane.lastError}; skipping it until its health probe passes`);
+    const message = `${lane.url.href} failed: ${lane.lastError}; skipping it until its health probe passes`;
+    // A gateway in this very process answers only once the HTTP server listens, after the first probe.
+    if (first) this.logger.debug(message);
+    else if (lane.up) this.logger.warn(message);
     lane.up = false;
   }
 
