@@ -43,6 +43,8 @@ export class StreamConsumer {
   /** Last time the loop completed a read (or a deliberate idle wait): what the health check watches. */
   lastBeat = 0;
   delivered = 0;
+  /** Current back-off after errors; back to 0 after a successful read. */
+  private backoffMs = 0;
 
   constructor(
     private readonly settings: StreamConsumerSettings,
@@ -85,7 +87,6 @@ export class StreamConsumer {
   }
 
   private async run(): Promise<void> {
-    let backoff = 0;
     let createdOnce = false;
     while (this.running) {
       try {
@@ -97,7 +98,6 @@ export class StreamConsumer {
         createdOnce = true;
         await this.drainOwnPending();
         await this.readNew();
-        backoff = 0;
       } catch (error) {
         if (!this.running) break;
         if (isNoGroupError(error)) {
@@ -108,9 +108,12 @@ export class StreamConsumer {
         const kind = error instanceof TimeoutError ? 'read_timeout' : 'redis';
         this.metrics.consumerErrors.inc({ kind });
         if (kind === 'read_timeout') this.redis.disconnect(true);
-        backoff = Math.min(backoff === 0 ? 100 : backoff * 2, MAX_BACKOFF_MS);
-        this.logger.warn(`Stream consumer: ${errorMessage(error)}; retrying in ${backoff} ms`);
-        await this.idle(backoff);
+        // The first failure of an outage at warn, the retries at debug: the metric counts them all.
+        const message = `Stream consumer: ${errorMessage(error)}; retrying with back-off up to ${MAX_BACKOFF_MS} ms`;
+        if (this.backoffMs === 0) this.logger.warn(message);
+        else this.logger.debug(message);
+        this.backoffMs = Math.min(this.backoffMs === 0 ? 100 : this.backoffMs * 2, MAX_BACKOFF_MS);
+        await this.idle(this.backoffMs);
       }
     }
   }
@@ -164,6 +167,7 @@ export class StreamConsumer {
       await acks;
       const reply = await reading;
       this.lastBeat = Date.now();
+      this.backoffMs = 0;
       acks = this.handle(reply);
     }
     await acks;

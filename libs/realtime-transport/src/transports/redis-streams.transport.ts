@@ -22,7 +22,8 @@ export class RedisStreamsTransport implements RealtimeTransport {
   private readonly logger = new Logger('RedisStreamsTransport');
   private readonly redis: Redis;
   private readonly maxLen: string;
-  private lastErrorLogged = '';
+  /** Errors already logged during the current outage (cleared once connected). */
+  private readonly loggedErrors = new Set<string>();
 
   constructor(options: Required<RedisStreamsOptions>) {
     this.keys = new StreamKeys(options.streamKeyPrefix, options.shards);
@@ -41,7 +42,7 @@ export class RedisStreamsTransport implements RealtimeTransport {
     });
     this.redis.on('error', (error: Error) => this.logError(error));
     this.redis.on('ready', () => {
-      this.lastErrorLogged = '';
+      this.loggedErrors.clear();
       this.logger.log('Connected to Redis');
     });
   }
@@ -110,10 +111,10 @@ export class RedisStreamsTransport implements RealtimeTransport {
   }
 
   private logError(error: Error): void {
-    // ioredis reports every failed reconnect; one line per distinct error keeps the log readable during an outage.
+    // ioredis reports every failed reconnect; each distinct error once per outage keeps the log readable.
     const message = errorMessage(error);
-    if (message === this.lastErrorLogged) return;
-    this.lastErrorLogged = message;
+    if (this.loggedErrors.has(message) || this.loggedErrors.size > 10) return;
+    this.loggedErrors.add(message);
     this.logger.warn(`Redis: ${message}`);
   }
 }
