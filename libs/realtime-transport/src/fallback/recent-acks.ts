@@ -1,37 +1,65 @@
-import type { OutboundEnvelope } from '../envelope/envelope.interface';
+import type { Envelope, OutboundEnvelope } from '../envelope/envelope.interface';
 
 /**
  * Durable envelopes a transport acknowledged lately, oldest first, kept for `windowMs` (and at most `maxEntries`).
  * An acknowledgement from Redis means "appended to the stream", not "read by the gateways": if Redis then dies
  * without persistence, what the gateways had not read yet is gone. These are the envelopes to send again.
+ *
+ * Only the serialized envelope and its routing key are kept, in a ring of fixed size: holding the envelope objects
+ * (and the event's args with them) for seconds made them survive young-generation collections, and the extra
+ * copying showed in the publish latency tail. Replays are rare, so they are parsed back when taken.
  */
 export class RecentAcks {
-  private items: Array<{ outbound: OutboundEnvelope; at: number }> = [];
+  private readonly jsons: Array<string | undefined>;
+  private readonly targetKeys: Array<string | undefined>;
+  private readonly times: Float64Array;
   private head = 0;
+  private size = 0;
 
   constructor(
     private readonly windowMs: number,
     private readonly maxEntries: number,
-  ) {}
-
-  record(batch: readonly OutboundEnvelope[], at: number): void {
-    for (const outbound of batch) if (!outbound.envelope.volatile) this.items.push({ outbound, at });
-    const oldest = at - this.windowMs;
-    while (this.head < this.items.length && (this.items[this.head].at < oldest || this.items.length - this.head > this.maxEntries)) {
-      this.head++;
-    }
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
+  ) {
+    this.jsons = new Array<string | undefined>(maxEntries);
+    this.targetKeys = new Array<string | undefined>(maxEntries);
+    this.times = new Float64Array(maxEntries);
   }
 
-  /** Takes (and forgets) everything acknowledged at or after `since`. */
+  record(batch: readonly OutboundEnvelope[], at: number): void {
+    const capacity = this.maxEntries;
+    for (const outbound of batch) {
+      if (outbound.envelope.volatile) continue;
+      if (this.size === capacity) this.dropOldest();
+      const slot = (this.head + this.size) % capacity;
+      this.jsons[slot] = outbound.json;
+      this.targetKeys[slot] = outbound.targetKey;
+      this.times[slot] = at;
+      this.size++;
+    }
+    const oldest = at - this.windowMs;
+    while (this.size > 0 && this.times[this.head] < oldest) this.dropOldest();
+  }
+
+  /** Takes (and forgets) everything acknowledged at or after `since`, oldest first. */
   takeSince(since: number): OutboundEnvelope[] {
     const taken: OutboundEnvelope[] = [];
-    for (let i = this.head; i < this.items.length; i++) if (this.items[i].at >= since) taken.push(this.items[i].outbound);
-    this.items = [];
-    this.head = 0;
+    while (this.size > 0) {
+      const slot = this.head;
+      const json = this.jsons[slot]!;
+      const targetKey = this.targetKeys[slot]!;
+      const at = this.times[slot];
+      this.dropOldest();
+      if (at < since) continue;
+      const envelope = JSON.parse(json) as Envelope;
+      taken.push({ envelope, json, targetKey, argsJson: JSON.stringify(envelope.args) });
+    }
     return taken;
+  }
+
+  private dropOldest(): void {
+    this.jsons[this.head] = undefined;
+    this.targetKeys[this.head] = undefined;
+    this.head = (this.head + 1) % this.maxEntries;
+    this.size--;
   }
 }
