@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { errorMessage, TimeoutError, withTimeout } from '@realtime/transport';
-import Redis from 'ioredis';
+import { closeRedis, createFailFastRedis, errorMessage, TimeoutError, withTimeout } from '@realtime/transport';
+import type Redis from 'ioredis';
 import type { DeliveryService } from '../delivery/delivery.service';
 import type { InboundEnvelopeReader } from '../delivery/inbound-envelope';
 import type { RealtimeGatewayMetrics } from '../metrics/realtime-gateway.metrics';
@@ -52,16 +52,7 @@ export class StreamConsumer {
     private readonly delivery: DeliveryService,
     private readonly metrics: RealtimeGatewayMetrics,
   ) {
-    this.redis = new Redis(settings.url, {
-      lazyConnect: true,
-      connectionName: `realtime-consumer:${settings.consumer}`,
-      enableOfflineQueue: false,
-      autoResendUnfulfilledCommands: false,
-      maxRetriesPerRequest: 0,
-      connectTimeout: 2000,
-      disconnectTimeout: 200,
-      retryStrategy: (attempt) => Math.min(50 * attempt, 1000),
-    });
+    this.redis = createFailFastRedis(settings.url, `realtime-consumer:${settings.consumer}`);
     this.redis.on('error', (error: Error) => this.logger.debug(`Redis: ${error.message}`));
   }
 
@@ -82,8 +73,7 @@ export class StreamConsumer {
     // A blocked read holds nothing yet: cut it short instead of waiting BLOCK ms.
     if (this.blocked) this.redis.disconnect();
     await this.loop;
-    if (this.redis.status === 'ready') await this.redis.quit().catch(() => undefined);
-    if (this.redis.status !== 'end') this.redis.disconnect();
+    await closeRedis(this.redis);
   }
 
   private async run(): Promise<void> {

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { errorMessage, withTimeout } from '@realtime/transport';
-import Redis from 'ioredis';
+import { closeRedis, createFailFastRedis, errorMessage, withTimeout } from '@realtime/transport';
+import type Redis from 'ioredis';
 import type { RealtimeGatewayMetrics } from '../metrics/realtime-gateway.metrics';
 import { fields, GROUP_PREFIX, heartbeat } from './stream-groups';
 
@@ -38,15 +38,7 @@ export class StreamMonitor {
     private readonly settings: StreamMonitorSettings,
     private readonly metrics: RealtimeGatewayMetrics,
   ) {
-    this.redis = new Redis(settings.url, {
-      lazyConnect: true,
-      connectionName: 'realtime-monitor',
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      connectTimeout: 2000,
-      disconnectTimeout: 200,
-      retryStrategy: (attempt) => Math.min(100 * attempt, 2000),
-    });
+    this.redis = createFailFastRedis(settings.url, 'realtime-monitor');
     this.redis.on('error', (error: Error) => this.logger.debug(`Redis: ${error.message}`));
   }
 
@@ -63,8 +55,7 @@ export class StreamMonitor {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     await this.running;
-    if (this.redis.status === 'ready') await this.redis.quit().catch(() => undefined);
-    if (this.redis.status !== 'end') this.redis.disconnect();
+    await closeRedis(this.redis);
   }
 
   /** PING with a timeout; rejects when Redis is unreachable. */

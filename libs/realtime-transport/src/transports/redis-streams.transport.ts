@@ -1,9 +1,10 @@
 import { Logger } from '@nestjs/common';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import type { OutboundEnvelope } from '../envelope/envelope.interface';
 import { TransportPublishError } from '../errors/transport-publish.error';
 import { TransportUnavailableError } from '../errors/transport-unavailable.error';
 import type { RedisStreamsOptions } from '../realtime-transport-options.interface';
+import { closeRedis, createFailFastRedis } from '../redis/fail-fast-redis';
 import { errorMessage } from '../util/error-message';
 import type { RealtimeTransport } from './realtime-transport.interface';
 import { StreamKeys } from './stream-keys';
@@ -28,18 +29,8 @@ export class RedisStreamsTransport implements RealtimeTransport {
   constructor(options: Required<RedisStreamsOptions>) {
     this.keys = new StreamKeys(options.streamKeyPrefix, options.shards);
     this.maxLen = String(options.maxLen);
-    this.redis = new Redis(options.url, {
-      lazyConnect: true,
-      connectionName: 'realtime-publisher',
-      enableOfflineQueue: false,
-      autoResendUnfulfilledCommands: false,
-      maxRetriesPerRequest: 0,
-      connectTimeout: 2000,
-      // ioredis waits this long for a socket that is already gone to say "close" when disconnecting.
-      disconnectTimeout: 200,
-      // Reconnect forever, quickly at first: the breaker, not the connection, decides where envelopes go.
-      retryStrategy: (attempt) => Math.min(50 * attempt, 1000),
-    });
+    // Fail fast: the breaker, not the connection, decides where envelopes go while Redis is down.
+    this.redis = createFailFastRedis(options.url, 'realtime-publisher');
     this.redis.on('error', (error: Error) => this.logError(error));
     this.redis.on('ready', () => {
       this.loggedErrors.clear();
@@ -99,15 +90,7 @@ export class RedisStreamsTransport implements RealtimeTransport {
   }
 
   async close(): Promise<void> {
-    if (this.redis.status === 'ready') {
-      try {
-        await this.redis.quit();
-      } catch {
-        // Closing anyway below.
-      }
-    }
-    // Also stops a pending reconnect: QUIT alone leaves its timer running while Redis is down.
-    if (this.redis.status !== 'end') this.redis.disconnect();
+    await closeRedis(this.redis);
   }
 
   private logError(error: Error): void {

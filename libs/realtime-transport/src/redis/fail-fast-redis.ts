@@ -1,0 +1,27 @@
+import Redis from 'ioredis';
+
+/**
+ * An ioredis connection that fails fast instead of queueing: no offline queue, no retry of a command, no resend
+ * after a reconnect. While Redis is down a command fails at once, so callers (the fallback chain, the consumer loop)
+ * decide what to do, and nothing piles up in memory or comes back later as a duplicate. It reconnects forever,
+ * quickly at first. Connect with `connect()`; close with `closeRedis()`.
+ */
+export function createFailFastRedis(url: string, connectionName: string): Redis {
+  return new Redis(url, {
+    lazyConnect: true,
+    connectionName,
+    enableOfflineQueue: false,
+    autoResendUnfulfilledCommands: false,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 2000,
+    // ioredis waits this long for a socket that is already gone to say "close" when disconnecting.
+    disconnectTimeout: 200,
+    retryStrategy: (attempt) => Math.min(50 * attempt, 1000),
+  });
+}
+
+/** QUIT when connected, then stop any pending reconnect (QUIT alone leaves its timer running while Redis is down). */
+export async function closeRedis(redis: Redis): Promise<void> {
+  if (redis.status === 'ready') await redis.quit().catch(() => undefined);
+  if (redis.status !== 'end') redis.disconnect();
+}
