@@ -2,6 +2,9 @@ import type { WebSocket } from 'ws';
 import type { AuthenticatedUser } from '../auth/access-token-verifier';
 import { closeFrame } from './hub-protocol';
 
+/** Every frame of the JSON protocol is text; one options object for all sends. */
+const TEXT = { binary: false } as const;
+
 /** One client connection on the hub. */
 export class HubConnection {
   readonly groups = new Set<string>();
@@ -32,7 +35,7 @@ export class HubConnection {
   /** Sends one text frame (a string, or a shared buffer for broadcasts). */
   send(frame: string | Buffer, now: number): void {
     if (!this.isOpen) return;
-    this.socket.send(frame, { binary: false });
+    this.socket.send(frame, TEXT);
     this.lastSentAt = now;
   }
 

@@ -118,7 +118,7 @@ export class HubServer {
     connection.lastReceivedAt = Date.now();
     try {
       if (isBinary) throw new HubProtocolError('Binary messages are not supported by the JSON protocol');
-      const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer);
+      const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
       if (bytes.length > this.options.maxMessageBytes) {
         throw new HubProtocolError(`Message of ${bytes.length} bytes is over the limit of ${this.options.maxMessageBytes}`);
       }
