@@ -47,18 +47,20 @@ async function main(): Promise<void> {
   const results: ScenarioResult[] = [];
   try {
     for (const transport of transports) {
+      // BENCH_CPU_PROF=<dir>: CPU profiles of the api and gateway processes, written there when they stop.
+      const nodeArgs = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
       const gateway = await ServiceProcess.start({
         REDIS_URL: redisUrl,
         REALTIME_ROLE: 'gateway',
         REALTIME_INSTANCE_ID: `bench-${transport}`,
         REALTIME_CONSUMER_BLOCK_MS: '5000',
-      });
+      }, '', nodeArgs);
       const api = await ServiceProcess.start({
         REDIS_URL: redisUrl,
         REALTIME_ROLE: 'api',
         REALTIME_HTTP_BRIDGE_URL: `${gateway.baseUrl}/internal/realtime/events`,
         REALTIME_USE_REDIS_STREAMS: transport === 'redis-streams' ? 'true' : 'false',
-      });
+      }, '', nodeArgs);
       try {
         const scenarios = sizes.map((clients) => ({ name: `${clients} clients`, clients, typing: false }));
         if (typing && (!quick || transport === 'redis-streams')) scenarios.push({ name: 'typing, 200 clients', clients: 200, typing: true });

@@ -20,12 +20,14 @@ export class ServiceProcess {
   private constructor(
     readonly port: number,
     private readonly env: Record<string, string>,
+    /** Extra node flags (e.g. --cpu-prof, which NODE_OPTIONS refuses). */
+    private readonly nodeArgs: string[],
   ) {}
 
   /** Starts a service; `env` adds to (and wins over) the test defaults. Resolves once /health answers. */
-  static async start(env: Record<string, string> = {}, envFileContent = ''): Promise<ServiceProcess> {
+  static async start(env: Record<string, string> = {}, envFileContent = '', nodeArgs: string[] = []): Promise<ServiceProcess> {
     const port = Number(env.PORT ?? (await freePort()));
-    const service = new ServiceProcess(port, env);
+    const service = new ServiceProcess(port, env, nodeArgs);
     writeFileSync(service.envFile, envFileContent);
     await service.start();
     return service;
@@ -40,7 +42,7 @@ export class ServiceProcess {
   }
 
   async start(): Promise<void> {
-    const child = spawn(process.execPath, ['-r', '@swc-node/register', 'src/main.ts'], {
+    const child = spawn(process.execPath, [...this.nodeArgs, '-r', '@swc-node/register', 'src/main.ts'], {
       cwd: ROOT,
       env: {
         ...process.env,
