@@ -137,6 +137,38 @@ describe('reference service under faults (real redis-server, stock clients)', ()
   });
 });
 
+describe('npm start without a reachable Redis', () => {
+  it('starts, carries messages over the HTTP bridge, says so in /health, and moves to Redis Streams when it appears', async () => {
+    const redis = await RedisServer.start();
+    await redis.stop(); // its port is known, nothing listens there yet
+    const service = await ServiceProcess.start({ REDIS_URL: redis.url });
+    const alice = await new TestClient(service.hubUrl, serviceToken('alice')).start();
+    try {
+      await alice.connection.invoke('JoinRoom', 'offline');
+      const api = new ChatApi(service.baseUrl, 'bob');
+      const first = await api.post('offline', 'over the bridge');
+      await eventually(() => expect(alice.of('ReceiveMessage')).toEqual([[first]]));
+      const health = await service.health();
+      expect(health.status).toBe(200);
+      expect(health.body.info).toMatchObject({
+        realtime_transport: { status: 'up', active: 'http-bridge', degraded: true },
+        redis: { reachable: false },
+      });
+      expect(service.output.join('')).toMatch(/Redis: connect ECONNREFUSED/);
+
+      await redis.start();
+      await eventually(async () => expect((await service.health()).body.info.realtime_transport.active).toBe('redis-streams'), 15_000);
+      const second = await api.post('offline', 'over the stream');
+      await eventually(() => expect(alice.of('ReceiveMessage')).toEqual([[first], [second]]), 15_000);
+      expect(await service.metrics()).toMatch(/realtime_gateway_envelopes_received_total\{transport="redis-streams"\} 1/);
+    } finally {
+      await alice.stop();
+      await service.dispose();
+      await redis.dispose();
+    }
+  });
+});
+
 describe('REALTIME_ROLE=api and REALTIME_ROLE=gateway as two processes', () => {
   it('deliver end to end through Redis Streams', async () => {
     const redis = await RedisServer.start();

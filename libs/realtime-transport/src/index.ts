@@ -61,3 +61,4 @@ export { DEFAULTS as TRANSPORT_DEFAULTS } from './config/realtime-defaults';
 export { errorMessage } from './util/error-message';
 export { withTimeout, TimeoutError } from './util/with-timeout';
 export { createFailFastRedis, closeRedis } from './redis/fail-fast-redis';
+export { TransportDisconnectedError } from './errors/transport-disconnected.error';

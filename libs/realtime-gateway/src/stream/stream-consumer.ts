@@ -22,7 +22,7 @@ export interface StreamConsumerSettings {
 }
 
 const MAX_BACKOFF_MS = 5000;
-/** How long past BLOCK a read may take before the connection counts as half-dead. */
+/** How long past BLOCK a read (or any other command) may take before the connection counts as half-dead. */
 const READ_GRACE_MS = 3000;
 
 /**
@@ -82,8 +82,12 @@ export class StreamConsumer {
       try {
         await this.connect();
         // Alive before the group exists, or another instance could remove it as the group of a gone gateway.
-        await heartbeat(this.redis, this.settings.heartbeatKey, this.settings.heartbeatTtlMs);
-        const created = await ensureGroups(this.redis, this.settings.keys, this.settings.group, createdOnce ? '0' : '$');
+        await withTimeout(heartbeat(this.redis, this.settings.heartbeatKey, this.settings.heartbeatTtlMs), READ_GRACE_MS, 'SET heartbeat');
+        const created = await withTimeout(
+          ensureGroups(this.redis, this.settings.keys, this.settings.group, createdOnce ? '0' : '$'),
+          READ_GRACE_MS,
+          'XGROUP CREATE',
+        );
         if (createdOnce && created > 0) this.reportGap();
         createdOnce = true;
         await this.drainOwnPending();
@@ -95,9 +99,10 @@ export class StreamConsumer {
           await ensureGroups(this.redis, this.settings.keys, this.settings.group, '0').catch(() => undefined);
           continue;
         }
-        const kind = error instanceof TimeoutError ? 'read_timeout' : 'redis';
+        const kind = error instanceof TimeoutError ? 'timeout' : 'redis';
         this.metrics.consumerErrors.inc({ kind });
-        if (kind === 'read_timeout') this.redis.disconnect(true);
+        // A command that never answers: the connection is half-dead (Redis frozen, a dead peer); replace it.
+        if (kind === 'timeout') this.redis.disconnect(true);
         // The first failure of an outage at warn, the retries at debug: the metric counts them all.
         const message = `Stream consumer: ${errorMessage(error)}; retrying with back-off up to ${MAX_BACKOFF_MS} ms`;
         if (this.backoffMs === 0) this.logger.warn(message);

@@ -92,4 +92,15 @@ describe('CircuitBreaker', () => {
     breaker.recordFailure();
     expect(breaker.state).toBe('open');
   });
+
+  it('opens at once when tripped (the transport reported no connection), and waits openMs again if tripped while open', () => {
+    breaker.trip();
+    expect(breaker.state).toBe('open');
+    now += 400;
+    breaker.trip();
+    now += 400;
+    expect(breaker.state).toBe('open');
+    now += 100;
+    expect(breaker.state).toBe('half-open');
+  });
 });

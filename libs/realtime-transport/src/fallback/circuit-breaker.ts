@@ -58,6 +58,16 @@ export class CircuitBreaker {
     }
   }
 
+  /** Opens now, whatever the failure count: the transport reported that it has no connection. */
+  trip(): void {
+    if (this.current !== 'open') {
+      this.consecutiveFailures++;
+      this.open();
+    } else {
+      this.openedAt = this.now();
+    }
+  }
+
   /** Outcome of a health probe. A success closes a half-open breaker; a failure counts like a publish failure. */
   recordProbe(healthy: boolean): void {
     const state = this.state;

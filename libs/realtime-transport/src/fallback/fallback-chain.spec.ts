@@ -1,3 +1,4 @@
+import { TransportDisconnectedError } from '../errors/transport-disconnected.error';
 import type { RealtimeRoutingFlags } from '../realtime-transport-options.interface';
 import { TransportRouter } from '../routing/transport.router';
 import { FakeTransport } from '../testing/fake.transport';
@@ -89,6 +90,16 @@ describe('FallbackChain', () => {
     expect(chain.activeTransport).toBe('http-bridge');
     expect(metrics.switches).toEqual(['redis-streams->http-bridge']);
     expect(metrics.published['redis-streams:fail']).toBe(2);
+  });
+
+  it('opens the breaker at once when the transport says it has no connection', async () => {
+    const chain = chainWith(flags(), { breaker: { failureThreshold: 5, openMs: 50 } });
+    redis.publish = () => Promise.reject(new TransportDisconnectedError('redis-streams', 'connection is reconnecting'));
+    const item = outbound();
+    chain.enqueue(item);
+    await chain.whenIdle();
+    expect(chain.link('redis-streams')!.breaker.state).toBe('open');
+    expect(http.ids()).toEqual([item.envelope.id]);
   });
 
   it('retries only the envelopes that failed when a batch fails partly', async () => {

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { OutboundEnvelope } from '../envelope/envelope.interface';
+import { TransportDisconnectedError } from '../errors/transport-disconnected.error';
 import { TransportPublishError } from '../errors/transport-publish.error';
 import type { RoutePlan, TransportRouter } from '../routing/transport.router';
 import type { RealtimeTransport, TransportName } from '../transports/realtime-transport.interface';
@@ -238,7 +239,8 @@ export class FallbackChain {
     if (failedCount > 0) {
       this.metrics.observePublish(name, false, failedCount, seconds);
       this.logger.debug(`${name} failed ${failedCount} of ${entries.length} envelopes: ${errorMessage(failure)}`);
-      link.breaker.recordFailure();
+      if (failure instanceof TransportDisconnectedError) link.breaker.trip();
+      else link.breaker.recordFailure();
       if (!link.breaker.allowsTraffic()) {
         this.logger.warn(`${name} is failing (${errorMessage(failure)}); envelopes move to the next transport`);
       }

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { TransportName } from '../transports/realtime-transport.interface';
+import { TransportDisconnectedError } from '../errors/transport-disconnected.error';
 import { errorMessage } from '../util/error-message';
 import { withTimeout } from '../util/with-timeout';
 import type { ChainLink } from './fallback-chain';
@@ -62,7 +63,8 @@ export class HealthProber {
       if (previous === undefined) this.logger.debug(`${name} first health probe failed: ${errorMessage(error)}`);
       else if (previous.healthy) this.logger.warn(`${name} health probe failed: ${errorMessage(error)}`);
       this.last.set(name, { healthy: false, at: Date.now(), error: errorMessage(error) });
-      link.breaker.recordProbe(false);
+      if (error instanceof TransportDisconnectedError) link.breaker.trip();
+      else link.breaker.recordProbe(false);
     } finally {
       this.running.delete(name);
     }

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import type Redis from 'ioredis';
 import type { OutboundEnvelope } from '../envelope/envelope.interface';
 import { TransportPublishError } from '../errors/transport-publish.error';
-import { TransportUnavailableError } from '../errors/transport-unavailable.error';
+import { TransportDisconnectedError } from '../errors/transport-disconnected.error';
 import type { RedisStreamsOptions } from '../realtime-transport-options.interface';
 import { closeRedis, createFailFastRedis } from '../redis/fail-fast-redis';
 import { errorMessage } from '../util/error-message';
@@ -53,6 +53,7 @@ export class RedisStreamsTransport implements RealtimeTransport {
   }
 
   async publish(batch: readonly OutboundEnvelope[]): Promise<void> {
+    if (this.redis.status !== 'ready') throw new TransportDisconnectedError(this.name, `connection is ${this.redis.status}`);
     const replies = new Array<Promise<unknown>>(batch.length);
     // Corking the socket turns the batch's commands into one write (one round trip) without ioredis's Pipeline
     // object, which allocates enough per batch to make garbage collection pauses show in the latency tail.
@@ -83,9 +84,7 @@ export class RedisStreamsTransport implements RealtimeTransport {
   }
 
   async health(): Promise<void> {
-    if (this.redis.status !== 'ready') {
-      throw new TransportUnavailableError(this.name, `connection is ${this.redis.status}`);
-    }
+    if (this.redis.status !== 'ready') throw new TransportDisconnectedError(this.name, `connection is ${this.redis.status}`);
     await this.redis.ping();
   }
 
