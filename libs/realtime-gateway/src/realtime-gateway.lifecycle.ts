@@ -59,7 +59,7 @@ export class RealtimeGatewayLifecycle implements OnApplicationBootstrap, BeforeA
     this.hub.start();
     if (this.options.inProcess) this.registerInProcessSink();
     await this.monitor?.start();
-    this.consumer?.start();
+    await this.consumer?.start();
     this.logger.log(
       `Hub at ${hub.path}; bridge receiver ${bridge ? `at ${bridge.path}` : 'off'}; ` +
         `stream consumer ${this.consumer ? `as group gateway:${this.options.instanceId}` : 'off'}`,

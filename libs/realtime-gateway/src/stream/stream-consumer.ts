@@ -45,6 +45,8 @@ export class StreamConsumer {
   delivered = 0;
   /** Current back-off after errors; back to 0 after a successful read. */
   private backoffMs = 0;
+  /** Settles once the groups exist, or the first attempt failed: what `start()` waits for. */
+  private settleStart?: () => void;
 
   constructor(
     private readonly settings: StreamConsumerSettings,
@@ -60,11 +62,18 @@ export class StreamConsumer {
     return this.running;
   }
 
-  start(): void {
-    if (this.running) return;
+  /**
+   * Starts the loop; resolves once this instance's groups exist (or the first attempt failed: start-up never waits
+   * for Redis). A group created at `$` skips what came before it, so the application should not report itself
+   * started until then, or events published right after start-up would be skipped.
+   */
+  start(): Promise<void> {
+    if (this.running) return Promise.resolve();
     this.running = true;
     this.lastBeat = Date.now();
+    const started = new Promise<void>((resolve) => (this.settleStart = resolve));
     this.loop = this.run();
+    return started;
   }
 
   /** Stops reading; what is in hand is delivered and acknowledged first. */
@@ -90,9 +99,11 @@ export class StreamConsumer {
         );
         if (createdOnce && created > 0) this.reportGap();
         createdOnce = true;
+        this.settleStart?.();
         await this.drainOwnPending();
         await this.readNew();
       } catch (error) {
+        this.settleStart?.();
         if (!this.running) break;
         if (isNoGroupError(error)) {
           this.reportGap();
