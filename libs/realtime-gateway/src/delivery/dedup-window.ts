@@ -4,6 +4,8 @@
  */
 export class DedupWindow {
   private readonly seenAt = new Map<string, number>();
+  /** When the first (oldest) id was seen; Infinity while empty. */
+  private oldestAt = Infinity;
 
   constructor(
     private readonly ttlMs: number,
@@ -20,15 +22,22 @@ export class DedupWindow {
     const now = this.now();
     this.evict(now);
     if (this.seenAt.has(id)) return true;
+    if (this.seenAt.size === 0) this.oldestAt = now;
     this.seenAt.set(id, now);
     return false;
   }
 
   private evict(now: number): void {
     const oldest = now - this.ttlMs;
+    // The common case (nothing to forget) without walking the map: this runs for every envelope delivered.
+    if (this.oldestAt > oldest && this.seenAt.size < this.maxEntries) return;
     for (const [id, at] of this.seenAt) {
-      if (at > oldest && this.seenAt.size < this.maxEntries) break;
+      if (at > oldest && this.seenAt.size < this.maxEntries) {
+        this.oldestAt = at;
+        return;
+      }
       this.seenAt.delete(id);
     }
+    this.oldestAt = Infinity;
   }
 }
