@@ -1,5 +1,5 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
-import { type AuthenticatedUser, Hs256JwtVerifier } from '@realtime/gateway';
+import { type AuthenticatedUser, JwtVerifier } from '@realtime/gateway';
 import { errorMessage } from '@realtime/transport';
 import type { IncomingMessage } from 'node:http';
 import { serviceConfig, type ServiceConfig } from '../config/service.config';
@@ -8,21 +8,21 @@ export interface AuthenticatedRequest extends IncomingMessage {
   user: AuthenticatedUser;
 }
 
-/** `Authorization: Bearer <HS256 JWT>`; `sub` becomes the user id. The hub checks tokens the same way. */
+/** `Authorization: Bearer <JWT>`; `sub` becomes the user id. The hub checks tokens with the same settings. */
 @Injectable()
 export class JwtAuthGuard implements CanActivate {
-  private readonly verifier: Hs256JwtVerifier;
+  private readonly verifier: JwtVerifier;
 
   constructor(@Inject(serviceConfig.KEY) config: ServiceConfig) {
-    this.verifier = new Hs256JwtVerifier(config.jwtSecret);
+    this.verifier = new JwtVerifier({ secret: config.jwtSecret });
   }
 
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const match = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '');
     if (!match) throw new UnauthorizedException('Authorization: Bearer <token> is required');
     try {
-      request.user = this.verifier.verify(match[1].trim());
+      request.user = await this.verifier.verify(match[1].trim());
     } catch (error) {
       throw new UnauthorizedException(`invalid token: ${errorMessage(error)}`);
     }

@@ -16,6 +16,8 @@ export type {
   BridgeReceiverOptions,
   SlowClientOptions,
   DedupOptions,
+  GatewayAuthOptions,
+  ClientLimitOptions,
 } from './realtime-gateway-options.interface';
 export { RESOLVED_GATEWAY_OPTIONS } from './realtime-gateway.constants';
 export { realtimeGatewayConfig, type RealtimeGatewayConfig } from './config/gateway.config';
@@ -23,7 +25,10 @@ export { parseGatewayEnv } from './config/gateway-env.parser';
 export { resolveGatewayOptions } from './config/resolve-gateway-options';
 
 export type { AccessTokenVerifier, AuthenticatedUser } from './auth/access-token-verifier';
-export { Hs256JwtVerifier, signHs256Jwt } from './auth/hs256-jwt.verifier';
+export { JwtVerifier } from './auth/jwt.verifier';
+export type { JwtVerificationOptions } from './auth/jwt-verification-options';
+export { parseJwtEnv } from './auth/jwt-env.parser';
+export { signHs256Jwt } from './auth/sign-hs256-jwt';
 export { UnauthorizedTokenError } from './errors/unauthorized-token.error';
 export { HubMethodError } from './errors/hub-method.error';
 

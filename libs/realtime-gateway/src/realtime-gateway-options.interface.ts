@@ -1,4 +1,5 @@
 import type { AccessTokenVerifier, AuthenticatedUser } from './auth/access-token-verifier';
+import type { JwtVerificationOptions } from './auth/jwt-verification-options';
 
 /**
  * Hub methods that join and leave groups. `toGroup` maps the method's arguments to a group name, so an application
@@ -78,6 +79,39 @@ export interface SlowClientOptions {
   hardLimitBytes?: number;
 }
 
+export interface GatewayAuthOptions {
+  /** Your own verifier (opaque tokens, sessions, ...); wins over `jwt` and `jwtSecret`. */
+  verifier?: AccessTokenVerifier;
+  /** Settings of the default JWT verifier (HS256, or RS256/ES256 with a public key or JWKS URL). */
+  jwt?: JwtVerificationOptions;
+  /** Shorthand for `jwt: { secret }`. */
+  jwtSecret?: string;
+  /**
+   * Close an open connection when its token expires, with a close message that lets the client reconnect (it then
+   * negotiates with a fresh token), like ASP.NET's `CloseOnAuthenticationExpiration`.
+   * @default true
+   */
+  closeOnExpiration?: boolean;
+}
+
+/** Per-client bounds; each refusal is counted in `realtime_client_limit_hits_total{limit}`. */
+export interface ClientLimitOptions {
+  /** Invocations a connection may make per second, sustained (token bucket). @default 20 */
+  invocationsPerSecond?: number;
+  /** Invocations a connection may make at once above the rate (bucket size). @default 40 */
+  invocationBurst?: number;
+  /**
+   * Refused invocations in a row (no accepted one in between) after which the connection is closed without
+   * reconnect: a client that keeps calling past its limit is abusive, not unlucky.
+   * @default 100
+   */
+  maxRefusedInvocations?: number;
+  /** Groups one connection may be in at once. @default 100 */
+  maxGroupsPerConnection?: number;
+  /** Connections (open, or negotiated and not yet connected) one user may hold. @default 20 */
+  maxConnectionsPerUser?: number;
+}
+
 export interface DedupOptions {
   /** An id is remembered this long. @default 300000 */
   ttlMs?: number;
@@ -89,14 +123,15 @@ export interface RealtimeGatewayOptions {
   /** Name of this instance: its consumer group is `gateway:<instanceId>`. @default `<hostname>-<pid>` */
   instanceId?: string;
   hub?: HubOptions;
-  /** Token verification: a verifier, or the secret of the default HS256 verifier. One is required. */
-  auth: { verifier?: AccessTokenVerifier; jwtSecret?: string };
+  /** Token verification: a verifier, or the settings of the default JWT verifier. One is required. */
+  auth: GatewayAuthOptions;
   /** Redis stream consumer. Leave out to run without Redis (bridge and in-process only). */
   redis?: GatewayRedisOptions;
   /** HTTP bridge receiver. Leave out to disable it. */
   bridge?: BridgeReceiverOptions;
   slowClients?: SlowClientOptions;
   dedup?: DedupOptions;
+  limits?: ClientLimitOptions;
   /**
    * Register as the sink of the publisher's in-process transport when `RealtimeTransportModule` is in the same
    * application.
@@ -113,5 +148,7 @@ export interface ResolvedGatewayOptions {
   bridge?: Required<BridgeReceiverOptions>;
   slowClients: Required<SlowClientOptions>;
   dedup: Required<DedupOptions>;
+  limits: Required<ClientLimitOptions>;
+  closeOnTokenExpiry: boolean;
   inProcess: boolean;
 }

@@ -13,6 +13,7 @@ import { HubInvoker } from './hub/hub-invoker';
 import { HubServer } from './hub/hub.server';
 import { NegotiateHandler } from './hub/negotiate.handler';
 import { NegotiatedConnections } from './hub/negotiated-connections';
+import { UserConnectionCounter } from './hub/user-connection-counter';
 import { gatewayMetricProviders, RealtimeGatewayMetrics } from './metrics/realtime-gateway.metrics';
 import { RESOLVED_GATEWAY_OPTIONS } from './realtime-gateway.constants';
 import { REALTIME_GATEWAY_OPTIONS } from './realtime-gateway.module-definition';
@@ -36,6 +37,7 @@ export const realtimeGatewayProviders: Provider[] = [
   DeliveryService,
   InboundEnvelopeReader,
   HttpTakeover,
+  UserConnectionCounter,
   {
     provide: NegotiatedConnections,
     inject: [RESOLVED_GATEWAY_OPTIONS],
@@ -48,18 +50,32 @@ export const realtimeGatewayProviders: Provider[] = [
   },
   {
     provide: HubInvoker,
-    inject: [ConnectionRegistry, RESOLVED_GATEWAY_OPTIONS],
-    useFactory: (registry: ConnectionRegistry, o: Options) => new HubInvoker(registry, o.hub),
+    inject: [ConnectionRegistry, RESOLVED_GATEWAY_OPTIONS, RealtimeGatewayMetrics],
+    useFactory: (registry: ConnectionRegistry, o: Options, metrics: RealtimeGatewayMetrics) =>
+      new HubInvoker(registry, o.hub, o.limits.maxGroupsPerConnection, metrics),
   },
   {
     provide: NegotiateHandler,
-    inject: [RESOLVED_GATEWAY_OPTIONS, NegotiatedConnections, CorsPolicy],
-    useFactory: (o: Options, negotiated: NegotiatedConnections, cors: CorsPolicy) =>
-      new NegotiateHandler(o.verifier, negotiated, cors),
+    inject: [RESOLVED_GATEWAY_OPTIONS, NegotiatedConnections, CorsPolicy, UserConnectionCounter, RealtimeGatewayMetrics],
+    useFactory: (
+      o: Options,
+      negotiated: NegotiatedConnections,
+      cors: CorsPolicy,
+      openSockets: UserConnectionCounter,
+      metrics: RealtimeGatewayMetrics,
+    ) => new NegotiateHandler(o.verifier, negotiated, cors, openSockets, o.limits.maxConnectionsPerUser, metrics),
   },
   {
     provide: HubServer,
-    inject: [RESOLVED_GATEWAY_OPTIONS, NegotiatedConnections, CorsPolicy, ConnectionRegistry, HubInvoker, RealtimeGatewayMetrics],
+    inject: [
+      RESOLVED_GATEWAY_OPTIONS,
+      NegotiatedConnections,
+      CorsPolicy,
+      ConnectionRegistry,
+      HubInvoker,
+      RealtimeGatewayMetrics,
+      UserConnectionCounter,
+    ],
     useFactory: (
       o: Options,
       negotiated: NegotiatedConnections,
@@ -67,7 +83,8 @@ export const realtimeGatewayProviders: Provider[] = [
       registry: ConnectionRegistry,
       invoker: HubInvoker,
       metrics: RealtimeGatewayMetrics,
-    ) => new HubServer(o.hub, o.verifier, negotiated, cors, registry, invoker, metrics),
+      openSockets: UserConnectionCounter,
+    ) => new HubServer(o.hub, o.verifier, negotiated, cors, registry, invoker, metrics, o, openSockets),
   },
   {
     provide: BridgeReceiverHandler,

@@ -22,4 +22,12 @@ export const GATEWAY_DEFAULTS = Object.freeze({
   bridge: Object.freeze({ path: '/internal/realtime/events', maxBodyBytes: 5 * 1024 * 1024 }),
   slowClients: Object.freeze({ softLimitBytes: 256 * 1024, hardLimitBytes: 1024 * 1024 }),
   dedup: Object.freeze({ ttlMs: 300_000, maxEntries: 100_000 }),
+  limits: Object.freeze({
+    invocationsPerSecond: 20,
+    invocationBurst: 40,
+    maxRefusedInvocations: 100,
+    maxGroupsPerConnection: 100,
+    maxConnectionsPerUser: 20,
+  }),
+  closeOnTokenExpiry: true,
 });

@@ -30,7 +30,7 @@ describe('gateway configuration from the environment', () => {
   it('stops on bad values, naming them', () => {
     expect(() => parseGatewayEnv({ REALTIME_KEEPALIVE_MS: 'soon' })).toThrow(/REALTIME_KEEPALIVE_MS must be an integer/);
     expect(() => parseGatewayEnv({ REDIS_URL: 'localhost' })).toThrow(InvalidRealtimeConfigError);
-    expect(() => resolveGatewayOptions(parseGatewayEnv({}))).toThrow(/auth must be a verifier or a jwtSecret/);
+    expect(() => resolveGatewayOptions(parseGatewayEnv({}))).toThrow(/auth must be a verifier, jwt settings or a jwtSecret/);
     expect(() =>
       resolveGatewayOptions({ auth: { jwtSecret: 's' }, slowClients: { softLimitBytes: 10, hardLimitBytes: 5 } }),
     ).toThrow(/hardLimitBytes must be >= softLimitBytes/);

@@ -1,4 +1,5 @@
-import { type Env, readNumber, readString, readUrl, TRANSPORT_DEFAULTS } from '@realtime/transport';
+import { type Env, readBoolean, readNumber, readString, readUrl, TRANSPORT_DEFAULTS } from '@realtime/transport';
+import { parseJwtEnv } from '../auth/jwt-env.parser';
 import type { RealtimeGatewayOptions } from '../realtime-gateway-options.interface';
 import { GATEWAY_DEFAULTS as D } from './gateway-defaults';
 
@@ -12,7 +13,10 @@ export function parseGatewayEnv(env: Env): RealtimeGatewayOptions {
   const useRedis = readString(env, 'REALTIME_GATEWAY_REDIS')?.toLowerCase() !== 'false';
   return {
     instanceId: readString(env, 'REALTIME_INSTANCE_ID'),
-    auth: { jwtSecret: readString(env, 'JWT_SECRET') },
+    auth: {
+      jwt: parseJwtEnv(env),
+      closeOnExpiration: readBoolean(env, 'REALTIME_CLOSE_ON_TOKEN_EXPIRY', D.closeOnTokenExpiry),
+    },
     hub: {
       path: readString(env, 'REALTIME_HUB_PATH') ?? D.hub.path,
       corsOrigins: corsOrigins === '*' ? '*' : corsOrigins ? corsOrigins.split(',').map((o) => o.trim()) : [],
@@ -40,6 +44,13 @@ export function parseGatewayEnv(env: Env): RealtimeGatewayOptions {
     slowClients: {
       softLimitBytes: readNumber(env, 'REALTIME_SLOW_CLIENT_SOFT_BYTES', D.slowClients.softLimitBytes, 1024, 1 << 30),
       hardLimitBytes: readNumber(env, 'REALTIME_SLOW_CLIENT_HARD_BYTES', D.slowClients.hardLimitBytes, 1024, 1 << 30),
+    },
+    limits: {
+      invocationsPerSecond: readNumber(env, 'REALTIME_MAX_INVOCATIONS_PER_SECOND', D.limits.invocationsPerSecond, 1, 100_000),
+      invocationBurst: readNumber(env, 'REALTIME_INVOCATION_BURST', D.limits.invocationBurst, 1, 1_000_000),
+      maxRefusedInvocations: readNumber(env, 'REALTIME_MAX_REFUSED_INVOCATIONS', D.limits.maxRefusedInvocations, 1, 1_000_000),
+      maxGroupsPerConnection: readNumber(env, 'REALTIME_MAX_GROUPS_PER_CONNECTION', D.limits.maxGroupsPerConnection, 1, 1_000_000),
+      maxConnectionsPerUser: readNumber(env, 'REALTIME_MAX_CONNECTIONS_PER_USER', D.limits.maxConnectionsPerUser, 1, 1_000_000),
     },
     dedup: {
       ttlMs: readNumber(env, 'REALTIME_DEDUP_TTL_MS', D.dedup.ttlMs, 1000, 86_400_000),

@@ -1,15 +1,16 @@
 import { hostname } from 'node:os';
 import { checkUrl, InvalidRealtimeConfigError } from '@realtime/transport';
-import { Hs256JwtVerifier } from '../auth/hs256-jwt.verifier';
+import { JwtVerifier } from '../auth/jwt.verifier';
 import type { RealtimeGatewayOptions, ResolvedGatewayOptions } from '../realtime-gateway-options.interface';
 import { GATEWAY_DEFAULTS as D } from './gateway-defaults';
 
 /** Applies defaults and checks the options; errors name the option. */
 export function resolveGatewayOptions(options: RealtimeGatewayOptions): ResolvedGatewayOptions {
   const hub = options.hub ?? {};
-  const verifier =
-    options.auth?.verifier ?? (options.auth?.jwtSecret ? new Hs256JwtVerifier(options.auth.jwtSecret) : undefined);
-  if (!verifier) throw new InvalidRealtimeConfigError('auth', options.auth, 'a verifier or a jwtSecret');
+  const limits = options.limits ?? {};
+  const jwt = options.auth?.jwt ?? (options.auth?.jwtSecret ? { secret: options.auth.jwtSecret } : undefined);
+  const verifier = options.auth?.verifier ?? (jwt ? new JwtVerifier(jwt) : undefined);
+  if (!verifier) throw new InvalidRealtimeConfigError('auth', '(none)', 'a verifier, jwt settings or a jwtSecret');
   const path = normalizePath('hub.path', hub.path ?? D.hub.path);
   const slowClients = {
     softLimitBytes: positive('slowClients.softLimitBytes', options.slowClients?.softLimitBytes ?? D.slowClients.softLimitBytes),
@@ -55,6 +56,14 @@ export function resolveGatewayOptions(options: RealtimeGatewayOptions): Resolved
       ttlMs: positive('dedup.ttlMs', options.dedup?.ttlMs ?? D.dedup.ttlMs),
       maxEntries: positive('dedup.maxEntries', options.dedup?.maxEntries ?? D.dedup.maxEntries),
     },
+    limits: {
+      invocationsPerSecond: positive('limits.invocationsPerSecond', limits.invocationsPerSecond ?? D.limits.invocationsPerSecond),
+      invocationBurst: positive('limits.invocationBurst', limits.invocationBurst ?? D.limits.invocationBurst),
+      maxRefusedInvocations: positive('limits.maxRefusedInvocations', limits.maxRefusedInvocations ?? D.limits.maxRefusedInvocations),
+      maxGroupsPerConnection: positive('limits.maxGroupsPerConnection', limits.maxGroupsPerConnection ?? D.limits.maxGroupsPerConnection),
+      maxConnectionsPerUser: positive('limits.maxConnectionsPerUser', limits.maxConnectionsPerUser ?? D.limits.maxConnectionsPerUser),
+    },
+    closeOnTokenExpiry: options.auth?.closeOnExpiration ?? D.closeOnTokenExpiry,
     inProcess: options.inProcess ?? true,
   };
 }

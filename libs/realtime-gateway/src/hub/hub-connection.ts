@@ -1,6 +1,7 @@
 import type { WebSocket } from 'ws';
-import type { AuthenticatedUser } from '../auth/access-token-verifier';
+import { type AuthenticatedUser, expiryOf } from '../auth/access-token-verifier';
 import { closeFrame } from './hub-protocol';
+import type { InvocationBudget } from './invocation-budget';
 
 /** Every frame of the JSON protocol is text; one options object for all sends. */
 const TEXT = { binary: false } as const;
@@ -11,6 +12,8 @@ export class HubConnection {
   readonly openedAt: number;
   lastReceivedAt: number;
   lastSentAt: number;
+  /** When the connection's token expires (epoch ms); undefined when it does not. */
+  readonly expiresAt: number | undefined;
   handshakeDone = false;
   private closed = false;
 
@@ -19,8 +22,10 @@ export class HubConnection {
     readonly user: AuthenticatedUser,
     private readonly socket: WebSocket,
     now: number,
+    readonly invocations: InvocationBudget,
   ) {
     this.openedAt = this.lastReceivedAt = this.lastSentAt = now;
+    this.expiresAt = expiryOf(user);
   }
 
   get isOpen(): boolean {

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { HubMethodError } from '../errors/hub-method.error';
+import type { RealtimeGatewayMetrics } from '../metrics/realtime-gateway.metrics';
 import type { HubCallContext, HubMethod, ResolvedGatewayOptions } from '../realtime-gateway-options.interface';
 import type { ConnectionRegistry } from './connection-registry';
 import type { HubConnection } from './hub-connection';
@@ -17,12 +18,20 @@ export class HubInvoker {
   constructor(
     private readonly registry: ConnectionRegistry,
     options: ResolvedGatewayOptions['hub'],
+    maxGroupsPerConnection: number,
+    metrics: RealtimeGatewayMetrics,
   ) {
     for (const [name, method] of Object.entries(options.methods ?? {})) this.methods.set(name.toLowerCase(), method);
     for (const group of options.groupMethods) {
       const toGroup = group.toGroup ?? ((name: unknown) => name as string);
       this.methods.set(group.join.toLowerCase(), async (context, ...args) => {
         const name = groupName(toGroup(...args));
+        const member = this.connection(context);
+        // Checked before the authorization hook, which may cost a database lookup.
+        if (member && !member.groups.has(name) && member.groups.size >= maxGroupsPerConnection) {
+          metrics.clientLimitHits.inc({ limit: 'groups' });
+          throw new HubMethodError(`A connection may be in at most ${maxGroupsPerConnection} groups: leave one first.`);
+        }
         if (options.authorizeGroup && !(await options.authorizeGroup(context.user, name))) {
           throw new HubMethodError(`Not allowed to join ${name}.`);
         }

@@ -24,8 +24,13 @@ import {
   parseRecords,
   PING_FRAME,
 } from './hub-protocol';
-import { authenticate } from './negotiate.handler';
+import { InvocationBudget } from './invocation-budget';
+import { authenticate, mayConnect, tooManyConnections } from './negotiate.handler';
 import type { NegotiatedConnections } from './negotiated-connections';
+import type { UserConnectionCounter } from './user-connection-counter';
+
+/** What the hub enforces per client, besides the protocol. */
+export type ClientPolicy = Pick<ResolvedGatewayOptions, 'limits' | 'closeOnTokenExpiry'>;
 
 /**
  * The hub's WebSocket side: upgrade (with the negotiated id, or none under `skipNegotiation`), the handshake, the
@@ -47,6 +52,8 @@ export class HubServer {
     private readonly registry: ConnectionRegistry,
     private readonly invoker: HubInvoker,
     private readonly metrics: RealtimeGatewayMetrics,
+    private readonly policy: ClientPolicy,
+    private readonly userSockets: UserConnectionCounter,
   ) {
     // ws refuses far bigger frames itself (close 1009); between the two bounds the client gets a proper close message.
     this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxMessageBytes * 4, perMessageDeflate: false });
@@ -78,7 +85,10 @@ export class HubServer {
   readonly handleUpgrade = async (request: IncomingMessage, socket: Duplex, head: Buffer, url: URL): Promise<void> => {
     if (!this.cors.allows(request)) return rejectUpgrade(socket, 403, 'Forbidden', 'origin not allowed');
     const user = await authenticate(this.verifier, request, url);
-    if (typeof user === 'string') return rejectUpgrade(socket, 401, 'Unauthorized', user);
+    if (typeof user === 'string') {
+      this.metrics.authFailures.inc({ reason: 'connect' });
+      return rejectUpgrade(socket, 401, 'Unauthorized', user);
+    }
     const token = url.searchParams.get('id');
     let connectionId: string;
     if (token) {
@@ -91,14 +101,25 @@ export class HubServer {
       }
       connectionId = claim.connectionId;
     } else {
+      // A negotiated token was counted when it was handed out; a connection without one is counted here.
+      const { maxConnectionsPerUser } = this.policy.limits;
+      if (!mayConnect(user.id, this.userSockets, this.negotiated, maxConnectionsPerUser)) {
+        this.metrics.clientLimitHits.inc({ limit: 'connections' });
+        return rejectUpgrade(socket, 429, 'Too Many Requests', tooManyConnections(maxConnectionsPerUser));
+      }
       connectionId = randomBytes(12).toString('base64url');
     }
+    // ws completes the upgrade synchronously (no verifyClient), so the check above and the count in open() cannot
+    // interleave with another upgrade of the same user.
     this.wss.handleUpgrade(request, socket, head, (ws) => this.open(ws, connectionId, user, token));
   };
 
   private open(ws: WebSocket, id: string, user: AuthenticatedUser, token: string | null): void {
-    const connection = new HubConnection(id, user, ws, Date.now());
+    const now = Date.now();
+    const { invocationsPerSecond, invocationBurst } = this.policy.limits;
+    const connection = new HubConnection(id, user, ws, now, new InvocationBudget(invocationsPerSecond, invocationBurst, now));
     this.sockets.add(connection);
+    this.userSockets.add(user.id);
     ws.on('message', (data, isBinary) => this.onMessage(connection, data, isBinary));
     ws.on('error', (error: Error & { code?: string }) => {
       // ws closes the socket itself (1009) for frames past its own bound.
@@ -107,6 +128,7 @@ export class HubServer {
     });
     ws.on('close', () => {
       this.sockets.delete(connection);
+      this.userSockets.remove(user.id);
       if (connection.handshakeDone) this.metrics.connections.dec();
       this.registry.remove(connection);
       this.invoker.untrack(connection);
@@ -128,7 +150,11 @@ export class HubServer {
         if (!this.handshake(connection, records[0])) return;
         start = 1;
       }
-      for (let i = start; i < records.length; i++) this.onHubMessage(connection, asHubMessage(records[i]));
+      for (let i = start; i < records.length; i++) {
+        // A record may close the connection (a close message, a limit): the rest of the frame is not served.
+        if (!connection.isOpen) return;
+        this.onHubMessage(connection, asHubMessage(records[i]));
+      }
     } catch (error) {
       this.protocolError(connection, error);
     }
@@ -185,6 +211,7 @@ export class HubServer {
     if (invocationId !== undefined && typeof invocationId !== 'string') {
       throw new HubProtocolError('invocationId must be a string');
     }
+    if (!connection.invocations.take(Date.now())) return this.refuseInvocation(connection, invocationId);
     if (Array.isArray(message.streamIds) && message.streamIds.length > 0) {
       return this.complete(connection, invocationId, { error: 'Client-to-server streaming is not supported.' });
     }
@@ -195,6 +222,21 @@ export class HubServer {
           error: error instanceof HubMethodError ? error.message : 'An unexpected error occurred on the server.',
         }),
     );
+  }
+
+  /** Over the rate: a completion error, or the connection closed when the client keeps calling regardless. */
+  private refuseInvocation(connection: HubConnection, invocationId: unknown): void {
+    const { invocationsPerSecond, maxRefusedInvocations } = this.policy.limits;
+    if (connection.invocations.refusedInARow >= maxRefusedInvocations) {
+      this.metrics.clientLimitHits.inc({ limit: 'invocations_close' });
+      this.logger.warn(`Closing connection ${connection.id} of ${connection.user.id}: kept invoking past its limit`);
+      connection.close(`Connection closed: more than ${invocationsPerSecond} invocations per second, sustained.`, false);
+      return;
+    }
+    this.metrics.clientLimitHits.inc({ limit: 'invocations' });
+    this.complete(connection, invocationId, {
+      error: `Too many invocations: at most ${invocationsPerSecond} per second. Try again later.`,
+    });
   }
 
   /** Answers an `invoke`; a `send` (no invocation id) gets no answer. */
@@ -222,7 +264,10 @@ export class HubServer {
     connection.close(`Connection closed with an error: ${message}`, false);
   }
 
-  /** Pings idle connections, closes silent ones and those that never finished the handshake. */
+  /**
+   * Pings idle connections, closes silent ones, those whose token expired and those that never finished the
+   * handshake.
+   */
   private sweep(): void {
     const now = Date.now();
     const { keepAliveIntervalMs, clientTimeoutMs, handshakeTimeoutMs } = this.options;
@@ -234,7 +279,11 @@ export class HubServer {
         }
         continue;
       }
-      if (now - connection.lastReceivedAt > clientTimeoutMs) {
+      if (this.policy.closeOnTokenExpiry && connection.expiresAt !== undefined && now >= connection.expiresAt) {
+        this.metrics.authFailures.inc({ reason: 'expired' });
+        // Reconnectable: the client negotiates again, with a fresh token from its accessTokenFactory.
+        connection.close('The access token expired.', true);
+      } else if (now - connection.lastReceivedAt > clientTimeoutMs) {
         connection.close('Server timeout elapsed without receiving a message from the client.');
       } else if (now - connection.lastSentAt >= keepAliveIntervalMs) {
         connection.send(PING_FRAME, now);

@@ -5,6 +5,8 @@ import { errorMessage } from '@realtime/transport';
 import type { CorsPolicy } from './cors-policy';
 import type { NegotiatedConnections } from './negotiated-connections';
 import { sendJson } from '../http/send-json';
+import type { RealtimeGatewayMetrics } from '../metrics/realtime-gateway.metrics';
+import type { UserConnectionCounter } from './user-connection-counter';
 
 /**
  * `POST <hub>/negotiate`: authenticates the caller and hands out a connection token. Only the WebSockets transport
@@ -16,6 +18,9 @@ export class NegotiateHandler {
     private readonly verifier: AccessTokenVerifier,
     private readonly negotiated: NegotiatedConnections,
     private readonly cors: CorsPolicy,
+    private readonly openSockets: UserConnectionCounter,
+    private readonly maxConnectionsPerUser: number,
+    private readonly metrics: RealtimeGatewayMetrics,
   ) {}
 
   readonly handle = async (request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> => {
@@ -25,7 +30,14 @@ export class NegotiateHandler {
     if (!this.cors.allows(request)) return sendJson(response, 403, { error: 'origin not allowed' });
     this.cors.apply(request, response);
     const user = await authenticate(this.verifier, request, url);
-    if (typeof user === 'string') return sendJson(response, 401, { error: user });
+    if (typeof user === 'string') {
+      this.metrics.authFailures.inc({ reason: 'negotiate' });
+      return sendJson(response, 401, { error: user });
+    }
+    if (!mayConnect(user.id, this.openSockets, this.negotiated, this.maxConnectionsPerUser)) {
+      this.metrics.clientLimitHits.inc({ limit: 'connections' });
+      return sendJson(response, 429, { error: tooManyConnections(this.maxConnectionsPerUser) });
+    }
     const { connectionToken, connectionId } = this.negotiated.create(user);
     if (Number(url.searchParams.get('negotiateVersion') ?? '0') >= 1) {
       return sendJson(response, 200, {
@@ -59,3 +71,16 @@ export async function authenticate(
   }
 }
 
+/** Whether a user may open one more connection: open sockets plus tokens negotiated and not connected yet. */
+export function mayConnect(
+  userId: string,
+  openSockets: UserConnectionCounter,
+  negotiated: NegotiatedConnections,
+  max: number,
+): boolean {
+  return openSockets.of(userId) + negotiated.waitingFor(userId) < max;
+}
+
+export function tooManyConnections(max: number): string {
+  return `Too many connections for this user: at most ${max} at once.`;
+}

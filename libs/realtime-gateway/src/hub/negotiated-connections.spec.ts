@@ -21,4 +21,18 @@ describe('NegotiatedConnections', () => {
     expect(tokens.claim(connectionToken)).toBe('unknown');
     expect(tokens.claim('never-issued')).toBe('unknown');
   });
+
+  it('counts the tokens each user has waiting, until they are claimed or expire', () => {
+    let now = 0;
+    const tokens = new NegotiatedConnections(1000, () => now);
+    const first = tokens.create(user);
+    tokens.create(user);
+    tokens.create({ id: 'bob', claims: {} });
+    expect(tokens.waitingFor('alice')).toBe(2);
+    tokens.claim(first.connectionToken);
+    expect(tokens.waitingFor('alice')).toBe(1);
+    now = 1001;
+    expect(tokens.waitingFor('alice')).toBe(0);
+    expect(tokens.waitingFor('bob')).toBe(0);
+  });
 });

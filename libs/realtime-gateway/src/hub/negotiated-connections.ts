@@ -17,6 +17,8 @@ const MAX_WAITING = 100_000;
 export class NegotiatedConnections {
   private readonly waiting = new Map<string, Negotiated>();
   private readonly connected = new Set<string>();
+  /** Waiting tokens per user, for the per-user connection bound. */
+  private readonly waitingByUser = new Map<string, number>();
 
   constructor(
     private readonly ttlMs: number,
@@ -29,6 +31,7 @@ export class NegotiatedConnections {
     const connectionToken = randomBytes(16).toString('base64url');
     const connectionId = randomBytes(12).toString('base64url');
     this.waiting.set(connectionToken, { connectionId, user, expiresAt: this.now() + this.ttlMs });
+    this.waitingByUser.set(user.id, (this.waitingByUser.get(user.id) ?? 0) + 1);
     return { connectionToken, connectionId };
   }
 
@@ -37,7 +40,7 @@ export class NegotiatedConnections {
     if (this.connected.has(token)) return 'taken';
     const entry = this.waiting.get(token);
     if (!entry || entry.expiresAt < this.now()) return 'unknown';
-    this.waiting.delete(token);
+    this.forget(token, entry);
     this.connected.add(token);
     return entry;
   }
@@ -47,11 +50,24 @@ export class NegotiatedConnections {
     this.connected.delete(token);
   }
 
+  /** Tokens of this user negotiated and not connected yet (expired ones no longer count). */
+  waitingFor(userId: string): number {
+    this.evict();
+    return this.waitingByUser.get(userId) ?? 0;
+  }
+
   private evict(): void {
     const now = this.now();
     for (const [token, entry] of this.waiting) {
       if (entry.expiresAt >= now && this.waiting.size < MAX_WAITING) break;
-      this.waiting.delete(token);
+      this.forget(token, entry);
     }
+  }
+
+  private forget(token: string, entry: Negotiated): void {
+    this.waiting.delete(token);
+    const count = (this.waitingByUser.get(entry.user.id) ?? 1) - 1;
+    if (count > 0) this.waitingByUser.set(entry.user.id, count);
+    else this.waitingByUser.delete(entry.user.id);
   }
 }

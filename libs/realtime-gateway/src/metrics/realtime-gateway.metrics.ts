@@ -21,6 +21,8 @@ export const GATEWAY_METRIC = {
   consumerErrors: 'realtime_consumer_errors_total',
   consumerGaps: 'realtime_consumer_gaps_total',
   trimmedUnread: 'realtime_stream_trimmed_unread_total',
+  clientLimitHits: 'realtime_client_limit_hits_total',
+  authFailures: 'realtime_hub_auth_failures_total',
 } as const;
 
 export const gatewayMetricProviders = [
@@ -88,6 +90,16 @@ export const gatewayMetricProviders = [
     help: 'Stream entries trimmed (MAXLEN) before this instance\'s group read them.',
     labelNames: ['stream'],
   }),
+  makeCounterProvider({
+    name: GATEWAY_METRIC.clientLimitHits,
+    help: 'Client requests refused by a per-client limit (invocations, invocations_close, groups, connections).',
+    labelNames: ['limit'],
+  }),
+  makeCounterProvider({
+    name: GATEWAY_METRIC.authFailures,
+    help: 'Negotiations and connects refused for their token, and connections closed when their token expired.',
+    labelNames: ['reason'],
+  }),
 ];
 
 @Injectable()
@@ -112,6 +124,8 @@ export class RealtimeGatewayMetrics {
     @InjectMetric(GATEWAY_METRIC.consumerErrors) readonly consumerErrors: Counter<string>,
     @InjectMetric(GATEWAY_METRIC.consumerGaps) readonly consumerGaps: Counter<string>,
     @InjectMetric(GATEWAY_METRIC.trimmedUnread) readonly trimmedUnread: Counter<string>,
+    @InjectMetric(GATEWAY_METRIC.clientLimitHits) readonly clientLimitHits: Counter<string>,
+    @InjectMetric(GATEWAY_METRIC.authFailures) readonly authFailures: Counter<string>,
   ) {}
 
   /** Label children per transport, so the per-envelope path does not hash labels. */
