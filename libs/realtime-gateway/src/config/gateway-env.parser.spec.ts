@@ -36,4 +36,28 @@ describe('gateway configuration from the environment', () => {
     ).toThrow(/hardLimitBytes must be >= softLimitBytes/);
     expect(() => resolveGatewayOptions({ auth: { jwtSecret: 's' }, hub: { path: 'hubs' } })).toThrow(/hub.path must be a path/);
   });
+
+  it('reads the per-client limits and the token settings', () => {
+    const options = resolveGatewayOptions(
+      parseGatewayEnv({
+        JWT_SECRET: 's',
+        JWT_ISSUER: 'https://idp',
+        REALTIME_CLOSE_ON_TOKEN_EXPIRY: 'false',
+        REALTIME_MAX_INVOCATIONS_PER_SECOND: '5',
+        REALTIME_MAX_GROUPS_PER_CONNECTION: '7',
+        REALTIME_MAX_CONNECTIONS_PER_USER: '2',
+      }),
+    );
+    expect(options.limits).toEqual({
+      invocationsPerSecond: 5,
+      invocationBurst: 40,
+      maxRefusedInvocations: 100,
+      maxGroupsPerConnection: 7,
+      maxConnectionsPerUser: 2,
+    });
+    expect(options.closeOnTokenExpiry).toBe(false);
+    expect(resolveGatewayOptions(parseGatewayEnv({ JWT_SECRET: 's' })).closeOnTokenExpiry).toBe(true);
+    expect(() => parseGatewayEnv({ REALTIME_MAX_CONNECTIONS_PER_USER: '0' })).toThrow(/REALTIME_MAX_CONNECTIONS_PER_USER/);
+    expect(() => resolveGatewayOptions({ auth: { jwtSecret: 's' }, limits: { invocationBurst: 0 } })).toThrow(/limits.invocationBurst/);
+  });
 });
