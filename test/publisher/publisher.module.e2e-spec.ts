@@ -137,8 +137,8 @@ describe('publisher module wiring', () => {
     try {
       const started = performance.now();
       for (let seq = 0; seq < 2000; seq++) bus.publish(new Notified('u1', seq));
-      // Loose sanity bound: mapping 2,000 events is about a millisecond of work; waiting on Redis would be seconds.
-      expect(performance.now() - started).toBeLessThan(500);
+      // Loose sanity bound: mapping 2,000 events takes milliseconds (more on a loaded 2-core machine); waiting on Redis would block for good.
+      expect(performance.now() - started).toBeLessThan(2000);
       await app.get(FallbackChain).whenIdle();
     } finally {
       redis.resume();
