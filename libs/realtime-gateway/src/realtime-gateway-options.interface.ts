@@ -133,6 +133,12 @@ export interface RealtimeGatewayOptions {
   dedup?: DedupOptions;
   limits?: ClientLimitOptions;
   /**
+   * Time shutdown may take: refusing new clients, stopping the stream consumer, closing every connection with a
+   * reconnectable close message, then cutting what is left.
+   * @default 5000
+   */
+  shutdownTimeoutMs?: number;
+  /**
    * Register as the sink of the publisher's in-process transport when `RealtimeTransportModule` is in the same
    * application.
    * @default true
@@ -150,5 +156,6 @@ export interface ResolvedGatewayOptions {
   dedup: Required<DedupOptions>;
   limits: Required<ClientLimitOptions>;
   closeOnTokenExpiry: boolean;
+  shutdownTimeoutMs: number;
   inProcess: boolean;
 }

@@ -8,7 +8,7 @@ import {
   Optional,
 } from '@nestjs/common';
 import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
-import { InProcessSinkRegistry } from '@realtime/transport';
+import { errorMessage, InProcessSinkRegistry, withTimeout } from '@realtime/transport';
 import type { Server } from 'node:http';
 import { BridgeReceiverHandler } from './bridge/bridge-receiver.handler';
 import { DeliveryService } from './delivery/delivery.service';
@@ -66,15 +66,26 @@ export class RealtimeGatewayLifecycle implements OnApplicationBootstrap, BeforeA
     );
   }
 
+  /**
+   * Shutdown within `shutdownTimeoutMs`: refuse new negotiations, upgrades and bridge posts first (503, connections
+   * closed), stop reading the stream (what is in hand is delivered and acknowledged), then send every client a
+   * close message it reconnects on. Before Nest closes the HTTP server, which waits for every socket.
+   */
   async beforeApplicationShutdown(): Promise<void> {
-    await this.consumer?.stop();
+    const budget = this.options.shutdownTimeoutMs;
+    this.takeover.drain();
+    if (this.consumer) {
+      await withTimeout(this.consumer.stop(), Math.floor(budget / 2), 'stream consumer stop').catch((error: unknown) =>
+        this.logger.warn(`Shutdown: ${errorMessage(error)}; closing anyway`),
+      );
+    }
     this.unregisterSink?.();
-    // Before Nest closes the HTTP server, which waits for every socket, upgraded ones included.
-    await this.hub.stop();
+    await this.hub.stop('Server is shutting down.', Math.min(1000, Math.floor(budget / 5)));
   }
 
   async onApplicationShutdown(): Promise<void> {
     await this.monitor?.stop();
+    this.takeover.closeConnections(Math.min(1000, Math.floor(this.options.shutdownTimeoutMs / 5)));
     this.takeover.detach();
   }
 

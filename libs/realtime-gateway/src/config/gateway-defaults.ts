@@ -30,4 +30,5 @@ export const GATEWAY_DEFAULTS = Object.freeze({
     maxConnectionsPerUser: 20,
   }),
   closeOnTokenExpiry: true,
+  shutdownTimeoutMs: 5000,
 });

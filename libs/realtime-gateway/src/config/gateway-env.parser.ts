@@ -13,6 +13,7 @@ export function parseGatewayEnv(env: Env): RealtimeGatewayOptions {
   const useRedis = readString(env, 'REALTIME_GATEWAY_REDIS')?.toLowerCase() !== 'false';
   return {
     instanceId: readString(env, 'REALTIME_INSTANCE_ID'),
+    shutdownTimeoutMs: readNumber(env, 'REALTIME_SHUTDOWN_TIMEOUT_MS', D.shutdownTimeoutMs, 100, 600_000),
     auth: {
       jwt: parseJwtEnv(env),
       closeOnExpiration: readBoolean(env, 'REALTIME_CLOSE_ON_TOKEN_EXPIRY', D.closeOnTokenExpiry),

@@ -64,6 +64,7 @@ export function resolveGatewayOptions(options: RealtimeGatewayOptions): Resolved
       maxConnectionsPerUser: positive('limits.maxConnectionsPerUser', limits.maxConnectionsPerUser ?? D.limits.maxConnectionsPerUser),
     },
     closeOnTokenExpiry: options.auth?.closeOnExpiration ?? D.closeOnTokenExpiry,
+    shutdownTimeoutMs: positive('shutdownTimeoutMs', options.shutdownTimeoutMs ?? D.shutdownTimeoutMs),
     inProcess: options.inProcess ?? true,
   };
 }

@@ -17,6 +17,8 @@ export class HttpTakeover {
   private readonly upgrades = new Map<string, UpgradeHandler>();
   private server?: Server;
   private frameworkListeners: Array<(...args: unknown[]) => void> = [];
+  private draining = false;
+  private idleSweeper?: NodeJS.Timeout;
 
   route(path: string, handler: RequestHandler): void {
     this.routes.set(path, handler);
@@ -34,6 +36,31 @@ export class HttpTakeover {
     server.on('upgrade', this.onUpgrade);
   }
 
+  /**
+   * Shutdown has begun: the gateway's paths (negotiate, upgrades, the bridge) answer 503 so clients and publishers
+   * go to another instance, every response closes its connection, and idle kept-alive connections are closed as
+   * they go idle. Without this, clients retrying on kept-alive connections keep a closing server alive for good
+   * and are handed connection ids its replacement does not know.
+   */
+  drain(): void {
+    if (this.draining || !this.server) return;
+    this.draining = true;
+    this.server.closeIdleConnections();
+    this.idleSweeper = setInterval(() => this.server?.closeIdleConnections(), 100);
+    this.idleSweeper.unref();
+  }
+
+  /** Last step of shutdown: stop listening and cut connections still open after `graceMs`. */
+  closeConnections(graceMs: number): void {
+    const server = this.server;
+    clearInterval(this.idleSweeper);
+    if (!server) return;
+    if (server.listening) server.close();
+    server.closeIdleConnections();
+    // Requests still running get a moment to finish; the framework waits for every connection to end.
+    setTimeout(() => server.closeAllConnections(), graceMs).unref();
+  }
+
   detach(): void {
     const server = this.server;
     if (!server) return;
@@ -46,6 +73,15 @@ export class HttpTakeover {
   private readonly onRequest = (request: IncomingMessage, response: ServerResponse): void => {
     const url = new URL(request.url ?? '/', 'http://gateway.invalid');
     const handler = this.routes.get(url.pathname);
+    if (this.draining) {
+      response.shouldKeepAlive = false;
+      if (handler) {
+        request.resume();
+        response.writeHead(503, { 'content-type': 'application/json', connection: 'close', 'retry-after': '1' });
+        response.end(JSON.stringify({ error: 'this gateway instance is shutting down; try again' }));
+        return;
+      }
+    }
     if (!handler) {
       for (const listener of this.frameworkListeners) listener.call(this.server, request, response);
       return;
@@ -62,6 +98,7 @@ export class HttpTakeover {
   private readonly onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const url = new URL(request.url ?? '/', 'http://gateway.invalid');
     const handler = this.upgrades.get(url.pathname);
+    if (handler && this.draining) return rejectUpgrade(socket, 503, 'Service Unavailable', 'shutting down');
     if (!handler) {
       // Someone else may serve this upgrade; with nobody else listening, do not leave the socket hanging.
       if (this.server?.listenerCount('upgrade') === 1) rejectUpgrade(socket, 404, 'Not Found');
