@@ -11,6 +11,10 @@
   let me;
   let room;
   let lastId;
+  // While a gap fill runs, live messages wait here so the page shows them after the older ones it fetches.
+  let filling = false;
+  const held = [];
+  const PAGE = 500;
   const seen = new Set();
   const typingUsers = new Map();
   const latencies = [];
@@ -73,10 +77,27 @@
       names.length === 0 ? '' : names.length === 1 ? `${names[0]} is typing…` : `${names.join(', ')} are typing…`;
   }
 
-  async function fillGap() {
-    const after = lastId ? `?after=${encodeURIComponent(lastId)}` : '';
-    const missed = await api(`/rooms/${room}/messages${after}`);
-    missed.forEach(showMessage);
+  /**
+   * Fetches every message after `from` (the last one shown when the connection dropped), page by page, while live
+   * messages are held back; ids already shown are skipped. Taking `lastId` after the re-join would be too late:
+   * live messages arriving meanwhile move it past the ones missed.
+   */
+  async function fillGap(from) {
+    filling = true;
+    try {
+      let after = from;
+      for (;;) {
+        const query = new URLSearchParams({ limit: String(PAGE) });
+        if (after) query.set('after', after);
+        const page = await api(`/rooms/${room}/messages?${query}`);
+        page.forEach(showMessage);
+        if (page.length < PAGE) break;
+        after = page[page.length - 1].id;
+      }
+    } finally {
+      filling = false;
+      held.splice(0).forEach(showMessage);
+    }
   }
 
   async function join(event) {
@@ -102,15 +123,18 @@
     $('messages').replaceChildren();
     seen.clear();
     lastId = undefined;
+    let lastIdAtDisconnect;
     connection = new signalR.HubConnectionBuilder()
       .withUrl(config.hubUrl, { accessTokenFactory: () => token })
-      .withAutomaticReconnect()
+      // Keep trying (a deploy takes seconds; the stock policy gives up after four tries).
+      .withAutomaticReconnect({ nextRetryDelayInMilliseconds: (retry) => [0, 1000, 2000][retry.previousRetryCount] ?? 5000 })
       .configureLogging(signalR.LogLevel.Warning)
       .build();
     connection.on('ReceiveMessage', (message) => {
       if (message.roomId !== room) return;
       recordLatency(message);
-      showMessage(message);
+      if (filling) held.push(message);
+      else showMessage(message);
     });
     connection.on('UserTyping', (state) => {
       if (state.roomId !== room || state.userId === me) return;
@@ -118,18 +142,23 @@
       else typingUsers.delete(state.userId);
       renderTyping();
     });
-    connection.onreconnecting(() => setStatus('reconnecting'));
+    connection.onreconnecting(() => {
+      lastIdAtDisconnect = lastId;
+      filling = true;
+      setStatus('reconnecting');
+    });
     connection.onreconnected(async () => {
       // Groups do not survive a reconnect (a new connection): join again, then fetch what was missed.
       await connection.invoke('JoinRoom', room);
-      await fillGap();
+      await fillGap(lastIdAtDisconnect);
       setStatus('connected');
     });
     connection.onclose(() => setStatus('disconnected'));
     setStatus('connecting');
     await connection.start();
+    filling = true;
     await connection.invoke('JoinRoom', room);
-    await fillGap();
+    await fillGap(undefined);
     setStatus('connected');
     $('text').disabled = false;
     $('send').disabled = false;
