@@ -1,9 +1,13 @@
-import { TransportPublishError, type OutboundEnvelope } from '@realtime/transport';
-import { HttpBridgeTransport } from '@realtime/transport/transports/http-bridge.transport';
+import { TransportDisconnectedError, TransportPublishError, type OutboundEnvelope } from '@realtime/transport';
+import type { HttpBridgeLaneMetrics, HttpBridgeMetrics, LaneDropReason } from '@realtime/transport/transports/http-bridge.metrics';
+import { HttpBridgeTransport, type HttpBridgeTransportSettings } from '@realtime/transport/transports/http-bridge.transport';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer, type Server, type Socket } from 'node:net';
 import { BridgeReceiver } from '../support/bridge-receiver';
+import { eventually } from '../support/stream-reader';
 
 let seq = 0;
-function envelope(): OutboundEnvelope {
+function envelope(volatile = false): OutboundEnvelope {
   const e = {
     v: 1 as const,
     id: `id-${++seq}`,
@@ -12,26 +16,100 @@ function envelope(): OutboundEnvelope {
     method: 'M',
     args: ['x'.repeat(100)],
     ts: Date.now(),
-    volatile: false,
+    volatile,
   };
   return { envelope: e, json: JSON.stringify(e), targetKey: 'all', argsJson: JSON.stringify(e.args) };
+}
+
+const ids = (batch: OutboundEnvelope[]) => batch.map((o) => o.envelope.id);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Lane metrics recorded per instance URL. */
+class RecordedMetrics implements HttpBridgeMetrics {
+  readonly dropped = new Map<string, Partial<Record<LaneDropReason, number>>>();
+  readonly depth = new Map<string, number>();
+  lane(instance: string): HttpBridgeLaneMetrics {
+    return {
+      queueDepth: (depth) => this.depth.set(instance, depth),
+      dropped: (reason, count) => {
+        const counts = this.dropped.get(instance) ?? {};
+        counts[reason] = (counts[reason] ?? 0) + count;
+        this.dropped.set(instance, counts);
+      },
+      up: () => undefined,
+    };
+  }
+}
+
+/** A TCP server that accepts connections and never answers anything: a frozen instance, probes included. */
+async function blackhole(): Promise<{ url: string; close: () => Promise<void> }> {
+  const sockets: Socket[] = [];
+  const server: Server = createServer((socket) => sockets.push(socket));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}/internal/realtime/events`,
+    close: async () => {
+      sockets.forEach((s) => s.destroy());
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+/** A bridge endpoint that answers every POST after `delayMs`, recording the ids in arrival order. */
+async function slowReceiver(delayMs: number): Promise<{ url: string; ids: string[]; close: () => Promise<void> }> {
+  const received: string[] = [];
+  const server = createHttpServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      if (req.method === 'POST') {
+        for (const e of JSON.parse(Buffer.concat(chunks).toString('utf8')) as Array<{ id: string }>) received.push(e.id);
+      }
+      setTimeout(() => res.writeHead(req.method === 'POST' ? 204 : 200).end(), req.method === 'POST' ? delayMs : 0);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}/internal/realtime/events`,
+    ids: received,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
 }
 
 describe('http-bridge transport (real HTTP receivers)', () => {
   let receivers: BridgeReceiver[];
   let transport: HttpBridgeTransport;
+  let metrics: RecordedMetrics;
 
-  const make = (count: number, overrides: { timeoutMs?: number; maxBodyBytes?: number } = {}) => {
-    transport = new HttpBridgeTransport({
-      urls: receivers.slice(0, count).map((r) => r.url),
-      healthUrls: receivers.slice(0, count).map((r) => r.url + '/health'),
-      secret: 'secret',
-      connectionsPerInstance: 4,
-      timeoutMs: overrides.timeoutMs ?? 1000,
-      maxBodyBytes: overrides.maxBodyBytes ?? 1024 * 1024,
-    });
+  const make = (urls: string[], overrides: Partial<HttpBridgeTransportSettings> = {}) => {
+    metrics = new RecordedMetrics();
+    transport = new HttpBridgeTransport(
+      {
+        urls,
+        healthUrls: urls.map((url) => url + '/health'),
+        secret: 'secret',
+        connectionsPerInstance: 4,
+        timeoutMs: 1000,
+        maxBodyBytes: 1024 * 1024,
+        // The tests drive recovery with health(); the lanes' own probe stays out of the way.
+        probeIntervalMs: 60_000,
+        probeTimeoutMs: 300,
+        closeTimeoutMs: 1000,
+        ...overrides,
+      },
+      metrics,
+    );
     return transport;
   };
+  /** Probes every instance and waits for all the marks (health() itself resolves at the first healthy one). */
+  const probeAll = () => Promise.all(transport.lanes.map((lane) => lane.check()));
+  const makeFor = (count: number, overrides: Partial<HttpBridgeTransportSettings> = {}) =>
+    make(receivers.slice(0, count).map((r) => r.url), overrides);
 
   beforeEach(async () => {
     receivers = await Promise.all([1, 2, 3].map(() => new BridgeReceiver('secret').start()));
@@ -43,78 +121,224 @@ describe('http-bridge transport (real HTTP receivers)', () => {
   });
 
   it('POSTs each batch as one JSON array, with the bearer secret, to every instance', async () => {
-    make(3);
+    makeFor(3);
     const batch = [envelope(), envelope(), envelope()];
     await transport.publish(batch);
-    for (const receiver of receivers) {
-      expect(receiver.ids()).toEqual(batch.map((o) => o.envelope.id));
-      expect(receiver.requests).toBe(1);
-    }
+    await eventually(() => {
+      for (const receiver of receivers) expect(receiver.ids()).toEqual(ids(batch));
+    });
+    for (const receiver of receivers) expect(receiver.requests).toBe(1);
   });
 
-  it('counts a batch delivered when one instance failed, and skips that instance until its probe passes', async () => {
-    make(2);
+  it('counts a batch delivered when one instance failed, skips that instance until its probe passes, then sends it what it missed in order', async () => {
+    makeFor(2);
     receivers[1].failWith = 500;
-    await transport.publish([envelope()]);
+    const sent = [envelope()];
+    await transport.publish(sent);
     expect(receivers[0].envelopes).toHaveLength(1);
-    expect(transport.lanes[1].up).toBe(false);
+    await eventually(() => expect(transport.lanes[1].up).toBe(false));
 
-    await transport.publish([envelope()]);
+    for (let i = 0; i < 3; i++) {
+      const batch = [envelope(), envelope()];
+      sent.push(...batch);
+      await transport.publish(batch);
+    }
     expect(receivers[1].requests).toBe(1);
+    expect(transport.lanes[1].depth).toBe(7);
 
     receivers[1].failWith = undefined;
     await transport.health();
+    await probeAll();
     expect(transport.lanes[1].up).toBe(true);
-    await transport.publish([envelope()]);
-    expect(receivers[1].envelopes).toHaveLength(1);
+    await eventually(() => expect(receivers[1].ids()).toEqual(ids(sent)));
+    expect(receivers[0].ids()).toEqual(ids(sent));
+    expect(transport.lanes[1].depth).toBe(0);
+    expect(metrics.depth.get(receivers[1].url)).toBe(0);
+    expect(metrics.dropped.size).toBe(0);
   });
 
-  it('does not let a hung instance hold back the others for more than one timeout', async () => {
-    make(2, { timeoutMs: 200 });
-    receivers[1].hang = true;
-    const first = Date.now();
-    await transport.publish([envelope()]);
-    expect(Date.now() - first).toBeGreaterThanOrEqual(150);
-    const second = Date.now();
-    await transport.publish([envelope()]);
-    expect(Date.now() - second).toBeLessThan(100);
-    expect(receivers[0].envelopes).toHaveLength(2);
+  it('does not let a hung instance hold back the others, not even for one timeout', async () => {
+    const hung = await blackhole();
+    try {
+      make([receivers[0].url, hung.url], { timeoutMs: 300 });
+      const started = Date.now();
+      for (let i = 0; i < 5; i++) await transport.publish([envelope()]);
+      expect(Date.now() - started).toBeLessThan(150);
+      expect(receivers[0].envelopes).toHaveLength(5);
+      // Its probe does not answer either: health still passes through the other instance, promptly.
+      const probing = Date.now();
+      await transport.health();
+      expect(Date.now() - probing).toBeLessThan(150);
+      await eventually(() => expect(transport.lanes[1].up).toBe(false));
+      expect(transport.lanes[1].lastError).toMatch(/timed out after 300 ms/);
+    } finally {
+      await transport.close();
+      await hung.close();
+    }
+  });
+
+  it('does not resolve before an instance acknowledged when every instance is slow, and rejects when none does in time', async () => {
+    const hungA = await blackhole();
+    const hungB = await blackhole();
+    try {
+      make([hungA.url, hungB.url], { timeoutMs: 300, closeTimeoutMs: 0 });
+      const started = Date.now();
+      await expect(transport.publish([envelope()])).rejects.toThrow(TransportPublishError);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+      // The batch belongs to the fallback chain again: no lane keeps it for a later retry.
+      await eventually(() => expect(transport.lanes.map((lane) => [lane.up, lane.depth])).toEqual([[false, 0], [false, 0]]));
+      // Every instance is down now: the next publish fails at once, so the chain falls back or buffers.
+      const again = Date.now();
+      await expect(transport.publish([envelope()])).rejects.toThrow(TransportDisconnectedError);
+      expect(Date.now() - again).toBeLessThan(20);
+    } finally {
+      await transport.close();
+      await hungA.close();
+      await hungB.close();
+    }
+  });
+
+  it('waits for the first acknowledgement when every instance is slow but answers', async () => {
+    const slow = await Promise.all([slowReceiver(150), slowReceiver(200)]);
+    try {
+      make(slow.map((r) => r.url));
+      const batch = [envelope()];
+      const started = Date.now();
+      await transport.publish(batch);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+      await eventually(() => expect(slow.map((r) => r.ids)).toEqual([ids(batch), ids(batch)]));
+    } finally {
+      await transport.close();
+      await Promise.all(slow.map((r) => r.close()));
+    }
+  });
+
+  it('keeps each lane in order while a slower instance catches up', async () => {
+    const slow = await slowReceiver(20);
+    try {
+      make([receivers[0].url, slow.url]);
+      const sent: OutboundEnvelope[] = [];
+      for (let i = 0; i < 200; i++) {
+        const batch = [envelope(), envelope()];
+        sent.push(...batch);
+        await transport.publish(batch);
+      }
+      expect(receivers[0].ids()).toEqual(ids(sent));
+      await eventually(() => expect(slow.ids).toEqual(ids(sent)));
+      expect(receivers[0].requests).toBe(200);
+    } finally {
+      await transport.close();
+      await slow.close();
+    }
   });
 
   it('fails the batch with a TransportPublishError when no instance took it; a non-2xx answer is a failure', async () => {
-    make(2);
+    makeFor(2);
     receivers[0].failWith = 503;
     receivers[1].failWith = 401;
     await expect(transport.publish([envelope()])).rejects.toThrow(TransportPublishError);
     await expect(transport.publish([envelope()])).rejects.toThrow(/answered (503|401)/);
+    // Neither lane keeps the batch: the chain owns it again. The 401 is a refusal, counted for that instance.
+    expect(transport.lanes.map((lane) => lane.depth)).toEqual([0, 0]);
+    expect(metrics.dropped.get(receivers[1].url)).toEqual({ rejected: 1 });
   });
 
   it('refuses a wrong secret as a failure', async () => {
-    transport = new HttpBridgeTransport({
-      urls: [receivers[0].url],
-      healthUrls: [receivers[0].url + '/health'],
-      secret: 'wrong',
-      connectionsPerInstance: 1,
-      timeoutMs: 500,
-      maxBodyBytes: 1024 * 1024,
-    });
+    make([receivers[0].url], { secret: 'wrong' });
     await expect(transport.publish([envelope()])).rejects.toThrow(/answered 401/);
   });
 
-  it('splits a batch bigger than the body limit into several POSTs, in order', async () => {
-    make(1, { maxBodyBytes: 2000 });
+  it('splits a long queue into several POSTs no bigger than the body limit, in order', async () => {
+    makeFor(1, { maxBodyBytes: 2000 });
     const batch = Array.from({ length: 20 }, () => envelope());
     await transport.publish(batch);
-    expect(receivers[0].ids()).toEqual(batch.map((o) => o.envelope.id));
+    expect(receivers[0].ids()).toEqual(ids(batch));
     expect(receivers[0].requests).toBeGreaterThan(1);
     for (const size of receivers[0].bodySizes) expect(size).toBeLessThanOrEqual(2000);
   });
 
   it('reports unhealthy only when every instance is down', async () => {
-    make(2);
+    makeFor(2);
     receivers[0].healthy = false;
     await expect(transport.health()).resolves.toBeUndefined();
     receivers[1].healthy = false;
     await expect(transport.health()).rejects.toThrow(/http-bridge is unavailable/);
+  });
+
+  it('keeps at most laneQueueEnvelopes for a down instance: the oldest never sent are dropped and counted', async () => {
+    makeFor(2, { laneQueueEnvelopes: 5 });
+    receivers[1].failWith = 503;
+    const first = [envelope()];
+    await transport.publish(first);
+    await eventually(() => expect(transport.lanes[1].up).toBe(false));
+    const later = Array.from({ length: 10 }, () => envelope());
+    for (const o of later) await transport.publish([o]);
+    // The batch sent without an answer is kept (the instance may have it, so it is retried, never counted lost);
+    // of the others, the newest 4.
+    expect(transport.lanes[1].depth).toBe(5);
+    expect(metrics.dropped.get(receivers[1].url)).toEqual({ overflow: 6 });
+
+    receivers[1].failWith = undefined;
+    await transport.health();
+    await eventually(() => expect(receivers[1].ids()).toEqual(ids([...first, ...later.slice(6)])));
+    expect(receivers[0].ids()).toEqual(ids([...first, ...later]));
+  });
+
+  it('drops for an instance what waited longer than laneRetryMs, counted, and sends it the rest', async () => {
+    makeFor(2, { laneRetryMs: 300 });
+    receivers[1].healthy = false;
+    await expect(transport.health()).resolves.toBeUndefined();
+    await probeAll();
+    expect(transport.lanes[1].up).toBe(false);
+    const old = [envelope(), envelope()];
+    await transport.publish(old);
+    await sleep(400);
+    const fresh = [envelope()];
+    await transport.publish(fresh);
+    expect(metrics.dropped.get(receivers[1].url)).toEqual({ expired: 2 });
+
+    receivers[1].healthy = true;
+    await transport.health();
+    await eventually(() => expect(receivers[1].ids()).toEqual(ids(fresh)));
+    expect(receivers[0].ids()).toEqual(ids([...old, ...fresh]));
+  });
+
+  it('never replays volatile envelopes to an instance that missed them', async () => {
+    makeFor(2);
+    receivers[1].healthy = false;
+    await probeAll();
+    const durable = [envelope(), envelope()];
+    await transport.publish([envelope(true), durable[0], envelope(true)]);
+    await transport.publish([durable[1], envelope(true)]);
+    expect(transport.lanes[1].depth).toBe(2);
+    expect(metrics.dropped.get(receivers[1].url)).toEqual({ volatile: 3 });
+    receivers[1].healthy = true;
+    await probeAll();
+    await eventually(() => expect(receivers[1].ids()).toEqual(ids(durable)));
+    expect(receivers[0].envelopes).toHaveLength(5);
+  });
+
+  it('close() gives the lanes time to catch up, then drops and counts what is left', async () => {
+    makeFor(2, { closeTimeoutMs: 2000, probeIntervalMs: 50 });
+    receivers[1].healthy = false;
+    await probeAll();
+    const batch = [envelope(), envelope()];
+    await transport.publish(batch);
+    setTimeout(() => (receivers[1].healthy = true), 200);
+    const closing = Date.now();
+    await transport.close();
+    expect(Date.now() - closing).toBeLessThan(1000);
+    expect(receivers[1].ids()).toEqual(ids(batch));
+    expect(metrics.dropped.size).toBe(0);
+
+    makeFor(2, { closeTimeoutMs: 200 });
+    receivers[1].healthy = false;
+    await probeAll();
+    await transport.publish([envelope(), envelope(), envelope()]);
+    const deadline = Date.now();
+    await transport.close();
+    expect(Date.now() - deadline).toBeLessThan(500);
+    expect(metrics.dropped.get(receivers[1].url)).toEqual({ shutdown: 3 });
+    await expect(transport.publish([envelope()])).rejects.toThrow(/closed/);
   });
 });

@@ -95,6 +95,48 @@ describe('publisher -> Redis Streams (real redis-server)', () => {
     expect(envelopes[0]).toMatchObject({ type: 'chat.message.created', method: 'ReceiveMessage', volatile: false });
   });
 
+  it('numbers each shard\'s entries consecutively across batches, with the counter beside the stream', async () => {
+    await boot({ redis: { url: redis.url, shards: 2, streamKeyPrefix: 'num' } });
+    const bus = app.get(EventBus);
+    for (let seq = 0; seq < 300; seq++) {
+      bus.publish(new MessageCreated(String(seq % 7), seq));
+      if (seq % 50 === 0) await app.get(FallbackChain).whenIdle();
+    }
+    await app.get(FallbackChain).whenIdle();
+    let total = 0;
+    for (const shard of [0, 1]) {
+      const key = streamKey('num', shard);
+      const numbers = (await client.xrange(key, '-', '+')).map(([, fields]) => Number(fields[fields.indexOf('n') + 1]));
+      expect(numbers).toEqual(numbers.map((_, i) => i + 1));
+      expect(Number(await client.get(`${key}:seq`))).toBe(numbers.length);
+      total += numbers.length;
+    }
+    expect(total).toBe(300);
+  });
+
+  it('trims by time on Redis\'s clock, and by length as the memory guard', async () => {
+    // Small stream nodes, so approximate trimming (which drops whole nodes) shows on a few hundred entries.
+    await client.config('SET', 'stream-node-max-entries', '10');
+    await boot({ redis: { url: redis.url, retentionMs: 500, maxLen: 1000 } });
+    const bus = app.get(EventBus);
+    for (let seq = 0; seq < 100; seq++) bus.publish(new MessageCreated('old', seq));
+    await app.get(FallbackChain).whenIdle();
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    for (let seq = 0; seq < 20; seq++) bus.publish(new MessageCreated('new', seq));
+    await app.get(FallbackChain).whenIdle();
+    const rooms = (await readStream(client, streamKey('realtime', 0))).map((e) => (e.target as { name: string }).name);
+    expect(rooms.filter((room) => room === 'room:new')).toHaveLength(20);
+    // Within one node of the cut-off: at most 10 old entries are left.
+    expect(rooms.filter((room) => room === 'room:old').length).toBeLessThanOrEqual(10);
+    await app.close();
+
+    await boot({ redis: { url: redis.url, retentionMs: 0, maxLen: 50 } });
+    for (let seq = 0; seq < 500; seq++) app.get(EventBus).publish(new MessageCreated('many', seq));
+    await app.get(FallbackChain).whenIdle();
+    expect(await client.xlen(streamKey('realtime', 0))).toBeLessThanOrEqual(60);
+    await client.config('SET', 'stream-node-max-entries', '100');
+  });
+
   it("leaves the application's own event handlers receiving every event", async () => {
     await boot();
     const bus = app.get(EventBus);

@@ -32,8 +32,19 @@ export interface RedisStreamsOptions {
   streamKeyPrefix?: string;
   /** Number of stream shards. A target always maps to the same shard, so one room's events stay in order. @default 1 */
   shards?: number;
-  /** Approximate maximum length of each stream (`XADD ... MAXLEN ~ n`). @default 100000 */
+  /**
+   * Memory guard: approximate maximum length of each stream (`XTRIM ... MAXLEN ~ n` with every batch). Retention by
+   * time is the normal bound; an entry trimmed by this one before every gateway read it is a gap the gateways
+   * detect and report.
+   * @default 100000
+   */
   maxLen?: number;
+  /**
+   * How long entries stay in the stream (`XADD ... MINID ~ <now - retention>`, Redis's clock): a gateway stalled for
+   * less than this loses nothing. 0 keeps entries until `maxLen` trims them.
+   * @default 600000 (10 min)
+   */
+  retentionMs?: number;
 }
 
 export interface HttpBridgeOptions {
@@ -48,6 +59,18 @@ export interface HttpBridgeOptions {
   healthUrls?: string[];
   /** Keep-alive connections per instance. @default 8 */
   connectionsPerInstance?: number;
+  /**
+   * Envelopes queued per instance while it is slow or down (each instance has a lane of its own); past it the
+   * oldest are dropped for that instance and counted in `realtime_bridge_lane_dropped_total`.
+   * @default 10000
+   */
+  laneQueueEnvelopes?: number;
+  /**
+   * Time an envelope an instance missed (failed POST, timeout, instance marked down) is kept for it and retried
+   * once its health probe passes; past it the envelope is dropped for that instance and counted.
+   * @default 30000
+   */
+  laneRetryMs?: number;
 }
 
 export interface CircuitBreakerOptions {

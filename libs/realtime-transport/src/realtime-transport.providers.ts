@@ -37,7 +37,7 @@ export const realtimeTransportProviders: Provider[] = [
   RealtimeTransportMetrics,
   {
     provide: REALTIME_TRANSPORTS,
-    inject: [RESOLVED_REALTIME_OPTIONS, InProcessSinkRegistry],
+    inject: [RESOLVED_REALTIME_OPTIONS, InProcessSinkRegistry, RealtimeTransportMetrics],
     useFactory: createTransports,
   },
   {

@@ -11,10 +11,13 @@ export const DEFAULTS = Object.freeze({
     streamKeyPrefix: 'realtime',
     shards: 1,
     maxLen: 100_000,
+    retentionMs: 600_000,
   }),
   httpBridge: Object.freeze({
     connectionsPerInstance: 8,
     maxBodyBytes: 1024 * 1024,
+    laneQueueEnvelopes: 10_000,
+    laneRetryMs: 30_000,
   }),
   maxArgsBytes: 64 * 1024,
   bufferCapacity: 10_000,

@@ -16,6 +16,7 @@ describe('realtime configuration from the environment', () => {
       streamKeyPrefix: 'realtime',
       shards: 1,
       maxLen: 100_000,
+      retentionMs: 600_000,
     });
     expect(options.httpBridge).toBeUndefined();
     expect(options.transports).toEqual(['redis-streams']);

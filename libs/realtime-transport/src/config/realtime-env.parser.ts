@@ -36,6 +36,7 @@ export function parseRealtimeEnv(env: Env): RealtimeTransportOptions {
       streamKeyPrefix: readString(env, 'REALTIME_STREAM_KEY_PREFIX') ?? DEFAULTS.redis.streamKeyPrefix,
       shards: readNumber(env, 'REALTIME_STREAM_SHARDS', DEFAULTS.redis.shards, 1, 1024),
       maxLen: readNumber(env, 'REALTIME_STREAM_MAXLEN', DEFAULTS.redis.maxLen, 1, 1_000_000_000),
+      retentionMs: readNumber(env, 'REALTIME_STREAM_RETENTION_MS', DEFAULTS.redis.retentionMs, 0, 30 * 86_400_000),
     },
     httpBridge:
       bridgeUrls && bridgeUrls.length > 0
@@ -50,6 +51,14 @@ export function parseRealtimeEnv(env: Env): RealtimeTransportOptions {
               1,
               1024,
             ),
+            laneQueueEnvelopes: readNumber(
+              env,
+              'REALTIME_HTTP_BRIDGE_LANE_QUEUE',
+              DEFAULTS.httpBridge.laneQueueEnvelopes,
+              1,
+              10_000_000,
+            ),
+            laneRetryMs: readNumber(env, 'REALTIME_HTTP_BRIDGE_LANE_RETRY_MS', DEFAULTS.httpBridge.laneRetryMs, 0, 3_600_000),
           }
         : undefined,
     maxArgsBytes: readNumber(env, 'REALTIME_MAX_ARGS_BYTES', DEFAULTS.maxArgsBytes, 1, 64 * 1024 * 1024),

@@ -24,6 +24,7 @@ export function resolveRealtimeOptions(options: RealtimeTransportOptions): Resol
     streamKeyPrefix: options.redis.streamKeyPrefix ?? DEFAULTS.redis.streamKeyPrefix,
     shards: positiveInteger('redis.shards', options.redis.shards ?? DEFAULTS.redis.shards),
     maxLen: positiveInteger('redis.maxLen', options.redis.maxLen ?? DEFAULTS.redis.maxLen),
+    retentionMs: nonNegativeInteger('redis.retentionMs', options.redis.retentionMs ?? DEFAULTS.redis.retentionMs),
   };
   const bridge = options.httpBridge;
   if (bridge && bridge.urls.length === 0) {
@@ -37,6 +38,11 @@ export function resolveRealtimeOptions(options: RealtimeTransportOptions): Resol
       'httpBridge.connectionsPerInstance',
       bridge.connectionsPerInstance ?? DEFAULTS.httpBridge.connectionsPerInstance,
     ),
+    laneQueueEnvelopes: positiveInteger(
+      'httpBridge.laneQueueEnvelopes',
+      bridge.laneQueueEnvelopes ?? DEFAULTS.httpBridge.laneQueueEnvelopes,
+    ),
+    laneRetryMs: nonNegativeInteger('httpBridge.laneRetryMs', bridge.laneRetryMs ?? DEFAULTS.httpBridge.laneRetryMs),
   };
   const inProcess = options.inProcess ?? false;
   const transports: TransportName[] = inProcess

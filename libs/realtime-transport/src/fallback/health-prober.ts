@@ -9,12 +9,18 @@ export interface ProbeResult {
   readonly healthy: boolean;
   readonly at: number;
   readonly error?: string;
+  /** When the current run of failed probes began (set while `healthy` is false). */
+  readonly failingSince?: number;
 }
 
 /**
  * Probes every transport on an interval and feeds the outcome to its breaker: this is how an open breaker learns
  * that its transport is back, and how a breaker opens before an envelope had to fail. A probe never overlaps the
  * previous one of the same transport, so a hung transport costs one pending probe, not one per tick.
+ *
+ * The last result is also what health reports: a failed or timed-out probe shows at once (within one interval plus
+ * the probe timeout), while the breaker still waits for its failure threshold before moving traffic, because every
+ * opening switches transports and replays the replay window; one slow PING should not cause that.
  */
 export class HealthProber {
   private readonly logger = new Logger('RealtimeHealthProber');
@@ -43,6 +49,23 @@ export class HealthProber {
     return this.last.get(name);
   }
 
+  /**
+   * A check made outside the interval (a `/health` request's own PING) failed: health reports it at once. The
+   * breaker is left alone, so how often `/health` is called never changes where traffic goes; the next periodic
+   * probe has the last word.
+   */
+  reportFailure(name: TransportName, error: string): void {
+    if (this.last.get(name)?.healthy) this.logger.warn(`${name} failed a health check: ${error}`);
+    this.recordFailure(name, error);
+  }
+
+  private recordFailure(name: TransportName, error: string): void {
+    const previous = this.last.get(name);
+    const at = Date.now();
+    const failingSince = previous && !previous.healthy ? (previous.failingSince ?? previous.at) : at;
+    this.last.set(name, { healthy: false, at, error, failingSince });
+  }
+
   /** Probes every transport now; resolves when all answered or timed out. */
   async probeAll(): Promise<void> {
     await Promise.all(this.links.map((link) => this.probe(link)));
@@ -62,7 +85,7 @@ export class HealthProber {
       // outage shows again on the next probe, which is logged.
       if (previous === undefined) this.logger.debug(`${name} first health probe failed: ${errorMessage(error)}`);
       else if (previous.healthy) this.logger.warn(`${name} health probe failed: ${errorMessage(error)}`);
-      this.last.set(name, { healthy: false, at: Date.now(), error: errorMessage(error) });
+      this.recordFailure(name, errorMessage(error));
       if (error instanceof TransportDisconnectedError) link.breaker.trip();
       else link.breaker.recordProbe(false);
     } finally {

@@ -1,5 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
+import { HealthProber } from '../fallback/health-prober';
 import { REALTIME_TRANSPORTS, RESOLVED_REALTIME_OPTIONS } from '../realtime-transport.constants';
 import type { ResolvedRealtimeTransportOptions } from '../realtime-transport-options.interface';
 import type { RealtimeTransport } from '../transports/realtime-transport.interface';
@@ -7,7 +8,12 @@ import { RedisStreamsTransport } from '../transports/redis-streams.transport';
 import { errorMessage } from '../util/error-message';
 import { withTimeout } from '../util/with-timeout';
 
-/** Redis reachability: a `PING` on the publishing connection, bounded by a timeout. Reports `down`, never throws. */
+/**
+ * Redis reachability: a `PING` on the publishing connection, bounded by a timeout. When the periodic probe has just
+ * failed (a frozen or unreachable Redis), that result is reported at once instead of waiting for another timeout,
+ * so `/health` stays quick while Redis does not answer; a PING of its own that fails is passed to the prober, so
+ * the transport chain's health shows it too without waiting for the next probe. Reports `down`, never throws.
+ */
 @Injectable()
 export class RedisHealthIndicator {
   private readonly redis?: RedisStreamsTransport;
@@ -16,6 +22,7 @@ export class RedisHealthIndicator {
     private readonly health: HealthIndicatorService,
     @Inject(REALTIME_TRANSPORTS) transports: readonly RealtimeTransport[],
     @Inject(RESOLVED_REALTIME_OPTIONS) private readonly options: ResolvedRealtimeTransportOptions,
+    @Optional() private readonly prober?: HealthProber,
   ) {
     this.redis = transports.find((t): t is RedisStreamsTransport => t instanceof RedisStreamsTransport);
   }
@@ -23,11 +30,19 @@ export class RedisHealthIndicator {
   async isHealthy<const Key extends string = 'redis'>(key: Key = 'redis' as Key, timeoutMs = this.options.probeTimeoutMs) {
     const indicator = this.health.check(key);
     if (!this.redis) return indicator.down({ message: 'the Redis Streams transport is not configured' });
+    const probe = this.prober?.lastResult(this.redis.name);
+    if (probe && !probe.healthy) {
+      return indicator.down({
+        message: probe.error ?? 'health probe failed',
+        since: new Date(probe.failingSince ?? probe.at).toISOString(),
+      });
+    }
     const started = performance.now();
     try {
       await withTimeout(this.redis.health(), timeoutMs, 'Redis PING');
       return indicator.up({ latencyMs: Math.round((performance.now() - started) * 1000) / 1000 });
     } catch (error) {
+      this.prober?.reportFailure(this.redis.name, errorMessage(error));
       return indicator.down({ message: errorMessage(error) });
     }
   }

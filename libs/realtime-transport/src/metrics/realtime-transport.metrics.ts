@@ -5,6 +5,7 @@ import type { CoalescerDiscardReason, CoalescerMetrics } from '../coalescing/coa
 import type { BreakerState } from '../fallback/circuit-breaker';
 import type { FallbackChainMetrics } from '../fallback/fallback-chain.metrics';
 import type { DropReason } from '../fallback/pending-buffer';
+import type { HttpBridgeLaneMetrics, HttpBridgeMetrics } from '../transports/http-bridge.metrics';
 import type { TransportName } from '../transports/realtime-transport.interface';
 
 /** Every publisher-side metric, declared in one place. Names start with `realtime_`. */
@@ -22,6 +23,9 @@ export const TRANSPORT_METRIC = {
   coalescerDelay: 'realtime_coalescer_delay_seconds',
   coalescerDropped: 'realtime_coalescer_dropped_total',
   replayed: 'realtime_replayed_envelopes_total',
+  bridgeLaneDepth: 'realtime_bridge_lane_queue_depth',
+  bridgeLaneDropped: 'realtime_bridge_lane_dropped_total',
+  bridgeLaneUp: 'realtime_bridge_lane_up',
 } as const;
 
 /** Breaker states as gauge values. */
@@ -94,10 +98,25 @@ export const transportMetricProviders = [
     help: 'Coalesced events that never went out, by reason (replaced, unchanged, superseded, shutdown).',
     labelNames: ['type', 'reason'],
   }),
+  makeGaugeProvider({
+    name: TRANSPORT_METRIC.bridgeLaneDepth,
+    help: 'Envelopes queued for one gateway instance on the HTTP bridge (in flight included).',
+    labelNames: ['instance'],
+  }),
+  makeCounterProvider({
+    name: TRANSPORT_METRIC.bridgeLaneDropped,
+    help: 'Envelopes the HTTP bridge gave up for one gateway instance (never acknowledged by it), by reason.',
+    labelNames: ['instance', 'reason'],
+  }),
+  makeGaugeProvider({
+    name: TRANSPORT_METRIC.bridgeLaneUp,
+    help: 'Whether a gateway instance answered its last HTTP bridge request or probe (1) or not (0).',
+    labelNames: ['instance'],
+  }),
 ];
 
 @Injectable()
-export class RealtimeTransportMetrics implements FallbackChainMetrics, CoalescerMetrics {
+export class RealtimeTransportMetrics implements FallbackChainMetrics, CoalescerMetrics, HttpBridgeMetrics {
   /** Label children by event type: the coalescer counts every keystroke, so skip hashing the labels each time. */
   private readonly byType = new Map<string, { in: Counter.Internal; out: Counter.Internal; delay: Histogram.Internal<string> }>();
 
@@ -115,7 +134,20 @@ export class RealtimeTransportMetrics implements FallbackChainMetrics, Coalescer
     @InjectMetric(TRANSPORT_METRIC.coalescerDelay) private readonly coalescerDelay: Histogram<string>,
     @InjectMetric(TRANSPORT_METRIC.coalescerDropped) private readonly coalescerDropped: Counter<string>,
     @InjectMetric(TRANSPORT_METRIC.replayed) private readonly replays: Counter<string>,
+    @InjectMetric(TRANSPORT_METRIC.bridgeLaneDepth) private readonly laneDepth: Gauge<string>,
+    @InjectMetric(TRANSPORT_METRIC.bridgeLaneDropped) private readonly laneDropped: Counter<string>,
+    @InjectMetric(TRANSPORT_METRIC.bridgeLaneUp) private readonly laneUp: Gauge<string>,
   ) {}
+
+  lane(instance: string): HttpBridgeLaneMetrics {
+    const depth = this.laneDepth.labels(instance);
+    const up = this.laneUp.labels(instance);
+    return {
+      queueDepth: (value) => depth.set(value),
+      dropped: (reason, count) => this.laneDropped.inc({ instance, reason }, count),
+      up: (value) => up.set(value ? 1 : 0),
+    };
+  }
 
   observePublish(transport: TransportName, ok: boolean, envelopes: number, seconds: number): void {
     const outcome = ok ? 'success' : 'failure';

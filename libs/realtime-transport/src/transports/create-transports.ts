@@ -1,5 +1,6 @@
 import { DEFAULTS } from '../config/realtime-defaults';
 import type { ResolvedRealtimeTransportOptions } from '../realtime-transport-options.interface';
+import type { HttpBridgeMetrics } from './http-bridge.metrics';
 import { HttpBridgeTransport } from './http-bridge.transport';
 import { InProcessTransport } from './in-process.transport';
 import type { InProcessSinkRegistry } from './in-process-sink.registry';
@@ -10,17 +11,24 @@ import { RedisStreamsTransport } from './redis-streams.transport';
 export function createTransports(
   options: ResolvedRealtimeTransportOptions,
   sinks: InProcessSinkRegistry,
+  metrics?: HttpBridgeMetrics,
 ): RealtimeTransport[] {
   return options.transports.map((name) => {
     switch (name) {
       case 'redis-streams':
         return new RedisStreamsTransport(options.redis!);
       case 'http-bridge':
-        return new HttpBridgeTransport({
-          ...options.httpBridge!,
-          timeoutMs: options.publishTimeoutMs,
-          maxBodyBytes: DEFAULTS.httpBridge.maxBodyBytes,
-        });
+        return new HttpBridgeTransport(
+          {
+            ...options.httpBridge!,
+            timeoutMs: options.publishTimeoutMs,
+            maxBodyBytes: DEFAULTS.httpBridge.maxBodyBytes,
+            probeTimeoutMs: options.probeTimeoutMs,
+            probeIntervalMs: options.probeIntervalMs,
+            closeTimeoutMs: options.shutdownTimeoutMs,
+          },
+          metrics,
+        );
       case 'in-process':
         return new InProcessTransport(sinks);
     }

@@ -1,34 +1,60 @@
-import { Logger } from '@nestjs/common';
 import type { OutboundEnvelope } from '../envelope/envelope.interface';
-import { TransportPublishError } from '../errors/transport-publish.error';
+import { TransportDisconnectedError } from '../errors/transport-disconnected.error';
 import { TransportUnavailableError } from '../errors/transport-unavailable.error';
 import type { HttpBridgeOptions } from '../realtime-transport-options.interface';
-import { errorMessage } from '../util/error-message';
 import { HttpBridgeLane } from './http-bridge.lane';
+import { type HttpBridgeMetrics, NO_HTTP_BRIDGE_METRICS } from './http-bridge.metrics';
+import { BridgeTicket } from './http-bridge.ticket';
 import type { RealtimeTransport } from './realtime-transport.interface';
 
-export interface HttpBridgeTransportSettings extends Required<HttpBridgeOptions> {
-  /** Time one POST may take. */
+export interface HttpBridgeTransportSettings extends Omit<Required<HttpBridgeOptions>, 'laneQueueEnvelopes' | 'laneRetryMs'> {
+  /** Time one POST may take, and a `publish()` may wait for the first acknowledgement. */
   timeoutMs: number;
-  /** Largest request body; a bigger batch is split into several POSTs, sent in order. */
+  /** Largest request body; a longer lane queue goes out in several POSTs, in order. */
   maxBodyBytes: number;
+  /** Envelopes queued per instance at most. @default 10000 */
+  laneQueueEnvelopes?: number;
+  /** Time an envelope may wait for one instance before it is dropped for it. @default 30000 */
+  laneRetryMs?: number;
+  /** Time one health probe of an instance may take. @default 500 */
+  probeTimeoutMs?: number;
+  /** Interval of a down instance's recovery probe. @default 1000 */
+  probeIntervalMs?: number;
+  /** Time `close()` waits for the lanes to deliver what they hold. @default 5000 */
+  closeTimeoutMs?: number;
 }
 
 /**
- * The legacy path: POSTs batches of envelopes, as a JSON array, to every gateway instance (each holds different
- * sockets, so each needs every event). Instances are written in parallel and a batch counts as delivered when at
- * least one took it: a failing instance does not hold back the others. Its failure is logged and it sits out until
- * its health probe passes; its clients reconnect elsewhere and fetch what they missed.
+ * The legacy path: POSTs batches of envelopes, as JSON arrays, to every gateway instance (each holds different
+ * sockets, so each needs every event). Every instance has a lane of its own, with its own queue, in-flight request
+ * and timeout (see `HttpBridgeLane`): a batch is queued on every lane and `publish()` resolves as soon as one
+ * instance acknowledged it, while the others catch up on their own. A slow or paused instance thus delays only its
+ * own clients, and gets what it missed (same ids) once its probe passes, within the lane's bounds.
  */
 export class HttpBridgeTransport implements RealtimeTransport {
   readonly name = 'http-bridge' as const;
-  private readonly logger = new Logger('HttpBridgeTransport');
   readonly lanes: readonly HttpBridgeLane[];
+  private readonly timeoutMs: number;
+  private readonly closeTimeoutMs: number;
+  private closed = false;
 
-  constructor(private readonly settings: HttpBridgeTransportSettings) {
-    this.lanes = settings.urls.map(
-      (url, i) => new HttpBridgeLane(new URL(url), new URL(settings.healthUrls[i]), settings.secret, settings.connectionsPerInstance),
-    );
+  constructor(settings: HttpBridgeTransportSettings, metrics: HttpBridgeMetrics = NO_HTTP_BRIDGE_METRICS) {
+    this.timeoutMs = settings.timeoutMs;
+    this.closeTimeoutMs = settings.closeTimeoutMs ?? 5000;
+    const laneSettings = {
+      secret: settings.secret,
+      connections: settings.connectionsPerInstance,
+      timeoutMs: settings.timeoutMs,
+      probeTimeoutMs: settings.probeTimeoutMs ?? 500,
+      probeIntervalMs: settings.probeIntervalMs ?? 1000,
+      maxBodyBytes: settings.maxBodyBytes,
+      queueEnvelopes: settings.laneQueueEnvelopes ?? 10_000,
+      retryMs: settings.laneRetryMs ?? 30_000,
+    };
+    this.lanes = settings.urls.map((url, i) => {
+      const parsed = new URL(url);
+      return new HttpBridgeLane(parsed, new URL(settings.healthUrls[i]), laneSettings, metrics.lane(parsed.href));
+    });
   }
 
   async start(): Promise<void> {
@@ -36,68 +62,52 @@ export class HttpBridgeTransport implements RealtimeTransport {
   }
 
   async publish(batch: readonly OutboundEnvelope[]): Promise<void> {
-    for (const body of this.bodies(batch)) await this.postToEveryLane(body);
-  }
-
-  async health(): Promise<void> {
-    const results = await Promise.allSettled(this.lanes.map((lane) => lane.probe(this.settings.timeoutMs)));
-    results.forEach((result, i) => this.mark(this.lanes[i], result.status === 'fulfilled' ? undefined : result.reason));
-    if (!this.lanes.some((lane) => lane.up)) {
-      throw new TransportUnavailableError(this.name, this.lanes.map((lane) => lane.lastError).join('; '));
-    }
-  }
-
-  async close(): Promise<void> {
-    await Promise.allSettled(this.lanes.map((lane) => lane.close()));
-  }
-
-  private async postToEveryLane(body: string): Promise<void> {
-    const upLanes = this.lanes.filter((lane) => lane.up);
-    // With every instance marked down, try them all: the marks may be stale.
-    const lanes = upLanes.length > 0 ? upLanes : this.lanes;
-    const results = await Promise.allSettled(lanes.map((lane) => lane.post(body, this.settings.timeoutMs)));
-    let delivered = 0;
-    results.forEach((result, i) => {
-      if (result.status === 'fulfilled') delivered++;
-      this.mark(lanes[i], result.status === 'fulfilled' ? undefined : result.reason);
+    if (this.closed) throw new TransportUnavailableError(this.name, 'the transport is closed');
+    if (batch.length === 0) return;
+    const up = this.lanes.filter((lane) => lane.up);
+    // Fail fast, so the chain falls back or buffers at once; a lane's own probe brings it back.
+    if (up.length === 0) throw new TransportDisconnectedError(this.name, `every gateway instance is down (${this.errors()})`);
+    const ticket = new BridgeTicket<HttpBridgeLane>(up, this.timeoutMs, (rejected) => {
+      for (const lane of this.lanes) lane.withdraw(rejected);
     });
-    if (delivered === 0) {
-      const reasons = results.map((result) => (result.status === 'rejected' ? errorMessage(result.reason) : ''));
-      throw new TransportPublishError(this.name, reasons.join('; '));
+    const now = Date.now();
+    // Down lanes queue the batch too: they get it once their probe passes, unless another instance never took it
+    // (then the ticket is rejected and withdrawn everywhere; the chain sends it again).
+    for (const lane of this.lanes) {
+      lane.enqueue(batch, ticket, now);
+      if (ticket.rejected) break;
     }
+    return ticket.promise;
   }
 
-  private mark(lane: HttpBridgeLane, error: unknown): void {
-    const first = !lane.seen;
-    lane.seen = true;
-    if (error === undefined) {
-      if (!lane.up) this.logger.log(`${lane.url.href} is back`);
-      lane.up = true;
-      lane.lastError = undefined;
-      return;
-    }
-    lane.lastError = errorMessage(error);
-    const message = `${lane.url.href} failed: ${lane.lastError}; skipping it until its health probe passes`;
-    // A gateway in this very process answers only once the HTTP server listens, after the first probe.
-    if (first) this.logger.debug(message);
-    else if (lane.up) this.logger.warn(message);
-    lane.up = false;
-  }
-
-  /** The batch as JSON arrays no bigger than `maxBodyBytes` (one envelope always fits: args are capped). */
-  private *bodies(batch: readonly OutboundEnvelope[]): Generator<string> {
-    let parts: string[] = [];
-    let size = 2;
-    for (const outbound of batch) {
-      const length = outbound.json.length * 3;
-      if (parts.length > 0 && size + length + 1 > this.settings.maxBodyBytes) {
-        yield '[' + parts.join(',') + ']';
-        parts = [];
-        size = 2;
+  /** Probes every instance; resolves as soon as one answers, rejects when none does. */
+  async health(): Promise<void> {
+    if (this.lanes.length === 0) throw new TransportUnavailableError(this.name, 'no gateway instance configured');
+    const checks = this.lanes.map((lane) => lane.check());
+    const healthy = await new Promise<boolean>((resolve) => {
+      let pending = checks.length;
+      for (const check of checks) {
+        void check.then((ok) => {
+          if (ok) resolve(true);
+          else if (--pending === 0) resolve(false);
+        });
       }
-      parts.push(outbound.json);
-      size += length + 1;
-    }
-    if (parts.length > 0) yield '[' + parts.join(',') + ']';
+    });
+    if (!healthy) throw new TransportUnavailableError(this.name, this.errors());
+  }
+
+  /** Gives the lanes up to the close timeout to deliver what they hold, then drops the rest (counted). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.closeTimeoutMs)));
+    await Promise.race([Promise.all(this.lanes.map((lane) => lane.whenDrained())), deadline]);
+    clearTimeout(timer);
+    await Promise.all(this.lanes.map((lane) => lane.close()));
+  }
+
+  private errors(): string {
+    return this.lanes.map((lane) => `${lane.url.href}: ${lane.lastError ?? 'no answer yet'}`).join('; ');
   }
 }
