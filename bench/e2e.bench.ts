@@ -10,6 +10,7 @@
  *
  * Writes bench/results/e2e.json and bench/results/e2e-latency.svg. BENCHMARKS.md explains the method.
  */
+import { randomBytes } from 'node:crypto';
 import 'reflect-metadata';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -49,15 +50,19 @@ async function main(): Promise<void> {
     for (const transport of transports) {
       // BENCH_CPU_PROF=<dir>: CPU profiles of the api and gateway processes, written there when they stop.
       const nodeArgs = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+      // Split roles share the bridge secret (the service refuses to guess one); a fresh one per run.
+      const bridgeSecret = randomBytes(32).toString('base64url');
       const gateway = await ServiceProcess.start({
         REDIS_URL: redisUrl,
         REALTIME_ROLE: 'gateway',
+        REALTIME_BRIDGE_SECRET: bridgeSecret,
         REALTIME_INSTANCE_ID: `bench-${transport}`,
         REALTIME_CONSUMER_BLOCK_MS: '5000',
       }, '', nodeArgs);
       const api = await ServiceProcess.start({
         REDIS_URL: redisUrl,
         REALTIME_ROLE: 'api',
+        REALTIME_BRIDGE_SECRET: bridgeSecret,
         REALTIME_HTTP_BRIDGE_URL: `${gateway.baseUrl}/internal/realtime/events`,
         REALTIME_USE_REDIS_STREAMS: transport === 'redis-streams' ? 'true' : 'false',
       }, '', nodeArgs);

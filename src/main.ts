@@ -1,24 +1,44 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { config as loadEnvFile } from 'dotenv';
 import { AppModule } from './app.module';
-import { parseServiceEnv } from './config/service.config';
+import { loadServiceConfig, type ServiceConfig } from './config/service.config';
+import { useJsonBody } from './http/json-body';
 
 async function bootstrap(): Promise<void> {
   const logger = new Logger('Bootstrap');
   const envFile = process.env.REALTIME_ENV_FILE ?? '.env';
-  // The role decides which modules exist, so it is read before Nest starts (from the same env file).
+  // The role decides which modules exist, so it is read before Nest starts (from the same env file). An unsafe
+  // configuration (missing secret in production, ...) stops here, before anything listens.
   loadEnvFile({ path: envFile, quiet: true });
-  const service = parseServiceEnv(process.env);
-  if (service.devSecrets) {
-    logger.warn('JWT_SECRET is not set: using a development secret and handing out development tokens. Set JWT_SECRET in production.');
-  }
-  const app = await NestFactory.create(AppModule.forRole(service.role, envFile));
+  const service = loadServiceConfig(process.env);
+  logSecurity(logger, service);
+  // Nest's own parsers are off: ours answers malformed bodies as 4xx JSON instead of logging them as errors.
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRole(service.role, envFile), { bodyParser: false });
+  useJsonBody(app);
   // SIGTERM/SIGINT run the shutdown hooks: waiting envelopes are flushed, clients get a close message.
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   await app.listen(service.port);
   logger.log(`Role ${service.role}, listening on http://localhost:${service.port} (health: /health, metrics: /metrics)`);
+}
+
+/** Where the secrets came from (names and file, never values) and what is open: the first thing an operator checks. */
+function logSecurity(logger: Logger, service: ServiceConfig): void {
+  const from = (source: string) => Object.keys(service.secretSources).filter((name) => service.secretSources[name] === source);
+  const generated = from('generated');
+  const stored = from('secrets-file');
+  if (generated.length > 0) {
+    logger.log(`Generated ${generated.join(', ')} for this installation in ${service.secretsFile} (mode 0600, reused on every start; npm run token reads it)`);
+  }
+  if (stored.length > 0) logger.log(`${stored.join(', ')} read from ${service.secretsFile} (generated for this installation)`);
+  if (service.devTokens) logger.warn('DEV_TOKENS is on: the demo page hands out a token for any user name. Development only.');
+  if (service.roomsOpen) {
+    const note = 'ROOMS_OPEN=true: every user may read, post to and join every room; ROOMS_OPEN=false makes rooms members-only';
+    if (service.production) logger.warn(note);
+    else logger.log(`${note} (the development default)`);
+  }
 }
 
 void bootstrap().catch((error: unknown) => {

@@ -13,12 +13,16 @@ import {
   type RealtimeTransportOptions,
   RealtimeTransportModule,
 } from '@realtime/transport';
+import { ID_PATTERN } from './chat/chat-input';
 import { serviceConfig, type ServiceConfig } from './config/service.config';
+import { RoomAccess, roomGroup } from './rooms/room-access';
+import { RoomAccessModule } from './rooms/room-access.module';
 
 /**
  * The publisher as the reference service runs it: settings from the environment, and when this process is also the
  * gateway (role `all`) and no bridge URL is set, the HTTP bridge points at this process, so events still flow when
- * Redis is unreachable.
+ * Redis is unreachable. The bridge secret is the service's (see `loadServiceConfig`): the operator's, or in role
+ * `all` the installation's generated one, which the receiver of this process holds too.
  */
 export function publisherModule(): DynamicModule {
   return RealtimeTransportModule.forRootAsync({
@@ -27,40 +31,48 @@ export function publisherModule(): DynamicModule {
     inject: [realtimeConfig.KEY, serviceConfig.KEY],
     useFactory: (realtime: RealtimeConfig, service: ServiceConfig): RealtimeTransportOptions => ({
       ...realtime,
-      // The gateway side defaults its secret the same way, so one machine's processes agree without configuration.
-      httpBridge: realtime.httpBridge
-        ? { ...realtime.httpBridge, secret: realtime.httpBridge.secret ?? service.bridgeSecret }
-        : service.role === 'all'
-          ? { urls: [`http://127.0.0.1:${service.port}/internal/realtime/events`], secret: service.bridgeSecret }
+      httpBridge:
+        service.bridgePublisher && service.bridgeSecret
+          ? {
+              ...(realtime.httpBridge ?? { urls: [`http://127.0.0.1:${service.port}${service.bridgePath}`] }),
+              secret: service.bridgeSecret,
+            }
           : undefined,
     }),
   });
 }
 
-/** The gateway as the reference service runs it: `/hubs/chat`, `JoinRoom(roomId)` / `LeaveRoom(roomId)`. */
+/**
+ * The gateway as the reference service runs it: `/hubs/chat`, `JoinRoom(roomId)` / `LeaveRoom(roomId)` for group
+ * `room:<roomId>`, members only unless `ROOMS_OPEN=true`; the bridge receiver only when the service turned it on,
+ * and then always with the service's secret.
+ */
 export function gatewayModule(): DynamicModule {
   return RealtimeGatewayModule.forRootAsync({
     isGlobal: true,
-    imports: [ConfigModule.forFeature(realtimeGatewayConfig), ConfigModule.forFeature(serviceConfig)],
-    inject: [realtimeGatewayConfig.KEY, serviceConfig.KEY],
-    useFactory: (gateway: RealtimeGatewayConfig, service: ServiceConfig): RealtimeGatewayOptions => ({
+    imports: [ConfigModule.forFeature(realtimeGatewayConfig), ConfigModule.forFeature(serviceConfig), RoomAccessModule],
+    inject: [realtimeGatewayConfig.KEY, serviceConfig.KEY, RoomAccess],
+    useFactory: (gateway: RealtimeGatewayConfig, service: ServiceConfig, access: RoomAccess): RealtimeGatewayOptions => ({
       ...gateway,
-      auth: { jwtSecret: service.jwtSecret },
+      auth: { ...gateway.auth, jwt: service.jwt },
       hub: {
         ...gateway.hub,
         path: service.hubPath,
-        groupMethods: [{ join: 'JoinRoom', leave: 'LeaveRoom', toGroup: (roomId) => roomGroup(roomId) }],
+        groupMethods: [{ join: 'JoinRoom', leave: 'LeaveRoom', toGroup: (roomId) => roomGroupOf(roomId) }],
+        // Open rooms need no lookup; members-only ones ask the database at every join (no cache to go stale).
+        authorizeGroup: access.open ? undefined : (user, group) => access.mayJoinGroup(user.id, group),
       },
-      bridge: gateway.bridge ?? { secret: service.bridgeSecret },
+      bridge:
+        service.bridgeReceiver && service.bridgeSecret
+          ? { ...gateway.bridge, path: gateway.bridge?.path ?? service.bridgePath, secret: service.bridgeSecret }
+          : undefined,
     }),
   });
 }
 
-const ROOM_ID = /^[A-Za-z0-9_-]{1,64}$/;
-
-function roomGroup(roomId: unknown): string {
-  if (typeof roomId !== 'string' || !ROOM_ID.test(roomId)) {
+function roomGroupOf(roomId: unknown): string {
+  if (typeof roomId !== 'string' || !ID_PATTERN.test(roomId)) {
     throw new HubMethodError('roomId must be 1-64 letters, digits, "_" or "-"');
   }
-  return `room:${roomId}`;
+  return roomGroup(roomId);
 }

@@ -14,7 +14,7 @@ export class JwtAuthGuard implements CanActivate {
   private readonly verifier: JwtVerifier;
 
   constructor(@Inject(serviceConfig.KEY) config: ServiceConfig) {
-    this.verifier = new JwtVerifier({ secret: config.jwtSecret });
+    this.verifier = new JwtVerifier(config.jwt);
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {

@@ -1,13 +1,19 @@
 import { Module } from '@nestjs/common';
 import { serviceConfig, type ServiceConfig } from '../config/service.config';
+import { RoomAccessModule } from '../rooms/room-access.module';
+import { RoomsController } from '../rooms/rooms.controller';
 import { MessagesController } from './messages.controller';
 import { MessageRepository } from './storage/message.repository';
 import { SqliteMessageRepository } from './storage/sqlite-message.repository';
 import { TypingController } from './typing.controller';
 
-/** The chat API: messages (stored) and typing indicators (not stored), both published on the EventBus. */
+/**
+ * The chat API: rooms and their members, messages (stored) and typing indicators (not stored), the last two
+ * published on the EventBus.
+ */
 @Module({
-  controllers: [MessagesController, TypingController],
+  imports: [RoomAccessModule],
+  controllers: [RoomsController, MessagesController, TypingController],
   providers: [
     {
       provide: MessageRepository,

@@ -3,18 +3,23 @@ import { EventBus } from '@nestjs/cqrs';
 import type { AuthenticatedUser } from '@realtime/gateway';
 import { CurrentUser } from '../auth/current-user.decorator';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard';
+import { RoomAccess } from '../rooms/room-access';
 import { isTypingOf, roomIdOf } from './chat-input';
 import { UserTypingChanged } from './events/user-typing.event';
 
 @Controller('rooms/:roomId/typing')
 @UseGuards(JwtAuthGuard)
 export class TypingController {
-  constructor(private readonly events: EventBus) {}
+  constructor(
+    private readonly access: RoomAccess,
+    private readonly events: EventBus,
+  ) {}
 
   /** Accepted, not stored: the room receives `UserTyping({ roomId, userId, isTyping })`, coalesced. */
   @Post()
   @HttpCode(202)
   typing(@Param('roomId') roomId: string, @Body() body: unknown, @CurrentUser() user: AuthenticatedUser): void {
-    this.events.publish(new UserTypingChanged(roomIdOf(roomId), user.id, isTypingOf(body)));
+    this.access.check(roomIdOf(roomId), user.id);
+    this.events.publish(new UserTypingChanged(roomId, user.id, isTypingOf(body)));
   }
 }

@@ -1,44 +1,114 @@
 import { registerAs } from '@nestjs/config';
-import { type Env, InvalidRealtimeConfigError, readBoolean, readNumber, readString } from '@realtime/transport';
+import { type JwtVerificationOptions, parseJwtEnv } from '@realtime/gateway';
+import { type Env, InvalidRealtimeConfigError, readBoolean, readNumber, readString, readUrls } from '@realtime/transport';
+import { secretsFileOf, type SecretSource } from './installation-secrets';
+import { bridgeSecretOf, isProduction, jwtSecretOf } from './service-secrets';
+import { UnsafeConfigError } from './unsafe-config.error';
 
 export type ServiceRole = 'all' | 'api' | 'gateway';
-
-/** Used when JWT_SECRET is not set: fine on a laptop, refused nowhere, warned about at start-up. */
-export const DEV_JWT_SECRET = 'dev-only-jwt-secret-change-me';
-/** Used when REALTIME_BRIDGE_SECRET is not set (publisher and gateway of one machine must agree). */
-export const DEV_BRIDGE_SECRET = 'dev-only-bridge-secret-change-me';
 
 export interface ServiceConfig {
   role: ServiceRole;
   port: number;
-  jwtSecret: string;
-  /** JWT_SECRET was not set: development tokens may be handed out by the demo page. */
-  devSecrets: boolean;
-  bridgeSecret: string;
+  /** `NODE_ENV=production`: secrets are required, development tokens refused, rooms members-only by default. */
+  production: boolean;
+  /**
+   * HS256 secret of tokens; undefined when an identity provider signs them (`JWT_PUBLIC_KEY`, `JWT_JWKS_URL`), and
+   * then no development token can be made.
+   */
+  jwtSecret?: string;
+  /** How REST and the hub verify tokens (the same settings for both). */
+  jwt: JwtVerificationOptions;
+  /** The demo page may hand out tokens for any user name (`DEV_TOKENS`). @default on while the JWT secret is generated */
+  devTokens: boolean;
+  /** This process receives bridge posts (`REALTIME_BRIDGE_RECEIVER`). @default true for roles gateway and all */
+  bridgeReceiver: boolean;
+  /** This process posts to a bridge: `REALTIME_HTTP_BRIDGE_URL` is set, or role all posts to its own receiver. */
+  bridgePublisher: boolean;
+  /** Set whenever the bridge is on in this process, and only then. */
+  bridgeSecret?: string;
+  /** Path of the bridge receiver. @default '/internal/realtime/events' */
+  bridgePath: string;
+  /** Where each secret came from, by variable name (never the values): what the start-up log reports. */
+  secretSources: Record<string, SecretSource>;
+  /** Where generated development secrets are kept. @default `secrets.json` next to the database */
+  secretsFile: string;
   databasePath: string;
+  /** Every user may read, post to and join every room (`ROOMS_OPEN`). @default true, false in production */
+  roomsOpen: boolean;
   /** Path of the chat hub. @default '/hubs/chat' */
   hubPath: string;
   /** Hub URL the demo page connects to. @default same origin, the hub path */
   publicHubUrl?: string;
 }
 
-/** The reference service's own settings (the realtime libraries read theirs through their config namespaces). */
-export function parseServiceEnv(env: Env): ServiceConfig {
+const DEFAULT_BRIDGE_PATH = '/internal/realtime/events';
+
+/**
+ * The reference service's own settings (the realtime libraries read theirs through their config namespaces).
+ * Throws `UnsafeConfigError` when the service would start insecurely; in development it generates what is missing
+ * into the installation's secrets file (the same values on every call and in `npm run token`).
+ */
+export function loadServiceConfig(env: Env): ServiceConfig {
   const role = (readString(env, 'REALTIME_ROLE') ?? 'all') as ServiceRole;
   if (!['all', 'api', 'gateway'].includes(role)) {
     throw new InvalidRealtimeConfigError('REALTIME_ROLE', role, 'all, api or gateway');
   }
-  const jwtSecret = readString(env, 'JWT_SECRET');
+  const production = isProduction(env);
+  const databasePath = databasePathOf(env);
+  const secretsFile = secretsFileOf(env, databasePath);
+  const secretSources: Record<string, SecretSource> = {};
+
+  // An identity provider's key replaces the secret; otherwise the secret is required (or generated in development).
+  const fromEnv = parseJwtEnv(env);
+  const providerSigned = Boolean(fromEnv?.publicKey || fromEnv?.jwksUrl);
+  const jwt = providerSigned ? undefined : jwtSecretOf(env, secretsFile);
+  if (jwt) secretSources.JWT_SECRET = jwt.source;
+
+  const bridgeUrls = readUrls(env, 'REALTIME_HTTP_BRIDGE_URL', ['http:', 'https:']) ?? [];
+  const bridgeReceiver = role !== 'api' && readBoolean(env, 'REALTIME_BRIDGE_RECEIVER', true);
+  const bridgePublisher = role !== 'gateway' && (bridgeUrls.length > 0 || (role === 'all' && bridgeReceiver));
+  let bridgeSecret: string | undefined;
+  if (bridgeReceiver || bridgePublisher) {
+    // Only a bridge that never leaves this process (role all, no URLs) may run on a generated secret.
+    const bridge = bridgeSecretOf(env, secretsFile, role === 'all' && bridgeUrls.length === 0);
+    bridgeSecret = bridge.value;
+    secretSources.REALTIME_BRIDGE_SECRET = bridge.source;
+  }
+
+  const devTokens = readBoolean(env, 'DEV_TOKENS', !production && jwt !== undefined && jwt.source !== 'environment');
+  if (devTokens && !jwt) {
+    throw new InvalidRealtimeConfigError('DEV_TOKENS', 'true', 'off while tokens are signed by an identity provider (no JWT_SECRET)');
+  }
+  if (production && devTokens) {
+    throw new UnsafeConfigError(
+      'DEV_TOKENS',
+      'DEV_TOKENS=true is refused with NODE_ENV=production: it lets anyone get a token for any user name. Remove it and issue tokens from your identity provider.',
+    );
+  }
   return {
     role,
     port: readNumber(env, 'PORT', 3000, 0, 65_535),
-    jwtSecret: jwtSecret ?? DEV_JWT_SECRET,
-    devSecrets: readBoolean(env, 'DEV_TOKENS', jwtSecret === undefined),
-    bridgeSecret: readString(env, 'REALTIME_BRIDGE_SECRET') ?? DEV_BRIDGE_SECRET,
-    databasePath: readString(env, 'DATABASE_PATH') ?? 'data/chat.sqlite',
+    production,
+    jwtSecret: jwt?.value,
+    jwt: providerSigned ? fromEnv! : { ...fromEnv, secret: jwt!.value },
+    devTokens,
+    bridgeReceiver,
+    bridgePublisher,
+    bridgeSecret,
+    bridgePath: readString(env, 'REALTIME_BRIDGE_PATH') ?? DEFAULT_BRIDGE_PATH,
+    secretSources,
+    secretsFile,
+    databasePath,
+    roomsOpen: readBoolean(env, 'ROOMS_OPEN', !production),
     hubPath: readString(env, 'REALTIME_HUB_PATH') ?? '/hubs/chat',
     publicHubUrl: readString(env, 'REALTIME_PUBLIC_HUB_URL'),
   };
 }
 
-export const serviceConfig = registerAs('service', (): ServiceConfig => parseServiceEnv(process.env));
+/** `DATABASE_PATH`, relative to the working directory. @default 'data/chat.sqlite' */
+export function databasePathOf(env: Env): string {
+  return readString(env, 'DATABASE_PATH') ?? 'data/chat.sqlite';
+}
+
+export const serviceConfig = registerAs('service', (): ServiceConfig => loadServiceConfig(process.env));

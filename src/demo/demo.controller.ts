@@ -2,14 +2,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BadRequestException, Body, Controller, ForbiddenException, Get, Header, Inject, Post } from '@nestjs/common';
 import { signHs256Jwt } from '@realtime/gateway';
+import { ID_PATTERN } from '../chat/chat-input';
 import { serviceConfig, type ServiceConfig } from '../config/service.config';
 
 const PUBLIC = join(__dirname, 'public');
-const USER_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
  * The demo chat page and what it needs: the official SignalR browser bundle, its settings, and development tokens
- * (only while JWT_SECRET is the development default, or DEV_TOKENS=true).
+ * (only while the JWT secret is this installation's generated one, or DEV_TOKENS=true; never in production).
  */
 @Controller()
 export class DemoController {
@@ -49,16 +49,19 @@ export class DemoController {
   }
 
   @Get('demo/config.json')
-  settings(): { hubUrl: string; devTokens: boolean } {
-    return { hubUrl: this.config.publicHubUrl ?? this.config.hubPath, devTokens: this.config.devSecrets };
+  settings(): { hubUrl: string; devTokens: boolean; roomsOpen: boolean } {
+    return { hubUrl: this.config.publicHubUrl ?? this.config.hubPath, devTokens: this.config.devTokens, roomsOpen: this.config.roomsOpen };
   }
 
   @Post('dev/token')
   token(@Body() body: { userId?: unknown }): { token: string } {
-    if (!this.config.devSecrets) throw new ForbiddenException('development tokens are off: set DEV_TOKENS=true or use npm run token');
-    const userId = typeof body?.userId === 'string' && USER_ID.test(body.userId) ? body.userId : undefined;
+    const secret = this.config.jwtSecret;
+    if (!this.config.devTokens || !secret) {
+      throw new ForbiddenException('development tokens are off: set DEV_TOKENS=true or use npm run token');
+    }
+    const userId = typeof body?.userId === 'string' && ID_PATTERN.test(body.userId) ? body.userId : undefined;
     if (!userId) throw new BadRequestException('userId must be 1-64 letters, digits, "_" or "-"');
     const now = Math.floor(Date.now() / 1000);
-    return { token: signHs256Jwt({ sub: userId, iat: now, exp: now + 12 * 3600 }, this.config.jwtSecret) };
+    return { token: signHs256Jwt({ sub: userId, iat: now, exp: now + 12 * 3600 }, secret) };
   }
 }

@@ -172,8 +172,11 @@ describe('npm start without a reachable Redis', () => {
 describe('REALTIME_ROLE=api and REALTIME_ROLE=gateway as two processes', () => {
   it('deliver end to end through Redis Streams', async () => {
     const redis = await RedisServer.start();
-    const gateway = await ServiceProcess.start({ REDIS_URL: redis.url, REALTIME_ROLE: 'gateway', REALTIME_INSTANCE_ID: 'gw-1' });
-    const api = await ServiceProcess.start({ REDIS_URL: redis.url, REALTIME_ROLE: 'api' });
+    // Split roles never run on a generated bridge secret: both processes get the same one (the api only needs it
+    // once it posts to the bridge, REALTIME_HTTP_BRIDGE_URL).
+    const shared = { REDIS_URL: redis.url, REALTIME_BRIDGE_SECRET: 'faults-test-bridge-secret-0123456789abcdef' };
+    const gateway = await ServiceProcess.start({ ...shared, REALTIME_ROLE: 'gateway', REALTIME_INSTANCE_ID: 'gw-1' });
+    const api = await ServiceProcess.start({ ...shared, REALTIME_ROLE: 'api' });
     const alice = await new TestClient(gateway.hubUrl, serviceToken('alice')).start();
     try {
       await alice.connection.invoke('JoinRoom', 'split');

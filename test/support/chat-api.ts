@@ -23,8 +23,10 @@ export class ChatApi {
   constructor(
     private readonly baseUrl: string,
     user: string,
+    /** Signs the user's token; or a token as is (e.g. one from `npm run token`). */
+    auth: { secret?: string; token?: string } = {},
   ) {
-    this.token = serviceToken(user);
+    this.token = auth.token ?? serviceToken(user, auth.secret);
   }
 
   async post(room: string, text: string): Promise<StoredMessage> {
@@ -44,6 +46,15 @@ export class ChatApi {
     const response = await this.request('GET', `/rooms/${room}/messages?${query.toString()}`);
     if (response.status !== 200) throw new Error(`GET messages answered ${response.status}: ${await response.text()}`);
     return (await response.json()) as StoredMessage[];
+  }
+
+  /** `POST /rooms`: the caller becomes a member, with `members`. */
+  createRoom(id: string, members?: string[]): Promise<Response> {
+    return this.request('POST', '/rooms', members === undefined ? { id } : { id, members });
+  }
+
+  addMember(room: string, userId: string): Promise<Response> {
+    return this.request('POST', `/rooms/${room}/members`, { userId });
   }
 
   request(method: string, path: string, body?: unknown): Promise<Response> {
