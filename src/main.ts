@@ -5,6 +5,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { config as loadEnvFile } from 'dotenv';
 import { AppModule } from './app.module';
 import { loadServiceConfig, type ServiceConfig } from './config/service.config';
+import { shutDownGracefully } from './http/graceful-shutdown';
 import { useJsonBody } from './http/json-body';
 
 async function bootstrap(): Promise<void> {
@@ -17,9 +18,9 @@ async function bootstrap(): Promise<void> {
   logSecurity(logger, service);
   // Nest's own parsers are off: ours answers malformed bodies as 4xx JSON instead of logging them as errors.
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRole(service.role, envFile), { bodyParser: false });
+  // SIGTERM/SIGINT: stop accepting, then the shutdown hooks flush waiting envelopes and close clients.
+  shutDownGracefully(app);
   useJsonBody(app);
-  // SIGTERM/SIGINT run the shutdown hooks: waiting envelopes are flushed, clients get a close message.
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   await app.listen(service.port);
   logger.log(`Role ${service.role}, listening on http://localhost:${service.port} (health: /health, metrics: /metrics)`);
 }
