@@ -15,6 +15,7 @@ export type {
   GatewayRedisOptions,
   BridgeReceiverOptions,
   SlowClientOptions,
+  EnvelopeLimitOptions,
   DedupOptions,
   GatewayAuthOptions,
   ClientLimitOptions,
@@ -35,4 +36,4 @@ export { HubMethodError } from './errors/hub-method.error';
 export { GatewayHealthIndicator } from './health/gateway.health';
 export { ConnectionRegistry } from './hub/connection-registry';
 export { DeliveryService } from './delivery/delivery.service';
-export { GATEWAY_METRIC, type DeliverySource } from './metrics/realtime-gateway.metrics';
+export { GATEWAY_METRIC, type DeliverySource, type EnvelopeRejection } from './metrics/realtime-gateway.metrics';

@@ -72,11 +72,29 @@ export interface BridgeReceiverOptions {
   maxBodyBytes?: number;
 }
 
+/** Bounds on what waits on one client's socket; only bytes already waiting count, never the envelope at hand. */
 export interface SlowClientOptions {
-  /** Above this many bytes waiting on a socket, volatile envelopes are not sent to it. @default 262144 */
+  /** Above this many bytes already waiting on a socket, volatile envelopes are not sent to it. @default 262144 */
   softLimitBytes?: number;
-  /** Above this many, the socket is closed with a reason. @default 1048576 */
+  /**
+   * A socket with more than this many bytes already waiting is closed with a reason; below it, any envelope is sent
+   * (one large envelope to an idle client is never a reason to close it), so a client holds at most this plus one
+   * envelope. Must hold one largest envelope: at least `envelopes.maxArgsBytes` + 256 (checked at start-up).
+   * @default 1048576
+   */
   hardLimitBytes?: number;
+}
+
+/**
+ * Bounds of every envelope the gateway takes in (HTTP bridge: the batch is refused with 400; stream: the entry is
+ * skipped and acknowledged); each refusal is counted in `realtime_gateway_invalid_envelopes_total{transport,reason}`.
+ * Publishers apply the same bounds (same env names).
+ */
+export interface EnvelopeLimitOptions {
+  /** Largest serialized `args` of one envelope, in UTF-8 bytes (`REALTIME_MAX_ARGS_BYTES`). @default 65536 */
+  maxArgsBytes?: number;
+  /** Deepest nesting of `args`, the args array being level 1 (`REALTIME_MAX_ARGS_DEPTH`). @default 32 */
+  maxArgsDepth?: number;
 }
 
 export interface GatewayAuthOptions {
@@ -130,6 +148,7 @@ export interface RealtimeGatewayOptions {
   /** HTTP bridge receiver. Leave out to disable it. */
   bridge?: BridgeReceiverOptions;
   slowClients?: SlowClientOptions;
+  envelopes?: EnvelopeLimitOptions;
   dedup?: DedupOptions;
   limits?: ClientLimitOptions;
   /**
@@ -153,6 +172,7 @@ export interface ResolvedGatewayOptions {
   redis?: Required<GatewayRedisOptions>;
   bridge?: Required<BridgeReceiverOptions>;
   slowClients: Required<SlowClientOptions>;
+  envelopes: Required<EnvelopeLimitOptions>;
   dedup: Required<DedupOptions>;
   limits: Required<ClientLimitOptions>;
   closeOnTokenExpiry: boolean;

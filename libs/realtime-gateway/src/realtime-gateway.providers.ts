@@ -35,7 +35,11 @@ export const realtimeGatewayProviders: Provider[] = [
   RealtimeGatewayMetrics,
   ConnectionRegistry,
   DeliveryService,
-  InboundEnvelopeReader,
+  {
+    provide: InboundEnvelopeReader,
+    inject: [RESOLVED_GATEWAY_OPTIONS],
+    useFactory: (o: Options) => new InboundEnvelopeReader(o.envelopes),
+  },
   HttpTakeover,
   UserConnectionCounter,
   {

@@ -9,7 +9,8 @@ import { sendJson } from '../http/send-json';
 
 /**
  * The legacy path's endpoint: `POST <path>` with a JSON array of envelopes and `Authorization: Bearer <secret>`.
- * The batch is validated as a whole (400 naming the first bad field, nothing delivered), then delivered, and only
+ * The batch is checked as a whole (schema, args depth and size: 400 naming the first bad envelope and field or bound,
+ * nothing delivered; the body not JSON or over its limit: 400 / 413), then delivered, and only
  * then answered, so a 2xx means the envelopes reached the sockets. `GET <path>/health` answers the publisher's probe.
  */
 export class BridgeReceiverHandler {
@@ -51,17 +52,20 @@ export class BridgeReceiverHandler {
       return sendJson(response, 400, { error: 'body is not JSON' });
     }
     if (!Array.isArray(batch)) return sendJson(response, 400, { error: 'body must be a JSON array of envelopes' });
+    // Schema, depth and size of every envelope first: a batch is delivered whole or not at all.
     const envelopes: Envelope[] = [];
+    const argsJsons: string[] = [];
     for (let i = 0; i < batch.length; i++) {
       const checked = this.reader.check(batch[i]);
       if (!checked.ok) {
-        this.metrics.invalidEnvelopes.inc({ transport: 'http-bridge' });
+        this.metrics.invalidEnvelopes.inc({ transport: 'http-bridge', reason: checked.rejection });
         return sendJson(response, 400, { error: `envelope [${i}] ${checked.reason}` });
       }
       envelopes.push(checked.envelope);
+      argsJsons.push(checked.argsJson);
     }
     let written = 0;
-    for (const envelope of envelopes) written += this.delivery.deliver(envelope, 'http-bridge');
+    for (let i = 0; i < envelopes.length; i++) written += this.delivery.deliver(envelopes[i], 'http-bridge', argsJsons[i]);
     sendJson(response, 200, { accepted: envelopes.length, written });
   };
 

@@ -46,6 +46,11 @@ export function parseGatewayEnv(env: Env): RealtimeGatewayOptions {
       softLimitBytes: readNumber(env, 'REALTIME_SLOW_CLIENT_SOFT_BYTES', D.slowClients.softLimitBytes, 1024, 1 << 30),
       hardLimitBytes: readNumber(env, 'REALTIME_SLOW_CLIENT_HARD_BYTES', D.slowClients.hardLimitBytes, 1024, 1 << 30),
     },
+    // The publisher's variables: one setting for both sides.
+    envelopes: {
+      maxArgsBytes: readNumber(env, 'REALTIME_MAX_ARGS_BYTES', D.envelopes.maxArgsBytes, 1, 64 * 1024 * 1024),
+      maxArgsDepth: readNumber(env, 'REALTIME_MAX_ARGS_DEPTH', D.envelopes.maxArgsDepth, 1, 10_000),
+    },
     limits: {
       invocationsPerSecond: readNumber(env, 'REALTIME_MAX_INVOCATIONS_PER_SECOND', D.limits.invocationsPerSecond, 1, 100_000),
       invocationBurst: readNumber(env, 'REALTIME_INVOCATION_BURST', D.limits.invocationBurst, 1, 1_000_000),

@@ -4,6 +4,9 @@ import { JwtVerifier } from '../auth/jwt.verifier';
 import type { RealtimeGatewayOptions, ResolvedGatewayOptions } from '../realtime-gateway-options.interface';
 import { GATEWAY_DEFAULTS as D } from './gateway-defaults';
 
+/** What an invocation frame adds to its args: `{"type":1,"target":<method, at most 128>,"arguments":...}` + 0x1E. */
+const FRAME_OVERHEAD_BYTES = 256;
+
 /** Applies defaults and checks the options; errors name the option. */
 export function resolveGatewayOptions(options: RealtimeGatewayOptions): ResolvedGatewayOptions {
   const hub = options.hub ?? {};
@@ -18,6 +21,20 @@ export function resolveGatewayOptions(options: RealtimeGatewayOptions): Resolved
   };
   if (slowClients.hardLimitBytes < slowClients.softLimitBytes) {
     throw new InvalidRealtimeConfigError('slowClients.hardLimitBytes', slowClients.hardLimitBytes, '>= softLimitBytes');
+  }
+  const envelopes = {
+    maxArgsBytes: positive('envelopes.maxArgsBytes', options.envelopes?.maxArgsBytes ?? D.envelopes.maxArgsBytes),
+    maxArgsDepth: positive('envelopes.maxArgsDepth', options.envelopes?.maxArgsDepth ?? D.envelopes.maxArgsDepth),
+  };
+  // An envelope the hard bound cannot hold would make every client that has not yet read it look slow.
+  if (envelopes.maxArgsBytes + FRAME_OVERHEAD_BYTES > slowClients.hardLimitBytes) {
+    throw new InvalidRealtimeConfigError(
+      'envelopes.maxArgsBytes (REALTIME_MAX_ARGS_BYTES)',
+      envelopes.maxArgsBytes,
+      `at most slowClients.hardLimitBytes (REALTIME_SLOW_CLIENT_HARD_BYTES, ${slowClients.hardLimitBytes}) minus ` +
+        `${FRAME_OVERHEAD_BYTES} bytes of frame, so one largest envelope fits under the hard bound; ` +
+        'lower the envelope cap or raise the hard bound',
+    );
   }
   const bridge = options.bridge && {
     path: normalizePath('bridge.path', options.bridge.path ?? D.bridge.path),
@@ -52,6 +69,7 @@ export function resolveGatewayOptions(options: RealtimeGatewayOptions): Resolved
     redis,
     bridge,
     slowClients,
+    envelopes,
     dedup: {
       ttlMs: positive('dedup.ttlMs', options.dedup?.ttlMs ?? D.dedup.ttlMs),
       maxEntries: positive('dedup.maxEntries', options.dedup?.maxEntries ?? D.dedup.maxEntries),

@@ -27,8 +27,9 @@ export class DeliveryService {
   }
 
   /**
-   * Delivers one validated envelope; `argsJson` is its args as JSON when the caller has them (in-process), else
-   * they are serialized here, once. Returns the number of sockets written.
+   * Delivers one validated envelope; `argsJson` is its args as JSON when the caller has them (the inbound check and
+   * the publisher serialized them already: bounded in depth and size), else they are serialized here, once. Returns
+   * the number of sockets written.
    */
   deliver(envelope: Envelope, source: DeliverySource, argsJson?: string): number {
     const children = this.metrics.forTransport(source);
@@ -57,12 +58,16 @@ export class DeliveryService {
     return this.registry.all;
   }
 
-  /** Writes unless the socket is backed up: volatile envelopes are skipped first, then the client is closed. */
+  /**
+   * Writes unless the socket is backed up: past the soft bound volatile envelopes are skipped, past the hard bound
+   * the client is closed. Only bytes already waiting count, never the frame at hand: a large frame to an idle client
+   * is sent, and a client holds at most the hard bound plus one frame (the envelope cap fits under the hard bound).
+   */
   private write(connection: HubConnection, frame: Buffer, volatile: boolean, now: number): boolean {
     if (!connection.handshakeDone || !connection.isOpen) return false;
     const buffered = connection.bufferedBytes;
     const { softLimitBytes, hardLimitBytes } = this.options.slowClients;
-    if (buffered + frame.length > hardLimitBytes) {
+    if (buffered > hardLimitBytes) {
       this.metrics.slowClientDisconnects.inc();
       this.logger.warn(`Closing connection ${connection.id} of ${connection.user.id}: ${buffered} bytes not read`);
       connection.close(`Connection closed: the client did not read ${buffered} bytes of pending messages.`, true, true);

@@ -1,6 +1,8 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Logger } from '@nestjs/common';
+import { ClientRequestError } from '../errors/client-request.error';
+import { sendJson } from './send-json';
 
 export type RequestHandler = (request: IncomingMessage, response: ServerResponse, url: URL) => void | Promise<void>;
 export type UpgradeHandler = (request: IncomingMessage, socket: Duplex, head: Buffer, url: URL) => void | Promise<void>;
@@ -71,8 +73,9 @@ export class HttpTakeover {
   }
 
   private readonly onRequest = (request: IncomingMessage, response: ServerResponse): void => {
-    const url = new URL(request.url ?? '/', 'http://gateway.invalid');
-    const handler = this.routes.get(url.pathname);
+    // A request target that is no URL (`GET //[`) is not one of ours; throwing here would crash the process.
+    const url = parseTarget(request.url);
+    const handler = url ? this.routes.get(url.pathname) : undefined;
     if (this.draining) {
       response.shouldKeepAlive = false;
       if (handler) {
@@ -82,24 +85,44 @@ export class HttpTakeover {
         return;
       }
     }
-    if (!handler) {
+    if (!handler || !url) {
       for (const listener of this.frameworkListeners) listener.call(this.server, request, response);
       return;
     }
     Promise.resolve()
       .then(() => handler(request, response, url))
-      .catch((error: unknown) => {
-        this.logger.error(`${request.method} ${url.pathname} failed`, error as Error);
-        if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
-        response.end(JSON.stringify({ error: 'internal error' }));
-      });
+      .catch((error: unknown) => this.fail(request, response, url.pathname, error));
   };
 
+  /**
+   * A handler threw. What the client caused (a body cut short, too large) is answered 4xx while the connection can
+   * still carry an answer and logged at debug; only the rest is a 500 and an error with its stack.
+   */
+  private fail(request: IncomingMessage, response: ServerResponse, path: string, error: unknown): void {
+    const clientError = error instanceof ClientRequestError ? error : undefined;
+    // The client hung up mid-request: whatever the handler tripped over then is no server fault.
+    const clientGone = request.destroyed && !request.complete;
+    if (clientError || clientGone) {
+      this.logger.debug(`${request.method} ${path}: ${error instanceof Error ? error.message : String(error)}`);
+      request.resume();
+      if (response.headersSent || !response.socket?.writable) {
+        response.destroy();
+        return;
+      }
+      response.shouldKeepAlive = false;
+      sendJson(response, clientError?.status ?? 400, { error: clientError?.message ?? 'request cut short' });
+      return;
+    }
+    this.logger.error(`${request.method} ${path} failed`, error as Error);
+    if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
+    response.end(JSON.stringify({ error: 'internal error' }));
+  }
+
   private readonly onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    const url = new URL(request.url ?? '/', 'http://gateway.invalid');
-    const handler = this.upgrades.get(url.pathname);
+    const url = parseTarget(request.url);
+    const handler = url ? this.upgrades.get(url.pathname) : undefined;
     if (handler && this.draining) return rejectUpgrade(socket, 503, 'Service Unavailable', 'shutting down');
-    if (!handler) {
+    if (!handler || !url) {
       // Someone else may serve this upgrade; with nobody else listening, do not leave the socket hanging.
       if (this.server?.listenerCount('upgrade') === 1) rejectUpgrade(socket, 404, 'Not Found');
       return;
@@ -111,6 +134,15 @@ export class HttpTakeover {
         rejectUpgrade(socket, 500, 'Internal Server Error');
       });
   };
+}
+
+/** The request target as a URL, or undefined when it is none. */
+function parseTarget(target: string | undefined): URL | undefined {
+  try {
+    return new URL(target ?? '/', 'http://gateway.invalid');
+  } catch {
+    return undefined;
+  }
 }
 
 /** Answers an upgrade request with a plain HTTP error and closes the socket. */

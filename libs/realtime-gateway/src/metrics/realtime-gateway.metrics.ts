@@ -5,6 +5,9 @@ import type { Counter, Gauge, Histogram } from 'prom-client';
 /** Where an envelope reached the gateway from. */
 export type DeliverySource = 'redis-streams' | 'http-bridge' | 'in-process';
 
+/** Why an inbound envelope was refused: the schema, `envelopes.maxArgsBytes`, `envelopes.maxArgsDepth`. */
+export type EnvelopeRejection = 'invalid' | 'too_large' | 'too_deep';
+
 /** Every gateway-side metric, declared in one place. Names start with `realtime_`. */
 export const GATEWAY_METRIC = {
   connections: 'realtime_gateway_connections',
@@ -45,8 +48,10 @@ export const gatewayMetricProviders = [
   }),
   makeCounterProvider({
     name: GATEWAY_METRIC.invalidEnvelopes,
-    help: 'Envelopes refused because they do not match contracts/events.json, by transport.',
-    labelNames: ['transport'],
+    help:
+      'Envelopes refused (a bridge batch answered 400, a stream entry skipped), by transport and reason: invalid ' +
+      '(contracts/events.json), too_large (args over envelopes.maxArgsBytes), too_deep (over envelopes.maxArgsDepth).',
+    labelNames: ['transport', 'reason'],
   }),
   makeCounterProvider({
     name: GATEWAY_METRIC.dedupDropped,

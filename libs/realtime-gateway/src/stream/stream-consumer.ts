@@ -32,7 +32,8 @@ const READ_GRACE_MS = 3000;
  *
  * Faults: Redis restarted empty (`NOGROUP`) -> the group is recreated and the gap reported; a read that outlives
  * BLOCK by far -> the connection is replaced; any other error -> exponential back-off, never a tight loop. A bad
- * entry is counted, logged and acknowledged: it never stops the loop.
+ * entry (not an envelope, or past the envelope bounds: an oversized one is refused by its length, unparsed) is
+ * counted, logged without its payload and acknowledged: it never stops the loop.
  */
 export class StreamConsumer {
   private readonly logger = new Logger('RealtimeStreamConsumer');
@@ -220,14 +221,16 @@ export class StreamConsumer {
     if (!fields) return;
     const index = fields.indexOf('e');
     const json = index >= 0 && index % 2 === 0 ? fields[index + 1] : undefined;
-    const checked = json === undefined ? { ok: false as const, reason: 'no field e' } : this.reader.fromJson(json);
+    const checked =
+      json === undefined ? { ok: false as const, reason: 'no field e', rejection: 'invalid' as const } : this.reader.fromJson(json);
     if (!checked.ok) {
-      this.metrics.invalidEnvelopes.inc({ transport: 'redis-streams' });
+      // The reason names the field or the bound, never the payload.
+      this.metrics.invalidEnvelopes.inc({ transport: 'redis-streams', reason: checked.rejection });
       this.logger.warn(`Skipping stream entry ${key} ${id}: ${checked.reason}`);
       return;
     }
     this.delivered++;
-    this.delivery.deliver(checked.envelope, 'redis-streams');
+    this.delivery.deliver(checked.envelope, 'redis-streams', checked.argsJson);
   }
 
   private idle(ms: number): Promise<void> {

@@ -21,7 +21,8 @@ const toRoom: RealtimeEventOptions<MessageCreated> = {
 
 describe('EnvelopeMapper', () => {
   const validator = new EnvelopeValidator();
-  const mapper = new EnvelopeMapper(validator, new EventIdGenerator(), 1024, () => 1_732_710_000_123.456);
+  const limits = { maxArgsBytes: 1024, maxArgsDepth: 32 };
+  const mapper = new EnvelopeMapper(validator, new EventIdGenerator(), limits, () => 1_732_710_000_123.456);
 
   it('maps an event to a valid envelope serialized once, matching its object form', () => {
     const outbound = mapper.map(new MessageCreated('42', 'hi'), toRoom);
@@ -90,11 +91,26 @@ describe('EnvelopeMapper', () => {
     const circular: Record<string, unknown> = {};
     circular.self = circular;
     expect(() => mapper.map(new MessageCreated('1', 'x'), { method: 'M', to: () => toAll(), args: () => [circular] })).toThrow(
-      /args do not serialize to JSON/,
+      /args are nested deeper than 32 levels \(REALTIME_MAX_ARGS_DEPTH\), or refer to themselves/,
     );
     expect(() => mapper.map(new MessageCreated('1', 'x'), { method: 'M', to: () => toAll(), args: () => [1n] })).toThrow(
       InvalidEnvelopeError,
     );
+  });
+
+  it('refuses args nested deeper than the bound before serializing them, naming the bound', () => {
+    let deep: unknown[] = [];
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    const map = () => mapper.map(new MessageCreated('1', 'x'), { method: 'M', type: 'deep', to: () => toAll(), args: () => deep });
+    expect(map).toThrow(InvalidEnvelopeError);
+    expect(map).toThrow(/"deep" is not a valid envelope: args are nested deeper than 32 levels \(REALTIME_MAX_ARGS_DEPTH\)/);
+
+    const shallow = new EnvelopeMapper(validator, new EventIdGenerator(), { maxArgsBytes: 1024, maxArgsDepth: 3 });
+    const withArgs = (value: unknown) => () =>
+      shallow.map(new MessageCreated('1', 'x'), { method: 'M', to: () => toAll(), args: () => [value] });
+    expect(withArgs({ a: [1] })).not.toThrow();
+    expect(withArgs({ a: [new Date(0)] })).not.toThrow(); // a Date serializes to a string: a leaf
+    expect(withArgs({ a: [[1]] })).toThrow(/nested deeper than 3 levels/);
   });
 
   it('refuses args over the size limit with the type and size in the message', () => {

@@ -5,10 +5,19 @@ import { errorMessage } from '../util/error-message';
 import type { Envelope, OutboundEnvelope } from './envelope.interface';
 import type { EnvelopeValidator } from './envelope.validator';
 import type { EventIdGenerator } from './event-id.generator';
+import { exceedsJsonDepth } from './json-depth';
 import { targetKeyOf } from './targets';
 
 /** Cheap pre-check: a UTF-16 string of n units never takes more than 3n bytes in UTF-8. */
 const MAX_UTF8_BYTES_PER_UNIT = 3;
+
+/** Bounds of an envelope's `args`, the same on the publisher and the gateway. */
+export interface EnvelopeLimits {
+  /** Largest serialized args, UTF-8 bytes (`REALTIME_MAX_ARGS_BYTES`). */
+  maxArgsBytes: number;
+  /** Deepest nesting of args, the args array being level 1 (`REALTIME_MAX_ARGS_DEPTH`). */
+  maxArgsDepth: number;
+}
 
 /**
  * Turns a domain event into a validated, serialized envelope. Everything that can be wrong with an event is found
@@ -18,7 +27,7 @@ export class EnvelopeMapper {
   constructor(
     private readonly validator: EnvelopeValidator,
     private readonly ids: EventIdGenerator,
-    private readonly maxArgsBytes: number,
+    private readonly limits: EnvelopeLimits,
     private readonly clock: () => number = epochMs,
   ) {}
 
@@ -40,6 +49,13 @@ export class EnvelopeMapper {
     };
     const verdict = this.validator.validate(envelope);
     if (!verdict.valid) throw new InvalidEnvelopeError(type, verdict.reason);
+    // Before JSON.stringify, whose recursion overflows the stack on deep (or circular) args.
+    if (exceedsJsonDepth(args, this.limits.maxArgsDepth)) {
+      throw new InvalidEnvelopeError(
+        type,
+        `args are nested deeper than ${this.limits.maxArgsDepth} levels (REALTIME_MAX_ARGS_DEPTH), or refer to themselves`,
+      );
+    }
 
     const argsJson = this.serializeArgs(type, args);
     // The envelope is serialized by hand around the args JSON so the (possibly large) args are stringified once.
@@ -79,9 +95,10 @@ export class EnvelopeMapper {
     } catch (error) {
       throw new InvalidEnvelopeError(type, `args do not serialize to JSON (${errorMessage(error)})`);
     }
-    if (json.length * MAX_UTF8_BYTES_PER_UNIT > this.maxArgsBytes) {
+    const { maxArgsBytes } = this.limits;
+    if (json.length * MAX_UTF8_BYTES_PER_UNIT > maxArgsBytes) {
       const bytes = Buffer.byteLength(json, 'utf8');
-      if (bytes > this.maxArgsBytes) throw new EnvelopeTooLargeError(type, bytes, this.maxArgsBytes);
+      if (bytes > maxArgsBytes) throw new EnvelopeTooLargeError(type, bytes, maxArgsBytes);
     }
     return json;
   }

@@ -1,0 +1,101 @@
+import type { Envelope } from '@realtime/transport';
+import type { ConnectionRegistry } from '../hub/connection-registry';
+import type { RealtimeGatewayMetrics } from '../metrics/realtime-gateway.metrics';
+import type { ResolvedGatewayOptions } from '../realtime-gateway-options.interface';
+import { DeliveryService } from './delivery.service';
+
+/** A connection whose socket has `bufferedBytes` waiting; records what is sent and whether it was closed. */
+class FakeConnection {
+  readonly id = 'c1';
+  readonly user = { id: 'u1' };
+  handshakeDone = true;
+  isOpen = true;
+  sent: Buffer[] = [];
+  closedWith?: string;
+
+  constructor(public bufferedBytes: number) {}
+
+  send(frame: Buffer): void {
+    this.sent.push(frame);
+  }
+
+  close(error?: string): void {
+    this.closedWith = error;
+    this.isOpen = false;
+  }
+}
+
+const counter = () => ({ count: 0, inc(this: { count: number }, n = 1) { this.count += n; } });
+
+describe('DeliveryService slow-client bounds', () => {
+  const soft = 256 * 1024;
+  const hard = 1024 * 1024;
+  let connection: FakeConnection;
+  let metrics: { slowClientDrops: ReturnType<typeof counter>; slowClientDisconnects: ReturnType<typeof counter> };
+  let delivery: DeliveryService;
+  let sequence = 0;
+  const envelope = (volatile = false): Envelope => ({
+    v: 1,
+    id: `e${++sequence}`,
+    type: 't',
+    target: { kind: 'all' },
+    method: 'M',
+    args: [],
+    ts: Date.now(),
+    volatile,
+  });
+
+  beforeEach(() => {
+    connection = new FakeConnection(0);
+    const registry = { all: new Set([connection]) } as unknown as ConnectionRegistry;
+    metrics = { slowClientDrops: counter(), slowClientDisconnects: counter() };
+    const allMetrics = {
+      ...metrics,
+      dedupDropped: counter(),
+      forTransport: () => ({ received: counter(), sent: counter(), latency: { observe: () => undefined } }),
+    } as unknown as RealtimeGatewayMetrics;
+    const options = {
+      slowClients: { softLimitBytes: soft, hardLimitBytes: hard },
+      dedup: { ttlMs: 60_000, maxEntries: 1000 },
+    } as ResolvedGatewayOptions;
+    delivery = new DeliveryService(registry, allMetrics, options);
+  });
+
+  it('sends a frame larger than the hard bound to an idle client instead of closing it', () => {
+    const argsJson = JSON.stringify(['x'.repeat(hard + 1000)]);
+    expect(delivery.deliver(envelope(), 'http-bridge', argsJson)).toBe(1);
+    expect(connection.sent).toHaveLength(1);
+    expect(connection.closedWith).toBeUndefined();
+  });
+
+  it('sends to a client with bytes waiting under the hard bound, even when the frame takes it past', () => {
+    connection.bufferedBytes = hard - 10;
+    expect(delivery.deliver(envelope(), 'http-bridge', JSON.stringify(['y'.repeat(60 * 1024)]))).toBe(1);
+    expect(connection.closedWith).toBeUndefined();
+  });
+
+  it('closes a client whose waiting bytes exceed the hard bound, naming them', () => {
+    connection.bufferedBytes = hard + 1;
+    expect(delivery.deliver(envelope(), 'http-bridge', '[1]')).toBe(0);
+    expect(connection.sent).toHaveLength(0);
+    expect(connection.closedWith).toMatch(`did not read ${hard + 1} bytes`);
+    expect(metrics.slowClientDisconnects.count).toBe(1);
+  });
+
+  it('drops volatile envelopes past the soft bound, and still sends durable ones', () => {
+    connection.bufferedBytes = soft + 1;
+    expect(delivery.deliver(envelope(true), 'http-bridge', '[1]')).toBe(0);
+    expect(metrics.slowClientDrops.count).toBe(1);
+    expect(delivery.deliver(envelope(false), 'http-bridge', '[2]')).toBe(1);
+    expect(connection.closedWith).toBeUndefined();
+  });
+
+  it('uses the args JSON it is given as the frame arguments, without serializing again', () => {
+    const stringify = jest.spyOn(JSON, 'stringify');
+    delivery.deliver(envelope(), 'http-bridge', '[{"given":true}]');
+    const calls = stringify.mock.calls.length;
+    stringify.mockRestore();
+    expect(connection.sent[0].toString()).toBe('{"type":1,"target":"M","arguments":[{"given":true}]}\u001e');
+    expect(calls).toBe(1); // the method name only
+  });
+});
