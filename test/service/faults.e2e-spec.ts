@@ -2,21 +2,10 @@ import { ChatApi, serviceToken, type StoredMessage } from '../support/chat-api';
 import { RedisServer } from '../support/redis-server';
 import { ServiceProcess } from '../support/service-process';
 import { TestClient } from '../support/signalr-client';
+import { postSteadily } from '../support/post-steadily';
 import { eventually } from '../support/stream-reader';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Posts `count` messages at about `perSecond`, without waiting for each answer before the next. */
-async function postSteadily(api: ChatApi, room: string, count: number, perSecond: number): Promise<StoredMessage[]> {
-  const posts: Array<Promise<StoredMessage>> = [];
-  const started = Date.now();
-  for (let n = 0; n < count; n++) {
-    const due = started + (n * 1000) / perSecond;
-    if (due > Date.now()) await sleep(due - Date.now());
-    posts.push(api.post(room, `#${n}`));
-  }
-  return Promise.all(posts);
-}
 
 const textsOf = (client: TestClient) => client.of('ReceiveMessage').map(([m]) => (m as StoredMessage).text);
 

@@ -1,8 +1,9 @@
 import { Pool } from 'undici';
-import { ChatApi, serviceToken, type StoredMessage } from '../support/chat-api';
+import { ChatApi, serviceToken } from '../support/chat-api';
 import { deliveryReport, GapFillingClient } from '../support/gap-filling-client';
 import { RedisServer } from '../support/redis-server';
 import { ServiceProcess } from '../support/service-process';
+import { listAll, postSteadily } from '../support/post-steadily';
 import { eventually } from '../support/stream-reader';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -29,28 +30,6 @@ function pollHealth(baseUrl: string): { stop: () => Promise<void> } {
       await pool.destroy();
     },
   };
-}
-
-/** Posts `count` numbered messages at about `perSecond`, without waiting for each answer before the next. */
-async function postSteadily(api: ChatApi, room: string, count: number, perSecond: number): Promise<number> {
-  const posts: Array<Promise<unknown>> = [];
-  const started = Date.now();
-  for (let n = 0; n < count; n++) {
-    const due = started + (n * 1000) / perSecond;
-    if (due > Date.now()) await sleep(due - Date.now());
-    posts.push(api.post(room, `#${n}`));
-  }
-  await Promise.all(posts);
-  return count;
-}
-
-async function listAll(api: ChatApi, room: string): Promise<StoredMessage[]> {
-  const all: StoredMessage[] = [];
-  for (;;) {
-    const page = await api.list(room, all.at(-1)?.id, 500);
-    all.push(...page);
-    if (page.length < 500) return all;
-  }
 }
 
 describe('a gateway deploy (SIGTERM, then a replacement on the same port) with stock clients retrying every 200 ms', () => {
