@@ -2,13 +2,19 @@
  * Publish benchmark: events/s and latency from EventBus.publish to the transport's acknowledgement, for
  * redis-streams and http-bridge, at a fixed open-loop rate and at saturation.
  *
- *   npm run bench:publish [-- --seconds 5 --rate 5000 --window 2000 --transport redis-streams --mode rate]
+ *   npm run bench:publish [-- --seconds 5 --rate 5000 --window 2000 --transport redis-streams --mode rate --outbox]
+ *
+ * `--outbox` runs every scenario twice in the same run: as before, and with durable accept (each event published
+ * with `publishDurably`, its record inserted into an SQLite outbox in a temp file, in its own transaction, as an
+ * application would; `--outbox-store memory` uses an in-memory store instead, to isolate the library's share).
  *
  * Starts its own redis-server (or uses REDIS_URL) and a minimal bridge receiver in a child process.
  * Prints a table and writes bench/results/publish.json.
  */
 import 'reflect-metadata';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Logger, Module, type DynamicModule } from '@nestjs/common';
@@ -17,13 +23,19 @@ import { CqrsModule, EventBus } from '@nestjs/cqrs';
 import {
   epochMs,
   FallbackChain,
+  type OutboxCursor,
+  type OutboxRecord,
+  type OutboxStore,
   RealtimeEvent,
+  RealtimePublisher,
   RealtimeTransportModule,
   type RealtimeTransportOptions,
+  type StoredOutboxRecord,
   toGroup,
 } from '@realtime/transport';
 import Redis from 'ioredis';
 import { register } from 'prom-client';
+import { SqliteOutboxStore } from '../test/fixtures/sqlite-outbox.store';
 import { RedisServer } from '../test/support/redis-server';
 import { LatencyRecorder, type LatencySummary } from './support/latency-recorder';
 import { machine, printTable, writeResult } from './support/report';
@@ -39,8 +51,35 @@ class BenchEvent {
   ) {}
 }
 
+type OutboxKind = 'off' | 'sqlite' | 'memory';
+
+/** The outbox without a database: what the library costs on its own. */
+class MemoryOutboxStore implements OutboxStore {
+  private readonly rows = new Map<string, StoredOutboxRecord>();
+  private seq = 0;
+  removeCalls = 0;
+  insert(record: OutboxRecord): void {
+    this.rows.set(record.id, { ...record, cursor: ++this.seq });
+  }
+  pending(limit: number, after?: OutboxCursor): StoredOutboxRecord[] {
+    const out: StoredOutboxRecord[] = [];
+    for (const row of this.rows.values()) {
+      if (after !== undefined && (row.cursor as number) <= (after as number)) continue;
+      out.push(row);
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+  remove(ids: readonly string[]): void {
+    this.removeCalls++;
+    for (const id of ids) this.rows.delete(id);
+  }
+}
+
 interface ScenarioResult {
   transport: string;
+  outbox: OutboxKind;
+  outboxRemoveCalls?: number;
   mode: string;
   targetRate?: number;
   seconds: number;
@@ -60,17 +99,22 @@ async function runScenario(
   options: RealtimeTransportOptions,
   mode: { kind: 'rate'; rate: number } | { kind: 'saturation'; window: number },
   seconds: number,
+  outbox: OutboxKind = 'off',
 ): Promise<ScenarioResult> {
   register.clear();
+  const dir = outbox === 'sqlite' ? mkdtempSync(join(tmpdir(), 'bench-outbox-')) : undefined;
+  const store = dir ? new SqliteOutboxStore(join(dir, 'outbox.db')) : outbox === 'memory' ? new MemoryOutboxStore() : undefined;
+  const moduleOptions: RealtimeTransportOptions = store ? { ...options, outbox: { store } } : options;
   @Module({})
   class BenchModule {
     static with(): DynamicModule {
-      return { module: BenchModule, imports: [CqrsModule.forRoot(), RealtimeTransportModule.forRoot(options)] };
+      return { module: BenchModule, imports: [CqrsModule.forRoot(), RealtimeTransportModule.forRoot(moduleOptions)] };
     }
   }
   const app = await NestFactory.createApplicationContext(BenchModule.with(), { logger: ['error', 'warn'] });
   const bus = app.get(EventBus);
   const chain = app.get(FallbackChain);
+  const publisher = app.get(RealtimePublisher);
   let measuring = false;
   let acknowledged = 0;
   let batches = 0;
@@ -90,7 +134,10 @@ async function runScenario(
 
   let seq = 0;
   const publish = (intendedAt: number, measured: boolean) => {
-    bus.publish(new BenchEvent(measured ? seq : -1, ROOMS[seq % ROOMS.length], intendedAt, TEXT));
+    const event = new BenchEvent(measured ? seq : -1, ROOMS[seq % ROOMS.length], intendedAt, TEXT);
+    // With the outbox, what an application's request handler does: its own transaction, then publish from memory.
+    if (store) publisher.publishDurably(event, (record) => store.insert(record));
+    else bus.publish(event);
     seq++;
   };
 
@@ -159,8 +206,13 @@ async function runScenario(
   const elapsed = (measureEnd - measureStart) / 1000;
   const ackMeasured = latency.size;
   await app.close();
+  const outboxRemoveCalls = store?.removeCalls;
+  if (store instanceof SqliteOutboxStore) store.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
   return {
     transport,
+    outbox,
+    outboxRemoveCalls,
     mode: mode.kind === 'rate' ? `open loop ${mode.rate}/s` : `saturation (window ${mode.window})`,
     targetRate: mode.kind === 'rate' ? mode.rate : undefined,
     seconds: Math.round(elapsed * 100) / 100,
@@ -193,8 +245,11 @@ async function main(): Promise<void> {
       window: { type: 'string', default: '2000' },
       transport: { type: 'string', default: 'redis-streams,http-bridge' },
       mode: { type: 'string', default: 'rate,saturation' },
+      outbox: { type: 'boolean', default: false },
+      'outbox-store': { type: 'string', default: 'sqlite' },
     },
   });
+  const outboxKinds: OutboxKind[] = values.outbox ? ['off', values['outbox-store'] === 'memory' ? 'memory' : 'sqlite'] : ['off'];
   const seconds = Number(values.seconds);
   const rate = Number(values.rate);
   const window = Number(values.window);
@@ -219,9 +274,13 @@ async function main(): Promise<void> {
       ['http-bridge', httpOptions],
     ] as const) {
       if (!transports.includes(transport)) continue;
-      if (modes.includes('rate')) results.push(await runScenario(transport, options, { kind: 'rate', rate }, seconds));
-      if (modes.includes('saturation')) {
-        results.push(await runScenario(transport, options, { kind: 'saturation', window }, seconds));
+      for (const outbox of outboxKinds) {
+        if (modes.includes('rate')) {
+          results.push(await runScenario(transport, options, { kind: 'rate', rate }, seconds, outbox));
+        }
+        if (modes.includes('saturation')) {
+          results.push(await runScenario(transport, options, { kind: 'saturation', window }, seconds, outbox));
+        }
       }
     }
   } finally {
@@ -239,6 +298,7 @@ async function main(): Promise<void> {
   printTable(
     results.map((r) => ({
       transport: r.transport,
+      outbox: r.outbox,
       mode: r.mode,
       'events/s': r.eventsPerSecond,
       acked: r.acknowledged,

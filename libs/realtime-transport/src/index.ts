@@ -25,9 +25,22 @@ export { RealtimeEvent, type RealtimeEventOptions, type CoalesceOptions } from '
 export { toGroup, toUser, toAll, targetKeyOf } from './envelope/targets';
 export type { Envelope, OutboundEnvelope, RealtimeTarget } from './envelope/envelope.interface';
 export { EnvelopeValidator, type EnvelopeValidation } from './envelope/envelope.validator';
+export { exceedsJsonDepth } from './envelope/json-depth';
 export { epochMs } from './envelope/envelope.mapper';
 
 export { RealtimePublisher } from './pipeline/realtime.publisher';
+export { PreparedEnvelope } from './outbox/prepared-envelope';
+export type {
+  OutboxStore,
+  OutboxRecord,
+  StoredOutboxRecord,
+  OutboxCursor,
+  OutboxOptions,
+} from './outbox/outbox-store.interface';
+export type { OutboxDeferReason } from './outbox/outbox.metrics';
+export type { OutboxRelay } from './outbox/outbox-relay';
+export { OutboxNotConfiguredError } from './outbox/outbox-not-configured.error';
+export { NotDurableEventError } from './outbox/not-durable-event.error';
 export { FallbackChain, type PublishedListener, type FlushReport } from './fallback/fallback-chain';
 export type { BreakerState } from './fallback/circuit-breaker';
 export type { DropReason } from './fallback/pending-buffer';
@@ -35,6 +48,7 @@ export type { DropReason } from './fallback/pending-buffer';
 export type { RealtimeTransport, TransportName } from './transports/realtime-transport.interface';
 export { InProcessSinkRegistry, type InProcessSink } from './transports/in-process-sink.registry';
 export { StreamKeys, streamKey } from './transports/stream-keys';
+export { sequenceKeyOf } from './transports/stream-append.script';
 export { stableHash, shardOf, percentagePoint } from './routing/stable-hash';
 
 export { TransportChainHealthIndicator } from './health/transport-chain.health';

@@ -1,3 +1,4 @@
+import type { OutboxOptions } from './outbox/outbox-store.interface';
 import type { TransportName } from './transports/realtime-transport.interface';
 
 /** Flags that decide where envelopes go. They can change at run time (SIGHUP reload). */
@@ -91,9 +92,19 @@ export interface RealtimeTransportOptions extends Partial<RealtimeRoutingFlags> 
    * @default false
    */
   inProcess?: boolean;
-  /** Largest serialized size of an event's `args`, in bytes. @default 65536 */
+  /** Largest serialized size of an event's `args`, in bytes (UTF-8). @default 65536 */
   maxArgsBytes?: number;
-  /** Envelopes waiting for a transport, at most. When full, volatile ones are dropped first, then the oldest. @default 10000 */
+  /**
+   * Deepest nesting of an event's `args` (the args array is level 1, `[{ a: [1] }]` is 3); deeper or circular args
+   * are refused with `InvalidEnvelopeError` before anything is serialized. Gateways apply the same bound.
+   * @default 32
+   */
+  maxArgsDepth?: number;
+  /**
+   * Envelopes waiting for a transport, at most. When full, volatile ones are dropped first, then the oldest; those
+   * with an outbox record are never dropped (they wait in the store).
+   * @default 10000
+   */
   bufferCapacity?: number;
   /** Envelopes sent in one write (one Redis pipeline or one HTTP request). @default 512 */
   maxBatchSize?: number;
@@ -123,6 +134,14 @@ export interface RealtimeTransportOptions extends Partial<RealtimeRoutingFlags> 
   typingWindowMs?: number;
   /** Coalescing keys with an open window, at most; past it, events go out uncoalesced. @default 100000 */
   coalescerMaxKeys?: number;
+  /**
+   * Transactional outbox for durable accept: the application's store (see `OutboxStore` and the README, "Durable
+   * accept"). With it, `RealtimePublisher.prepare/publishPrepared/publishDurably` publish events whose record the
+   * application committed with its domain change; those are never dropped, and the relay republishes at start
+   * what a previous process left. Without it, nothing changes: envelopes live in memory only.
+   * @default undefined (no outbox)
+   */
+  outbox?: OutboxOptions;
 }
 
 /** The options with every default applied; what the providers use. */
@@ -132,6 +151,7 @@ export interface ResolvedRealtimeTransportOptions {
   httpBridge?: Required<HttpBridgeOptions>;
   inProcess: boolean;
   maxArgsBytes: number;
+  maxArgsDepth: number;
   bufferCapacity: number;
   maxBatchSize: number;
   publishTimeoutMs: number;
@@ -144,6 +164,7 @@ export interface ResolvedRealtimeTransportOptions {
   reloadEnvFile?: string;
   typingWindowMs: number;
   coalescerMaxKeys: number;
+  outbox?: Required<OutboxOptions>;
   /** Transports that are configured, in fallback order. */
   transports: TransportName[];
 }

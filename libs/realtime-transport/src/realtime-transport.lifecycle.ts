@@ -31,6 +31,9 @@ export class RealtimeTransportLifecycle implements OnApplicationBootstrap, Befor
 
   async onApplicationBootstrap(): Promise<void> {
     await Promise.all(this.transports.map((transport) => transport.start()));
+    // What a previous process left in the outbox goes out first, in order; not awaited (the relay reads as the
+    // buffer has room, and new outboxed envelopes queue behind it in the store).
+    this.chain.outboxRelay?.start();
     // Not awaited: bootstrap hooks run before the HTTP server listens, and a bridge to this very process answers
     // only afterwards.
     void this.prober.probeAll();
@@ -44,12 +47,18 @@ export class RealtimeTransportLifecycle implements OnApplicationBootstrap, Befor
     // Pending coalesced states (a final "stopped typing") join the buffer first, so the flush carries them too.
     this.coalescer.flush();
     const waiting = this.chain.pendingCount;
-    const { dropped } = await this.chain.flush(this.options.shutdownTimeoutMs);
+    const { dropped, leftInOutbox } = await this.chain.flush(this.options.shutdownTimeoutMs);
+    if (leftInOutbox > 0) {
+      this.logger.warn(
+        `Shutdown: ${leftInOutbox} outboxed envelopes could not be published within ` +
+          `${this.options.shutdownTimeoutMs} ms; they stay in the outbox and go out at the next start`,
+      );
+    }
     if (dropped > 0) {
       this.logger.error(
         `Shutdown: ${dropped} envelopes could not be published within ${this.options.shutdownTimeoutMs} ms and were dropped`,
       );
-    } else if (waiting > 0) {
+    } else if (waiting > 0 && leftInOutbox === 0) {
       this.logger.log(`Shutdown: flushed ${waiting} waiting envelopes`);
     }
   }

@@ -12,6 +12,7 @@ import { HealthProber } from './fallback/health-prober';
 import { RedisHealthIndicator } from './health/redis.health';
 import { TransportChainHealthIndicator } from './health/transport-chain.health';
 import { RealtimeTransportMetrics, transportMetricProviders } from './metrics/realtime-transport.metrics';
+import { OutboxRelay } from './outbox/outbox-relay';
 import { EventBusObserver } from './pipeline/event-bus.observer';
 import { PublishPipeline } from './pipeline/publish.pipeline';
 import { RealtimeEventRegistry } from './pipeline/realtime-event.registry';
@@ -51,6 +52,7 @@ export const realtimeTransportProviders: Provider[] = [
     ) => {
       const router = new TransportRouter(options.transports, settings.flags);
       const chain = new FallbackChain(transports, router, options, metrics);
+      if (options.outbox) chain.useOutbox(new OutboxRelay(options.outbox.store, options.outbox, metrics));
       settings.onChange((flags) => {
         router.apply(flags);
         chain.routingChanged();
@@ -78,7 +80,7 @@ export const realtimeTransportProviders: Provider[] = [
     provide: EnvelopeMapper,
     inject: [RESOLVED_REALTIME_OPTIONS],
     useFactory: (options: ResolvedRealtimeTransportOptions) =>
-      new EnvelopeMapper(new EnvelopeValidator(), new EventIdGenerator(), options.maxArgsBytes),
+      new EnvelopeMapper(new EnvelopeValidator(), new EventIdGenerator(), options),
   },
   RealtimeEventRegistry,
   PublishPipeline,

@@ -20,6 +20,7 @@ export const DEFAULTS = Object.freeze({
     laneRetryMs: 30_000,
   }),
   maxArgsBytes: 64 * 1024,
+  maxArgsDepth: 32,
   bufferCapacity: 10_000,
   maxBatchSize: 512,
   publishTimeoutMs: 1000,
@@ -31,4 +32,5 @@ export const DEFAULTS = Object.freeze({
   shutdownTimeoutMs: 5000,
   typingWindowMs: 100,
   coalescerMaxKeys: 100_000,
+  outbox: Object.freeze({ relayBatchSize: 500, retryMs: 1000 }),
 });

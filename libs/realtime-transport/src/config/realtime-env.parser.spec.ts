@@ -21,6 +21,7 @@ describe('realtime configuration from the environment', () => {
     expect(options.httpBridge).toBeUndefined();
     expect(options.transports).toEqual(['redis-streams']);
     expect(options.maxArgsBytes).toBe(65_536);
+    expect(options.maxArgsDepth).toBe(32);
     expect(options.bufferCapacity).toBe(10_000);
     expect(options.typingWindowMs).toBe(100);
     expect(options.reloadEnvFile).toBe('.env');
@@ -39,6 +40,7 @@ describe('realtime configuration from the environment', () => {
         REALTIME_BRIDGE_SECRET: 's3cret',
         REALTIME_BUFFER_CAPACITY: '500',
         REALTIME_MAX_ARGS_BYTES: '1024',
+        REALTIME_MAX_ARGS_DEPTH: '8',
         REALTIME_TYPING_WINDOW_MS: '250',
         REALTIME_COALESCER_MAX_KEYS: '5000',
       }),
@@ -63,6 +65,7 @@ describe('realtime configuration from the environment', () => {
     expect(options.transports).toEqual(['redis-streams', 'http-bridge']);
     expect(options.bufferCapacity).toBe(500);
     expect(options.maxArgsBytes).toBe(1024);
+    expect(options.maxArgsDepth).toBe(8);
     expect(options.typingWindowMs).toBe(250);
     expect(options.coalescerMaxKeys).toBe(5000);
   });

@@ -62,6 +62,7 @@ export function parseRealtimeEnv(env: Env): RealtimeTransportOptions {
           }
         : undefined,
     maxArgsBytes: readNumber(env, 'REALTIME_MAX_ARGS_BYTES', DEFAULTS.maxArgsBytes, 1, 64 * 1024 * 1024),
+    maxArgsDepth: readNumber(env, 'REALTIME_MAX_ARGS_DEPTH', DEFAULTS.maxArgsDepth, 1, 10_000),
     bufferCapacity: readNumber(env, 'REALTIME_BUFFER_CAPACITY', DEFAULTS.bufferCapacity, 1, 10_000_000),
     maxBatchSize: readNumber(env, 'REALTIME_MAX_BATCH_SIZE', DEFAULTS.maxBatchSize, 1, 100_000),
     publishTimeoutMs: readNumber(env, 'REALTIME_PUBLISH_TIMEOUT_MS', DEFAULTS.publishTimeoutMs, 1, 600_000),

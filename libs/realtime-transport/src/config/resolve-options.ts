@@ -4,6 +4,7 @@ import type {
   RealtimeTransportOptions,
   ResolvedRealtimeTransportOptions,
 } from '../realtime-transport-options.interface';
+import type { OutboxOptions, OutboxStore } from '../outbox/outbox-store.interface';
 import type { TransportName } from '../transports/realtime-transport.interface';
 import { checkUrl } from './env-readers';
 import { DEFAULTS } from './realtime-defaults';
@@ -59,6 +60,7 @@ export function resolveRealtimeOptions(options: RealtimeTransportOptions): Resol
     httpBridge,
     inProcess,
     maxArgsBytes: positiveInteger('maxArgsBytes', options.maxArgsBytes ?? DEFAULTS.maxArgsBytes),
+    maxArgsDepth: positiveInteger('maxArgsDepth', options.maxArgsDepth ?? DEFAULTS.maxArgsDepth),
     bufferCapacity,
     maxBatchSize,
     publishTimeoutMs: positiveInteger('publishTimeoutMs', options.publishTimeoutMs ?? DEFAULTS.publishTimeoutMs),
@@ -83,7 +85,21 @@ export function resolveRealtimeOptions(options: RealtimeTransportOptions): Resol
     reloadEnvFile: options.reloadEnvFile,
     typingWindowMs: positiveInteger('typingWindowMs', options.typingWindowMs ?? DEFAULTS.typingWindowMs),
     coalescerMaxKeys: positiveInteger('coalescerMaxKeys', options.coalescerMaxKeys ?? DEFAULTS.coalescerMaxKeys),
+    outbox: outboxOptions(options.outbox),
     transports,
+  };
+}
+
+function outboxOptions(outbox: OutboxOptions | undefined): Required<OutboxOptions> | undefined {
+  if (outbox === undefined) return undefined;
+  const store = outbox.store as Partial<OutboxStore> | undefined;
+  if (typeof store?.pending !== 'function' || typeof store.remove !== 'function') {
+    throw new InvalidRealtimeConfigError('outbox.store', typeof store, 'an OutboxStore (pending(limit, after) and remove(ids))');
+  }
+  return {
+    store: outbox.store,
+    relayBatchSize: positiveInteger('outbox.relayBatchSize', outbox.relayBatchSize ?? DEFAULTS.outbox.relayBatchSize),
+    retryMs: positiveInteger('outbox.retryMs', outbox.retryMs ?? DEFAULTS.outbox.retryMs),
   };
 }
 

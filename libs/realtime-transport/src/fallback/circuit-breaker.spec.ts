@@ -93,6 +93,12 @@ describe('CircuitBreaker', () => {
     expect(breaker.state).toBe('open');
   });
 
+  it('dates the failure streak from a trip, so a replay counts back from the failure, not from time zero', () => {
+    now = 5_000;
+    breaker.trip();
+    expect(breaker.failingSince).toBe(5_000);
+  });
+
   it('opens at once when tripped (the transport reported no connection), and waits openMs again if tripped while open', () => {
     breaker.trip();
     expect(breaker.state).toBe('open');

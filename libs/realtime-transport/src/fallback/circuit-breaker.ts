@@ -61,6 +61,8 @@ export class CircuitBreaker {
   /** Opens now, whatever the failure count: the transport reported that it has no connection. */
   trip(): void {
     if (this.current !== 'open') {
+      // A trip starts a failure streak too: the replay window counts back from it.
+      if (this.consecutiveFailures === 0) this.streakStartedAt = this.now();
       this.consecutiveFailures++;
       this.open();
     } else {

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { OutboundEnvelope } from '../envelope/envelope.interface';
 import { TransportDisconnectedError } from '../errors/transport-disconnected.error';
 import { TransportPublishError } from '../errors/transport-publish.error';
+import type { OutboxChainPort, OutboxRelay } from '../outbox/outbox-relay';
 import type { RoutePlan, TransportRouter } from '../routing/transport.router';
 import type { RealtimeTransport, TransportName } from '../transports/realtime-transport.interface';
 import { errorMessage } from '../util/error-message';
@@ -39,7 +40,12 @@ export type PublishedListener = (transport: TransportName, batch: readonly Outbo
 export interface FlushReport {
   /** Envelopes still waiting when the deadline passed; they were dropped. */
   dropped: number;
+  /** Outboxed envelopes still waiting when the deadline passed: not dropped, their records stay for the next start. */
+  leftInOutbox: number;
 }
+
+/** Time the flush still gives the outbox store to remove acknowledged records after the deadline. */
+const REMOVAL_GRACE_MS = 1000;
 
 /**
  * Moves envelopes from the pending buffer to the transports, one batch at a time and in order.
@@ -49,6 +55,10 @@ export interface FlushReport {
  * waits in the buffer, and the buffer drains in order when a breaker closes again. Only one batch is in flight at
  * a time: batches grow by themselves under load (everything that arrived while the previous write was in flight),
  * and a room's envelopes can never overtake each other.
+ *
+ * With an outbox (`useOutbox`), envelopes queued with `enqueueDurable` are never dropped: when the buffer is full
+ * they wait in the store and the relay brings them back in order (see `OutboxRelay`); their records are removed
+ * once per turn, for everything the turn delivered.
  */
 export class FallbackChain {
   private readonly logger = new Logger('RealtimeFallbackChain');
@@ -59,6 +69,7 @@ export class FallbackChain {
   private readonly idleWaiters: Array<() => void> = [];
   private pumping = false;
   private scheduled = false;
+  private outbox?: OutboxRelay;
   private active: TransportName | 'none';
 
   constructor(
@@ -87,6 +98,48 @@ export class FallbackChain {
   enqueue(outbound: OutboundEnvelope): void {
     this.buffer.push(outbound);
     this.schedule();
+  }
+
+  /**
+   * Queues an envelope whose outbox record the application has committed. Like `enqueue`, except that it is never
+   * dropped: while the buffer is full (or the relay is catching up), it stays in the store and the relay admits it
+   * in store order. Without an outbox this is `enqueue`.
+   */
+  enqueueDurable(outbound: OutboundEnvelope): void {
+    const outbox = this.outbox;
+    if (!outbox) return this.enqueue(outbound);
+    if (outbox.holding || !this.buffer.push(outbound, true)) outbox.spill(outbound);
+    else this.schedule();
+  }
+
+  /** Attaches the outbox relay (once, before the application starts). */
+  useOutbox(relay: OutboxRelay): void {
+    if (this.outbox) throw new Error('FallbackChain already has an outbox');
+    this.outbox = relay;
+    const buffer = this.buffer;
+    const port: OutboxChainPort = {
+      get room() {
+        return Math.max(0, buffer.capacity - buffer.size);
+      },
+      capacity: buffer.capacity,
+      get heldCount() {
+        return buffer.outboxedCount;
+      },
+      admit: (outbounds) => {
+        for (const outbound of outbounds) buffer.push(outbound, true, true);
+        this.schedule();
+      },
+      collectHeldIds: (into) => {
+        for (let entry = buffer.firstOutboxed; entry; entry = entry.nextOfKind) into.add(entry.outbound.envelope.id);
+      },
+      outboxIdle: () => this.resolveIdle(),
+    };
+    relay.bind(port);
+  }
+
+  /** The outbox relay, when the module has an outbox. */
+  get outboxRelay(): OutboxRelay | undefined {
+    return this.outbox;
   }
 
   /** Transports in fallback order, with their breakers (for health checks and the prober). */
@@ -126,20 +179,42 @@ export class FallbackChain {
     this.schedule();
   }
 
-  /** Resolves when nothing waits and nothing is in flight. */
+  /**
+   * Resolves when nothing waits and nothing is in flight; with an outbox, also when the relay has nothing left to
+   * read back and every acknowledged record was removed.
+   */
   whenIdle(): Promise<void> {
-    if (this.buffer.size === 0 && !this.pumping) return Promise.resolve();
+    if (this.idle) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** Publishes what it can before the deadline; what is still waiting then is dropped and reported. */
+  /**
+   * Publishes what it can before the deadline; what is still waiting then is dropped and reported, except outboxed
+   * envelopes: they stay in the store for the next start (reported as `leftInOutbox`).
+   */
   async flush(timeoutMs: number): Promise<FlushReport> {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
     await Promise.race([this.whenIdle(), deadline]).finally(() => clearTimeout(timer));
+    let leftInOutbox = 0;
+    if (this.outbox) {
+      const left = this.buffer.releaseWaitingOutboxed();
+      for (const id of left) this.outbox.defer(id, 'shutdown');
+      leftInOutbox = left.length + this.outbox.close();
+      // Records delivered before the deadline are removed now, so the next start does not send them again.
+      await this.outbox.removals.settle(REMOVAL_GRACE_MS);
+    }
     const dropped = this.buffer.dropWaiting('shutdown');
     this.metrics.bufferDepth(this.buffer.size);
-    return { dropped };
+    return { dropped, leftInOutbox };
+  }
+
+  private get idle(): boolean {
+    return this.buffer.size === 0 && !this.pumping && (this.outbox?.idle ?? true);
+  }
+
+  private resolveIdle(): void {
+    if (this.idleWaiters.length > 0 && this.idle) this.idleWaiters.splice(0).forEach((resolve) => resolve());
   }
 
   private schedule(): void {
@@ -163,11 +238,13 @@ export class FallbackChain {
         const writes: Promise<void>[] = [];
         for (const [link, entries] of batches) writes.push(this.write(link, entries));
         await Promise.all(writes);
+        // One removal call per turn, for every outboxed envelope the turn delivered; the relay reads on if behind.
+        this.outbox?.endTurn();
       }
     } finally {
       this.pumping = false;
       this.metrics.bufferDepth(this.buffer.size);
-      if (this.buffer.size === 0) this.idleWaiters.splice(0).forEach((resolve) => resolve());
+      this.resolveIdle();
     }
   }
 
@@ -270,8 +347,19 @@ export class FallbackChain {
     entry.inFlight = false;
     if (entry.delivered) {
       this.buffer.remove(entry);
+      if (entry.outboxed) this.outbox!.acknowledged(entry.outbound.envelope.id);
     } else if (entry.attempts >= this.settings.maxAttemptsPerEnvelope) {
-      this.buffer.drop(entry, 'max_attempts');
+      if (entry.outboxed) {
+        // Given up for this process, not lost: the record stays in the store and the next start sends it again.
+        this.buffer.remove(entry);
+        this.outbox!.defer(entry.outbound.envelope.id, 'max_attempts');
+        const { envelope } = entry.outbound;
+        this.logger.warn(
+          `Envelope ${envelope.id} (${envelope.type}) failed ${entry.attempts} times; left in the outbox for the next start`,
+        );
+      } else {
+        this.buffer.drop(entry, 'max_attempts');
+      }
     }
   }
 

@@ -80,4 +80,52 @@ describe('PendingBuffer', () => {
     expect(drops).toEqual([[b.envelope.id, 'shutdown']]);
     expect(buffer.size).toBe(1);
   });
+
+  describe('with outboxed envelopes (their records are in the store)', () => {
+    it('never evicts one: a full buffer refuses an incoming outboxed envelope without dropping anything', () => {
+      const buffer = new PendingBuffer(2, onDrop);
+      const [a, b, c] = [outbound(), outbound(), outbound()];
+      buffer.push(a, true);
+      buffer.push(b, true);
+      expect(buffer.push(c, true)).toBe(false);
+      expect(drops).toEqual([]);
+      expect(ids(buffer)).toEqual([a.envelope.id, b.envelope.id]);
+      expect(buffer.outboxedCount).toBe(2);
+    });
+
+    it('still evicts volatile ones for it, and plain ones evict the oldest plain one, never an outboxed one', () => {
+      const buffer = new PendingBuffer(3, onDrop);
+      const boxed = outbound();
+      const plain = outbound();
+      const typing = outbound(undefined, true);
+      buffer.push(boxed, true);
+      buffer.push(plain);
+      buffer.push(typing);
+      const boxed2 = outbound();
+      expect(buffer.push(boxed2, true)).toBe(true);
+      expect(drops).toEqual([[typing.envelope.id, 'buffer_full_volatile']]);
+      const plain2 = outbound();
+      expect(buffer.push(plain2)).toBe(true);
+      expect(drops[1]).toEqual([plain.envelope.id, 'buffer_full_oldest']);
+      const plain3 = outbound();
+      buffer.first!.next!.next!.inFlight = true; // plain2 in flight: nothing plain to evict
+      expect(buffer.push(plain3)).toBe(false);
+      expect(drops[2]).toEqual([plain3.envelope.id, 'buffer_full_oldest']);
+      expect(ids(buffer)).toEqual([boxed.envelope.id, boxed2.envelope.id, plain2.envelope.id]);
+    });
+
+    it('takes records the relay read back over capacity, and on shutdown releases waiting ones instead of dropping them', () => {
+      const buffer = new PendingBuffer(1, onDrop);
+      const [a, b, c] = [outbound(), outbound(), outbound()];
+      buffer.push(a);
+      buffer.push(b, true, true);
+      buffer.push(c, true, true);
+      expect(buffer.size).toBe(3);
+      buffer.first!.next!.inFlight = true;
+      expect(buffer.releaseWaitingOutboxed()).toEqual([c.envelope.id]);
+      expect(buffer.dropWaiting('shutdown')).toBe(1);
+      expect(drops).toEqual([[a.envelope.id, 'shutdown']]);
+      expect(ids(buffer)).toEqual([b.envelope.id]);
+    });
+  });
 });

@@ -5,6 +5,7 @@ import type { CoalescerDiscardReason, CoalescerMetrics } from '../coalescing/coa
 import type { BreakerState } from '../fallback/circuit-breaker';
 import type { FallbackChainMetrics } from '../fallback/fallback-chain.metrics';
 import type { DropReason } from '../fallback/pending-buffer';
+import type { OutboxDeferReason, OutboxMetrics } from '../outbox/outbox.metrics';
 import type { HttpBridgeLaneMetrics, HttpBridgeMetrics } from '../transports/http-bridge.metrics';
 import type { TransportName } from '../transports/realtime-transport.interface';
 
@@ -26,6 +27,12 @@ export const TRANSPORT_METRIC = {
   bridgeLaneDepth: 'realtime_bridge_lane_queue_depth',
   bridgeLaneDropped: 'realtime_bridge_lane_dropped_total',
   bridgeLaneUp: 'realtime_bridge_lane_up',
+  outboxPending: 'realtime_outbox_pending',
+  outboxRelayed: 'realtime_outbox_relayed_total',
+  outboxRemoved: 'realtime_outbox_removed_total',
+  outboxSpilled: 'realtime_outbox_spilled_total',
+  outboxDeferred: 'realtime_outbox_deferred_total',
+  outboxStoreErrors: 'realtime_outbox_store_errors_total',
 } as const;
 
 /** Breaker states as gauge values. */
@@ -113,10 +120,36 @@ export const transportMetricProviders = [
     help: 'Whether a gateway instance answered its last HTTP bridge request or probe (1) or not (0).',
     labelNames: ['instance'],
   }),
+  makeGaugeProvider({
+    name: TRANSPORT_METRIC.outboxPending,
+    help: 'Outbox records not acknowledged yet, as far as this process knows (in memory, only in the store, left for the next start).',
+  }),
+  makeCounterProvider({
+    name: TRANSPORT_METRIC.outboxRelayed,
+    help: 'Outbox records the relay read back from the store and republished (at start, after a buffer overflow).',
+  }),
+  makeCounterProvider({
+    name: TRANSPORT_METRIC.outboxRemoved,
+    help: 'Outbox records removed from the store after a transport acknowledged their envelope.',
+  }),
+  makeCounterProvider({
+    name: TRANSPORT_METRIC.outboxSpilled,
+    help: 'Outboxed envelopes that found the buffer full (or the relay catching up) and went through the store.',
+  }),
+  makeCounterProvider({
+    name: TRANSPORT_METRIC.outboxDeferred,
+    help: 'Outboxed envelopes left in the store for the next start (not dropped), by reason.',
+    labelNames: ['reason'],
+  }),
+  makeCounterProvider({
+    name: TRANSPORT_METRIC.outboxStoreErrors,
+    help: 'Failed outbox store calls (retried), by operation.',
+    labelNames: ['operation'],
+  }),
 ];
 
 @Injectable()
-export class RealtimeTransportMetrics implements FallbackChainMetrics, CoalescerMetrics, HttpBridgeMetrics {
+export class RealtimeTransportMetrics implements FallbackChainMetrics, CoalescerMetrics, HttpBridgeMetrics, OutboxMetrics {
   /** Label children by event type: the coalescer counts every keystroke, so skip hashing the labels each time. */
   private readonly byType = new Map<string, { in: Counter.Internal; out: Counter.Internal; delay: Histogram.Internal<string> }>();
 
@@ -137,7 +170,37 @@ export class RealtimeTransportMetrics implements FallbackChainMetrics, Coalescer
     @InjectMetric(TRANSPORT_METRIC.bridgeLaneDepth) private readonly laneDepth: Gauge<string>,
     @InjectMetric(TRANSPORT_METRIC.bridgeLaneDropped) private readonly laneDropped: Counter<string>,
     @InjectMetric(TRANSPORT_METRIC.bridgeLaneUp) private readonly laneUp: Gauge<string>,
+    @InjectMetric(TRANSPORT_METRIC.outboxPending) private readonly outboxPendingGauge: Gauge<string>,
+    @InjectMetric(TRANSPORT_METRIC.outboxRelayed) private readonly outboxRelayedCounter: Counter<string>,
+    @InjectMetric(TRANSPORT_METRIC.outboxRemoved) private readonly outboxRemovedCounter: Counter<string>,
+    @InjectMetric(TRANSPORT_METRIC.outboxSpilled) private readonly outboxSpilledCounter: Counter<string>,
+    @InjectMetric(TRANSPORT_METRIC.outboxDeferred) private readonly outboxDeferredCounter: Counter<string>,
+    @InjectMetric(TRANSPORT_METRIC.outboxStoreErrors) private readonly outboxStoreErrors: Counter<string>,
   ) {}
+
+  outboxPending(count: number): void {
+    this.outboxPendingGauge.set(count);
+  }
+
+  outboxRelayed(count: number): void {
+    this.outboxRelayedCounter.inc(count);
+  }
+
+  outboxRemoved(count: number): void {
+    this.outboxRemovedCounter.inc(count);
+  }
+
+  outboxSpilled(count: number): void {
+    this.outboxSpilledCounter.inc(count);
+  }
+
+  outboxDeferred(reason: OutboxDeferReason, count: number): void {
+    this.outboxDeferredCounter.inc({ reason }, count);
+  }
+
+  outboxStoreError(operation: 'pending' | 'remove'): void {
+    this.outboxStoreErrors.inc({ operation });
+  }
 
   lane(instance: string): HttpBridgeLaneMetrics {
     const depth = this.laneDepth.labels(instance);

@@ -16,4 +16,10 @@ export class PublishPipeline {
     if (outbound.coalesceKey !== undefined) this.coalescer.accept(outbound);
     else this.chain.enqueue(outbound);
   }
+
+  /** An envelope whose outbox record is committed (never coalesced): straight to the chain, never dropped. */
+  submitDurable(outbound: OutboundEnvelope): void {
+    if (outbound.supersedesKey !== undefined) this.coalescer.supersede(outbound.supersedesKey);
+    this.chain.enqueueDurable(outbound);
+  }
 }
