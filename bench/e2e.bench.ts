@@ -23,6 +23,9 @@ import { machine, printTable, writeResult } from './support/report';
 
 type Transport = 'redis-streams' | 'http-bridge';
 
+/** Split roles share the bridge secret (the service refuses to guess one): a fresh one per run. */
+const BRIDGE_SECRET = randomBytes(32).toString('base64url');
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -33,6 +36,8 @@ async function main(): Promise<void> {
       transports: { type: 'string', default: 'http-bridge,redis-streams' },
       workers: { type: 'string', default: '2' },
       'no-typing': { type: 'boolean', default: false },
+      // Durable accept costs a transaction per message: the same scenario with the outbox off, then on.
+      'no-outbox-compare': { type: 'boolean', default: false },
     },
   });
   const quick = values.quick;
@@ -50,50 +55,81 @@ async function main(): Promise<void> {
     for (const transport of transports) {
       // BENCH_CPU_PROF=<dir>: CPU profiles of the api and gateway processes, written there when they stop.
       const nodeArgs = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-      // Split roles share the bridge secret (the service refuses to guess one); a fresh one per run.
-      const bridgeSecret = randomBytes(32).toString('base64url');
-      const gateway = await ServiceProcess.start({
-        REDIS_URL: redisUrl,
-        REALTIME_ROLE: 'gateway',
-        REALTIME_BRIDGE_SECRET: bridgeSecret,
-        REALTIME_INSTANCE_ID: `bench-${transport}`,
-        REALTIME_CONSUMER_BLOCK_MS: '5000',
-      }, '', nodeArgs);
-      const api = await ServiceProcess.start({
-        REDIS_URL: redisUrl,
-        REALTIME_ROLE: 'api',
-        REALTIME_BRIDGE_SECRET: bridgeSecret,
-        REALTIME_HTTP_BRIDGE_URL: `${gateway.baseUrl}/internal/realtime/events`,
-        REALTIME_USE_REDIS_STREAMS: transport === 'redis-streams' ? 'true' : 'false',
-      }, '', nodeArgs);
+      const gateway = await startGateway(redisUrl, transport, nodeArgs);
+      const api = await startApi(redisUrl, transport, gateway, nodeArgs, true);
       try {
         const scenarios = sizes.map((clients) => ({ name: `${clients} clients`, clients, typing: false }));
         if (typing && (!quick || transport === 'redis-streams')) scenarios.push({ name: 'typing, 200 clients', clients: 200, typing: true });
         for (const scenario of scenarios) {
-          process.stdout.write(`${transport}: ${scenario.name} ... `);
-          const result = await runScenario({
-            ...scenario,
-            transport,
-            rooms: Math.max(1, scenario.clients / 10),
-            rate: scenario.clients,
-            warmupSeconds: warmup,
-            seconds,
-            workers,
-            apiUrl: api.baseUrl,
-            hubUrl: gateway.hubUrl,
-          });
-          console.log(`p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, lost ${result.lost}, dup ${result.duplicates}`);
-          results.push(result);
+          results.push(await run(scenario, transport, api, gateway, { warmup, seconds, workers }));
         }
       } finally {
         await api.dispose();
         await gateway.dispose();
       }
     }
+    if (transports.includes('redis-streams') && !values['no-outbox-compare']) {
+      const clients = quick ? 200 : 500;
+      for (const outbox of [false, true]) {
+        const gateway = await startGateway(redisUrl, 'redis-streams', []);
+        const api = await startApi(redisUrl, 'redis-streams', gateway, [], outbox);
+        try {
+          const scenario = { name: `${clients} clients, outbox ${outbox ? 'on' : 'off'}`, clients, typing: false };
+          results.push(await run(scenario, 'redis-streams', api, gateway, { warmup, seconds, workers }));
+        } finally {
+          await api.dispose();
+          await gateway.dispose();
+        }
+      }
+    }
   } finally {
     await ownRedis?.dispose();
   }
   report(results, { quick, sizes, seconds, warmup, workers });
+}
+
+async function startGateway(redisUrl: string, transport: Transport, nodeArgs: string[]): Promise<ServiceProcess> {
+  return ServiceProcess.start({
+    REDIS_URL: redisUrl,
+    REALTIME_ROLE: 'gateway',
+    REALTIME_BRIDGE_SECRET: BRIDGE_SECRET,
+    REALTIME_INSTANCE_ID: `bench-${transport}`,
+    REALTIME_CONSUMER_BLOCK_MS: '5000',
+  }, '', nodeArgs);
+}
+
+async function startApi(redisUrl: string, transport: Transport, gateway: ServiceProcess, nodeArgs: string[], outbox: boolean) {
+  return ServiceProcess.start({
+    REDIS_URL: redisUrl,
+    REALTIME_ROLE: 'api',
+    REALTIME_BRIDGE_SECRET: BRIDGE_SECRET,
+    REALTIME_OUTBOX: String(outbox),
+    REALTIME_HTTP_BRIDGE_URL: `${gateway.baseUrl}/internal/realtime/events`,
+    REALTIME_USE_REDIS_STREAMS: transport === 'redis-streams' ? 'true' : 'false',
+  }, '', nodeArgs);
+}
+
+async function run(
+  scenario: { name: string; clients: number; typing: boolean },
+  transport: Transport,
+  api: ServiceProcess,
+  gateway: ServiceProcess,
+  timing: { warmup: number; seconds: number; workers: number },
+): Promise<ScenarioResult> {
+  process.stdout.write(`${transport}: ${scenario.name} ... `);
+  const result = await runScenario({
+    ...scenario,
+    transport,
+    rooms: Math.max(1, scenario.clients / 10),
+    rate: scenario.clients,
+    warmupSeconds: timing.warmup,
+    seconds: timing.seconds,
+    workers: timing.workers,
+    apiUrl: api.baseUrl,
+    hubUrl: gateway.hubUrl,
+  });
+  console.log(`p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, lost ${result.lost}, dup ${result.duplicates}`);
+  return result;
 }
 
 function report(results: ScenarioResult[], options: Record<string, unknown>): void {
@@ -121,7 +157,12 @@ function report(results: ScenarioResult[], options: Record<string, unknown>): vo
     console.log('\nRedis Streams latency / HTTP bridge latency (below 1: Redis Streams is faster)\n');
     printTable(ratios);
   }
-  const file = writeResult('e2e', { date: new Date().toISOString(), machine: m, options, results, ratios });
+  const outbox = outboxCostOf(results);
+  if (outbox.length > 0) {
+    console.log('\nDurable accept: the same scenario with the outbox off and on (on minus off, ms)\n');
+    printTable(outbox);
+  }
+  const file = writeResult('e2e', { date: new Date().toISOString(), machine: m, options, results, ratios, outbox });
   const svg = join(__dirname, 'results', 'e2e-latency.svg');
   writeFileSync(svg, chart(results));
   console.log(`\nWrote ${file} and ${svg}`);
@@ -144,8 +185,21 @@ function ratiosOf(results: ScenarioResult[]): Array<Record<string, string | numb
   return rows;
 }
 
+function outboxCostOf(results: ScenarioResult[]): Array<Record<string, string | number>> {
+  const off = results.find((r) => r.name.endsWith('outbox off'));
+  const on = results.find((r) => r.name.endsWith('outbox on'));
+  if (!off || !on) return [];
+  const round = (v: number) => Math.round(v * 1000) / 1000;
+  return (['p50', 'p95', 'p99'] as const).map((p) => ({
+    percentile: p,
+    'outbox off': off.latencyMs[p],
+    'outbox on': on.latencyMs[p],
+    cost: round(on.latencyMs[p] - off.latencyMs[p]),
+  }));
+}
+
 function chart(results: ScenarioResult[]): string {
-  const sweep = results.filter((r) => !r.typing);
+  const sweep = results.filter((r) => !r.typing && !r.name.includes('outbox'));
   const series = (['redis-streams', 'http-bridge'] as const).flatMap((transport) =>
     (['p50', 'p95', 'p99'] as const).map((p, i) => ({
       name: `${transport} ${p}`,

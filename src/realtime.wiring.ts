@@ -14,6 +14,8 @@ import {
   RealtimeTransportModule,
 } from '@realtime/transport';
 import { ID_PATTERN } from './chat/chat-input';
+import { ChatStorageModule } from './chat/storage/chat-storage.module';
+import { SqliteOutboxStore } from './chat/storage/sqlite-outbox.store';
 import { serviceConfig, type ServiceConfig } from './config/service.config';
 import { RoomAccess, roomGroup } from './rooms/room-access';
 import { RoomAccessModule } from './rooms/room-access.module';
@@ -22,15 +24,17 @@ import { RoomAccessModule } from './rooms/room-access.module';
  * The publisher as the reference service runs it: settings from the environment, and when this process is also the
  * gateway (role `all`) and no bridge URL is set, the HTTP bridge points at this process, so events still flow when
  * Redis is unreachable. The bridge secret is the service's (see `loadServiceConfig`): the operator's, or in role
- * `all` the installation's generated one, which the receiver of this process holds too.
+ * `all` the installation's generated one, which the receiver of this process holds too. With `REALTIME_OUTBOX` (the
+ * default) the outbox is the messages database's `realtime_outbox` table.
  */
 export function publisherModule(): DynamicModule {
   return RealtimeTransportModule.forRootAsync({
     isGlobal: true,
-    imports: [ConfigModule.forFeature(realtimeConfig), ConfigModule.forFeature(serviceConfig)],
-    inject: [realtimeConfig.KEY, serviceConfig.KEY],
-    useFactory: (realtime: RealtimeConfig, service: ServiceConfig): RealtimeTransportOptions => ({
+    imports: [ConfigModule.forFeature(realtimeConfig), ConfigModule.forFeature(serviceConfig), ChatStorageModule],
+    inject: [realtimeConfig.KEY, serviceConfig.KEY, SqliteOutboxStore],
+    useFactory: (realtime: RealtimeConfig, service: ServiceConfig, outbox: SqliteOutboxStore): RealtimeTransportOptions => ({
       ...realtime,
+      outbox: service.outbox ? { store: outbox } : undefined,
       httpBridge:
         service.bridgePublisher && service.bridgeSecret
           ? {

@@ -1,10 +1,8 @@
 import { Module } from '@nestjs/common';
-import { serviceConfig, type ServiceConfig } from '../config/service.config';
 import { RoomAccessModule } from '../rooms/room-access.module';
 import { RoomsController } from '../rooms/rooms.controller';
 import { MessagesController } from './messages.controller';
-import { MessageRepository } from './storage/message.repository';
-import { SqliteMessageRepository } from './storage/sqlite-message.repository';
+import { ChatStorageModule } from './storage/chat-storage.module';
 import { TypingController } from './typing.controller';
 
 /**
@@ -12,14 +10,7 @@ import { TypingController } from './typing.controller';
  * published on the EventBus.
  */
 @Module({
-  imports: [RoomAccessModule],
+  imports: [RoomAccessModule, ChatStorageModule],
   controllers: [RoomsController, MessagesController, TypingController],
-  providers: [
-    {
-      provide: MessageRepository,
-      inject: [serviceConfig.KEY],
-      useFactory: (config: ServiceConfig) => new SqliteMessageRepository(config.databasePath),
-    },
-  ],
 })
 export class ChatModule {}

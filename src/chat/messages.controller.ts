@@ -1,13 +1,16 @@
-import { BadRequestException, Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Get, HttpCode, Inject, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { EventBus } from '@nestjs/cqrs';
+import { RealtimePublisher } from '@realtime/transport';
 import type { AuthenticatedUser } from '@realtime/gateway';
 import { CurrentUser } from '../auth/current-user.decorator';
+import { serviceConfig, type ServiceConfig } from '../config/service.config';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard';
 import { RoomAccess } from '../rooms/room-access';
 import { limitOf, queryOf, roomIdOf, textOf } from './chat-input';
 import type { ChatMessage } from './chat-message';
 import { MessageCreated } from './events/message-created.event';
 import { MessageRepository } from './storage/message.repository';
+import { SqliteOutboxStore } from './storage/sqlite-outbox.store';
 
 @Controller('rooms/:roomId/messages')
 @UseGuards(JwtAuthGuard)
@@ -16,15 +19,27 @@ export class MessagesController {
     private readonly messages: MessageRepository,
     private readonly access: RoomAccess,
     private readonly events: EventBus,
+    private readonly publisher: RealtimePublisher,
+    private readonly outbox: SqliteOutboxStore,
+    @Inject(serviceConfig.KEY) private readonly config: ServiceConfig,
   ) {}
 
-  /** Stores the message, then publishes it: the room receives `ReceiveMessage(message)`. */
+  /**
+   * Stores the message, then publishes it: the room receives `ReceiveMessage(message)`. With the outbox (the
+   * default) its envelope is stored in the same transaction before the 201, and published from memory at once
+   * after the commit; the outbox copy only matters if this process dies before a transport took it.
+   */
   @Post()
   @HttpCode(201)
   create(@Param('roomId') roomId: string, @Body() body: unknown, @CurrentUser() user: AuthenticatedUser): ChatMessage {
     this.access.check(roomIdOf(roomId), user.id);
-    const message = this.messages.add({ roomId, userId: user.id, text: textOf(body) });
-    this.events.publish(new MessageCreated(message));
+    let event: MessageCreated | undefined;
+    const message = this.messages.add({ roomId, userId: user.id, text: textOf(body) }, (stored) => {
+      event = new MessageCreated(stored);
+      if (this.config.outbox) this.outbox.insert(this.publisher.prepare(event).record);
+    });
+    // On the EventBus as any event: the module publishes the prepared envelope (same id as the stored record).
+    this.events.publish(event ?? new MessageCreated(message));
     return message;
   }
 

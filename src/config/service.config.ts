@@ -34,6 +34,11 @@ export interface ServiceConfig {
   /** Where generated development secrets are kept. @default `secrets.json` next to the database */
   secretsFile: string;
   databasePath: string;
+  /**
+   * Durable accept (`REALTIME_OUTBOX`): a message and its envelope are stored in one transaction, so an accepted
+   * message reaches its room even if this process dies before a transport took it. @default true
+   */
+  outbox: boolean;
   /** Every user may read, post to and join every room (`ROOMS_OPEN`). @default true, false in production */
   roomsOpen: boolean;
   /** Path of the chat hub. @default '/hubs/chat' */
@@ -100,6 +105,7 @@ export function loadServiceConfig(env: Env): ServiceConfig {
     secretSources,
     secretsFile,
     databasePath,
+    outbox: readBoolean(env, 'REALTIME_OUTBOX', true),
     roomsOpen: readBoolean(env, 'ROOMS_OPEN', !production),
     hubPath: readString(env, 'REALTIME_HUB_PATH') ?? '/hubs/chat',
     publicHubUrl: readString(env, 'REALTIME_PUBLIC_HUB_URL'),

@@ -131,6 +131,15 @@ export class ServiceProcess {
     this.child?.kill(signal);
   }
 
+  /** A crash: kill -9, resolved once the process is gone (start() runs it again with the same files). */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
   /** Graceful stop (SIGTERM), killed after 10 s. */
   async stop(): Promise<void> {
     const child = this.child;

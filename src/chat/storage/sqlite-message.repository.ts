@@ -61,7 +61,12 @@ export class SqliteMessageRepository extends MessageRepository implements OnAppl
     new Logger('MessageRepository').log(`Messages stored in ${path}`);
   }
 
-  add(message: Omit<ChatMessage, 'id' | 'createdAt' | 'acceptedAt'>): ChatMessage {
+  /** The connection, for stores that must share its transactions (the outbox). */
+  get database(): Database.Database {
+    return this.db;
+  }
+
+  add(message: Omit<ChatMessage, 'id' | 'createdAt' | 'acceptedAt'>, inTransaction?: (stored: ChatMessage) => void): ChatMessage {
     const acceptedAt = epochMs();
     const stored: ChatMessage = {
       ...message,
@@ -69,7 +74,14 @@ export class SqliteMessageRepository extends MessageRepository implements OnAppl
       createdAt: new Date(acceptedAt).toISOString(),
       acceptedAt,
     };
-    this.insert.run(stored.id, stored.roomId, stored.userId, stored.text, stored.createdAt, stored.acceptedAt);
+    if (!inTransaction) {
+      this.insert.run(stored.id, stored.roomId, stored.userId, stored.text, stored.createdAt, stored.acceptedAt);
+      return stored;
+    }
+    this.db.transaction(() => {
+      this.insert.run(stored.id, stored.roomId, stored.userId, stored.text, stored.createdAt, stored.acceptedAt);
+      inTransaction(stored);
+    })();
     return stored;
   }
 
