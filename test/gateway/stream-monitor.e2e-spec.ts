@@ -1,13 +1,16 @@
 import { GATEWAY_METRIC } from '@realtime/gateway';
 import { StreamConsumer } from '@realtime/gateway/stream/stream-consumer';
 import { StreamMonitor } from '@realtime/gateway/stream/stream-monitor';
-import { streamKey } from '@realtime/transport';
+import { sequenceKeyOf, streamKey } from '@realtime/transport';
+import { defineStreamAppend } from '@realtime/transport/transports/stream-append.script';
 import type Redis from 'ioredis';
 import { register } from 'prom-client';
 import { type GatewayApp, startGatewayApp } from '../support/gateway-app';
 import { RedisServer } from '../support/redis-server';
 import { eventually } from '../support/stream-reader';
-import { sleep } from './support';
+import { envelope, sleep } from './support';
+
+const json = () => JSON.stringify(envelope({ kind: 'group', name: 'room:1' }));
 
 describe('stream monitor (real redis-server)', () => {
   let redis: RedisServer;
@@ -32,15 +35,38 @@ describe('stream monitor (real redis-server)', () => {
     await redis.dispose();
   });
 
-  it('counts entries trimmed before this gateway read them', async () => {
-    await gw.app.get(StreamConsumer).stop();
-    for (let i = 0; i < 100; i++) await admin.xadd(key, 'MAXLEN', '10', '*', 'e', '{}');
-    await gw.app.get(StreamMonitor).check();
-    const trimmed = (await register.getSingleMetric(GATEWAY_METRIC.trimmedUnread)?.get())?.values[0]?.value;
-    expect(trimmed).toBe(90);
-    // Counted once: the next check adds nothing new.
-    await gw.app.get(StreamMonitor).check();
-    expect((await register.getSingleMetric(GATEWAY_METRIC.trimmedUnread)?.get())?.values[0]?.value).toBe(90);
+  it('reports lag as the counter minus the last entry read, back to 0 after entries were trimmed unread', async () => {
+    const appender = defineStreamAppend(admin);
+    // Small stream nodes, so `MAXLEN ~ 10` trims close to 10 (Redis trims whole nodes only).
+    await admin.config('SET', 'stream-node-max-entries', '5');
+    const append = (count: number) =>
+      appender.realtimeAppend(key, sequenceKeyOf(key), '600000', '10', ...Array.from({ length: count }, () => json()));
+    const consumer = gw.app.get(StreamConsumer);
+    const monitor = gw.app.get(StreamMonitor);
+    const gaps = async () => (await register.getSingleMetric(GATEWAY_METRIC.gapEntries)?.get())?.values[0]?.value ?? 0;
+
+    await append(5);
+    await eventually(() => expect(consumer.delivered).toBe(5));
+    await monitor.check();
+    expect(monitor.lag).toBe(0);
+
+    await consumer.stop();
+    await append(100);
+    await monitor.check();
+    // What is really left to read: 100, of which all but about 10 are gone already.
+    expect(monitor.lag).toBe(100);
+
+    await consumer.start();
+    await eventually(async () => {
+      await monitor.check();
+      expect(monitor.lag).toBe(0);
+    });
+    // Counted once and exactly: what the counter says was appended minus what this gateway read.
+    expect(await gaps()).toBe(105 - consumer.delivered);
+    expect(await gaps()).toBeGreaterThanOrEqual(85);
+    await monitor.check();
+    expect(await gaps()).toBe(105 - consumer.delivered);
+    expect((await register.getSingleMetric(GATEWAY_METRIC.streamLag)?.get())?.values[0]?.value).toBe(0);
   });
 
   it('removes the consumer groups of gateways gone for longer than the idle limit, and only those', async () => {

@@ -98,8 +98,14 @@ export const realtimeGatewayProviders: Provider[] = [
   },
   {
     provide: StreamConsumer,
-    inject: [RESOLVED_GATEWAY_OPTIONS, InboundEnvelopeReader, DeliveryService, RealtimeGatewayMetrics],
-    useFactory: (o: Options, reader: InboundEnvelopeReader, delivery: DeliveryService, metrics: RealtimeGatewayMetrics) =>
+    inject: [RESOLVED_GATEWAY_OPTIONS, InboundEnvelopeReader, DeliveryService, RealtimeGatewayMetrics, HubServer],
+    useFactory: (
+      o: Options,
+      reader: InboundEnvelopeReader,
+      delivery: DeliveryService,
+      metrics: RealtimeGatewayMetrics,
+      hub: HubServer,
+    ) =>
       o.redis
         ? new StreamConsumer(
             {
@@ -115,13 +121,15 @@ export const realtimeGatewayProviders: Provider[] = [
             reader,
             delivery,
             metrics,
+            // Missed entries have unknown targets: every client is told to reconnect and re-fetch.
+            (reason) => hub.closeAllConnections(reason),
           )
         : undefined,
   },
   {
     provide: StreamMonitor,
-    inject: [RESOLVED_GATEWAY_OPTIONS, RealtimeGatewayMetrics],
-    useFactory: (o: Options, metrics: RealtimeGatewayMetrics) =>
+    inject: [RESOLVED_GATEWAY_OPTIONS, RealtimeGatewayMetrics, StreamConsumer],
+    useFactory: (o: Options, metrics: RealtimeGatewayMetrics, consumer: StreamConsumer | undefined) =>
       o.redis
         ? new StreamMonitor(
             {
@@ -132,6 +140,7 @@ export const realtimeGatewayProviders: Provider[] = [
               groupMaxIdleMs: o.redis.groupMaxIdleMs,
               heartbeatKey: heartbeatKey(o.redis.streamKeyPrefix, o.instanceId),
               heartbeatKeyOf: (instanceId: string) => heartbeatKey(o.redis!.streamKeyPrefix, instanceId),
+              positions: consumer?.sequences,
             },
             metrics,
           )

@@ -7,9 +7,6 @@ import type { ResolvedGatewayOptions } from '../realtime-gateway-options.interfa
 import { StreamConsumer } from '../stream/stream-consumer';
 import { StreamMonitor } from '../stream/stream-monitor';
 
-/** Slack past BLOCK before a consumer that has not completed a read counts as stuck. */
-const STUCK_AFTER_MS = 10_000;
-
 /** Gateway health for `@nestjs/terminus`. Reports `down` with the reason; never throws. */
 @Injectable()
 export class GatewayHealthIndicator {
@@ -21,21 +18,27 @@ export class GatewayHealthIndicator {
     @Optional() private readonly monitor?: StreamMonitor,
   ) {}
 
-  /** The stream consumer loop is running and reading, with its lag; up with `consumer: 'off'` without Redis. */
+  /**
+   * The stream consumer loop is running and reading, with its lag; up with `consumer: 'off'` without Redis. Down
+   * with `consumer: 'failing'` and the last error from a failed read (or any failed step of the loop) until a read
+   * succeeds, and as soon as a read overruns BLOCK + 1 s (Redis frozen, a half-dead connection): computed on
+   * request, so it is never older than the request.
+   */
   isHealthy<const Key extends string = 'realtime_gateway'>(key: Key = 'realtime_gateway' as Key) {
     const indicator = this.health.check(key);
     const connections = this.registry.size;
     if (!this.consumer) return indicator.up({ connections, consumer: 'off' });
-    const sinceRead = Date.now() - this.consumer.lastBeat;
+    const consumer = this.consumer.health();
     const details = {
       connections,
-      consumer: this.consumer.alive ? 'running' : 'stopped',
-      lastReadMsAgo: sinceRead,
+      consumer: consumer.state,
+      ...(consumer.lastError !== undefined ? { lastError: consumer.lastError } : {}),
+      lastReadMsAgo: consumer.lastReadMsAgo,
+      blockMs: this.options.redis?.blockMs ?? null,
       lag: this.monitor?.lag ?? null,
       pending: this.monitor?.pending ?? null,
     };
-    const stuck = sinceRead > (this.options.redis?.blockMs ?? 0) + STUCK_AFTER_MS;
-    return this.consumer.alive && !stuck ? indicator.up(details) : indicator.down(details);
+    return consumer.state === 'running' ? indicator.up(details) : indicator.down(details);
   }
 
   /** Redis reachability from the gateway (a PING with a timeout). */

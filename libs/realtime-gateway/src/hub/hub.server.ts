@@ -78,6 +78,20 @@ export class HubServer {
     this.wss.close();
   }
 
+  /**
+   * Closes every connection past the handshake with a close message the client reconnects on (`allowReconnect`),
+   * carrying `reason`; returns how many. Used when this instance missed events whose targets it cannot know.
+   */
+  closeAllConnections(reason: string): number {
+    let closed = 0;
+    for (const connection of [...this.sockets]) {
+      if (!connection.handshakeDone || !connection.isOpen) continue;
+      connection.close(reason, true);
+      closed++;
+    }
+    return closed;
+  }
+
   get openSockets(): number {
     return this.sockets.size;
   }

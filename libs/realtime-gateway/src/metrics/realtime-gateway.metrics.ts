@@ -23,7 +23,8 @@ export const GATEWAY_METRIC = {
   streamPending: 'realtime_stream_pending',
   consumerErrors: 'realtime_consumer_errors_total',
   consumerGaps: 'realtime_consumer_gaps_total',
-  trimmedUnread: 'realtime_stream_trimmed_unread_total',
+  gapEntries: 'realtime_stream_gap_entries_total',
+  gapDisconnects: 'realtime_stream_gap_disconnects_total',
   clientLimitHits: 'realtime_client_limit_hits_total',
   authFailures: 'realtime_hub_auth_failures_total',
 } as const;
@@ -73,7 +74,9 @@ export const gatewayMetricProviders = [
   }),
   makeGaugeProvider({
     name: GATEWAY_METRIC.streamLag,
-    help: 'Entries in the stream not yet delivered to this instance\'s consumer group (XINFO GROUPS lag).',
+    help:
+      'Entries appended to the stream and not yet read by this instance: the shard\'s counter minus the last entry ' +
+      'number it read (XINFO GROUPS lag for streams without numbered entries; -1: unknown).',
     labelNames: ['stream', 'group'],
   }),
   makeGaugeProvider({
@@ -88,12 +91,20 @@ export const gatewayMetricProviders = [
   }),
   makeCounterProvider({
     name: GATEWAY_METRIC.consumerGaps,
-    help: 'Consumer groups recreated because Redis lost them (restarted empty): events in between are lost.',
+    help:
+      'Streams Redis lost (restarted empty) while this instance read them: its group was recreated and what it had ' +
+      'not read is gone, in a number nobody can know (what can be counted is in realtime_stream_gap_entries_total).',
   }),
   makeCounterProvider({
-    name: GATEWAY_METRIC.trimmedUnread,
-    help: 'Stream entries trimmed (MAXLEN) before this instance\'s group read them.',
+    name: GATEWAY_METRIC.gapEntries,
+    help:
+      'Stream entries this instance never read (trimmed before it got to them, or lost), counted exactly from the ' +
+      'jump in entry numbers (n).',
     labelNames: ['stream'],
+  }),
+  makeCounterProvider({
+    name: GATEWAY_METRIC.gapDisconnects,
+    help: 'Connections closed (reconnectable) because this instance missed stream entries, so clients re-fetch.',
   }),
   makeCounterProvider({
     name: GATEWAY_METRIC.clientLimitHits,
@@ -128,7 +139,8 @@ export class RealtimeGatewayMetrics {
     @InjectMetric(GATEWAY_METRIC.streamPending) readonly streamPending: Gauge<string>,
     @InjectMetric(GATEWAY_METRIC.consumerErrors) readonly consumerErrors: Counter<string>,
     @InjectMetric(GATEWAY_METRIC.consumerGaps) readonly consumerGaps: Counter<string>,
-    @InjectMetric(GATEWAY_METRIC.trimmedUnread) readonly trimmedUnread: Counter<string>,
+    @InjectMetric(GATEWAY_METRIC.gapEntries) readonly gapEntries: Counter<string>,
+    @InjectMetric(GATEWAY_METRIC.gapDisconnects) readonly gapDisconnects: Counter<string>,
     @InjectMetric(GATEWAY_METRIC.clientLimitHits) readonly clientLimitHits: Counter<string>,
     @InjectMetric(GATEWAY_METRIC.authFailures) readonly authFailures: Counter<string>,
   ) {}

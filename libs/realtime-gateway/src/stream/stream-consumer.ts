@@ -4,7 +4,13 @@ import type Redis from 'ioredis';
 import type { DeliveryService } from '../delivery/delivery.service';
 import type { InboundEnvelopeReader } from '../delivery/inbound-envelope';
 import type { RealtimeGatewayMetrics } from '../metrics/realtime-gateway.metrics';
-import { ensureGroups, heartbeat, isNoGroupError } from './stream-groups';
+import { ConsumerStatus, type ConsumerHealth } from './consumer-status';
+import { GapReporter, MISSED_ENTRIES_REASON, type MissedEntriesListener } from './gap-reporter';
+import { ensureGroup } from './group-setup';
+import { heartbeat, isNoGroupError } from './stream-groups';
+import { sequenceOf, StreamSequences } from './stream-sequences';
+
+export { MISSED_ENTRIES_REASON, type MissedEntriesListener };
 
 type Entry = [id: string, fields: string[] | null];
 type ReadReply = Array<[key: string, entries: Entry[]]> | null;
@@ -30,10 +36,17 @@ const READ_GRACE_MS = 3000;
  * delivers each entry. On start it first re-reads its own pending entries (delivered before a crash, never
  * acknowledged), then new ones. Acknowledgements go out with the next read, in the same write.
  *
- * Faults: Redis restarted empty (`NOGROUP`) -> the group is recreated and the gap reported; a read that outlives
- * BLOCK by far -> the connection is replaced; any other error -> exponential back-off, never a tight loop. A bad
- * entry (not an envelope, or past the envelope bounds: an oversized one is refused by its length, unparsed) is
- * counted, logged without its payload and acknowledged: it never stops the loop.
+ * Gaps: entries are numbered per shard (`n`); a jump from a to b means exactly b-a-1 entries this instance never
+ * read (trimmed before it got to them, or lost). They are counted, the range is logged, and every connection is
+ * closed with a reconnectable close message before anything after the gap is delivered, so clients re-fetch from
+ * the last message they saw. Entries without a number are delivered unchecked.
+ *
+ * Faults: the group gone (`NOGROUP`: Redis restarted empty, or another instance removed it) -> recreated where this
+ * instance stood, or the loss reported; a read that outlives BLOCK by far -> the connection is replaced; any other
+ * error -> exponential back-off, never a tight loop. Health (`health()`) reports failing from the last error until
+ * a read succeeds, and as soon as a read overruns BLOCK + 1 s. A bad entry (not an envelope, or past the envelope
+ * bounds: an oversized one is refused by its length, unparsed) is counted, logged without its payload and
+ * acknowledged: it never stops the loop.
  */
 export class StreamConsumer {
   private readonly logger = new Logger('RealtimeStreamConsumer');
@@ -41,8 +54,10 @@ export class StreamConsumer {
   private running = false;
   private loop?: Promise<void>;
   private blocked = false;
-  /** Last time the loop completed a read (or a deliberate idle wait): what the health check watches. */
-  lastBeat = 0;
+  private readonly status: ConsumerStatus;
+  private readonly gaps: GapReporter;
+  /** The last entry number read on each shard: the gap check, and the monitor's lag. */
+  readonly sequences = new StreamSequences();
   delivered = 0;
   /** Current back-off after errors; back to 0 after a successful read. */
   private backoffMs = 0;
@@ -54,13 +69,21 @@ export class StreamConsumer {
     private readonly reader: InboundEnvelopeReader,
     private readonly delivery: DeliveryService,
     private readonly metrics: RealtimeGatewayMetrics,
+    onMissed: MissedEntriesListener = () => 0,
   ) {
+    this.status = new ConsumerStatus(settings.blockMs);
+    this.gaps = new GapReporter(settings.group, metrics, onMissed);
     this.redis = createFailFastRedis(settings.url, `realtime-consumer:${settings.consumer}`);
     this.redis.on('error', (error: Error) => this.logger.debug(`Redis: ${error.message}`));
   }
 
   get alive(): boolean {
     return this.running;
+  }
+
+  /** Computed now: failing from the last error until a read succeeds, or while a read overruns BLOCK + grace. */
+  health(now = Date.now()): ConsumerHealth {
+    return this.status.health(this.running, now);
   }
 
   /**
@@ -71,7 +94,7 @@ export class StreamConsumer {
   start(): Promise<void> {
     if (this.running) return Promise.resolve();
     this.running = true;
-    this.lastBeat = Date.now();
+    this.status.started();
     const started = new Promise<void>((resolve) => (this.settleStart = resolve));
     this.loop = this.run();
     return started;
@@ -93,12 +116,7 @@ export class StreamConsumer {
         await this.connect();
         // Alive before the group exists, or another instance could remove it as the group of a gone gateway.
         await withTimeout(heartbeat(this.redis, this.settings.heartbeatKey, this.settings.heartbeatTtlMs), READ_GRACE_MS, 'SET heartbeat');
-        const created = await withTimeout(
-          ensureGroups(this.redis, this.settings.keys, this.settings.group, createdOnce ? '0' : '$'),
-          READ_GRACE_MS,
-          'XGROUP CREATE',
-        );
-        if (createdOnce && created > 0) this.reportGap();
+        await withTimeout(this.ensureGroups(createdOnce), READ_GRACE_MS, 'XGROUP CREATE');
         createdOnce = true;
         this.settleStart?.();
         await this.drainOwnPending();
@@ -106,11 +124,9 @@ export class StreamConsumer {
       } catch (error) {
         this.settleStart?.();
         if (!this.running) break;
-        if (isNoGroupError(error)) {
-          this.reportGap();
-          await ensureGroups(this.redis, this.settings.keys, this.settings.group, '0').catch(() => undefined);
-          continue;
-        }
+        this.status.failed(error);
+        // The next turn recreates the group (ensureGroups after a failure checks what is left).
+        if (isNoGroupError(error)) continue;
         const kind = error instanceof TimeoutError ? 'timeout' : 'redis';
         this.metrics.consumerErrors.inc({ kind });
         // A command that never answers: the connection is half-dead (Redis frozen, a dead peer); replace it.
@@ -125,10 +141,15 @@ export class StreamConsumer {
     }
   }
 
-  /** Redis lost the stream or the group (restarted empty): what was published before is gone for this instance. */
-  private reportGap(): void {
-    this.metrics.consumerGaps.inc();
-    this.logger.warn(`Consumer group ${this.settings.group} was gone (Redis restarted empty?); recreated it, earlier events are lost`);
+  /** Every shard's group, and where this instance stands on it; after a failure, recreated if it is gone. */
+  private async ensureGroups(recovering: boolean): Promise<void> {
+    const lost: string[] = [];
+    for (const key of this.settings.keys) {
+      const setup = await ensureGroup(this.redis, key, this.settings.group, this.sequences, recovering);
+      if (setup === 'lost') lost.push(key);
+      else this.gaps.groupSetUp(key, setup);
+    }
+    if (lost.length > 0) this.gaps.lostStreams(lost);
   }
 
   private async connect(): Promise<void> {
@@ -159,7 +180,7 @@ export class StreamConsumer {
         const reply = await this.read([key], [after], undefined);
         const entries = reply?.[0]?.[1] ?? [];
         if (entries.length === 0) break;
-        await this.handle(reply);
+        await this.handle(reply, false);
         after = entries[entries.length - 1][0];
       }
     }
@@ -173,9 +194,8 @@ export class StreamConsumer {
       // The acknowledgements of the previous batch were sent just before this read, in the same write.
       await acks;
       const reply = await reading;
-      this.lastBeat = Date.now();
       this.backoffMs = 0;
-      acks = this.handle(reply);
+      acks = this.handle(reply, true);
     }
     await acks;
   }
@@ -185,9 +205,16 @@ export class StreamConsumer {
     if (blockMs !== undefined) args.push('BLOCK', blockMs);
     args.push('STREAMS', ...keys, ...ids);
     this.blocked = blockMs !== undefined;
+    this.status.readStarted(blockMs);
     try {
       const reply = this.redis.call('XREADGROUP', ...args) as Promise<ReadReply>;
-      return await withTimeout(reply, (blockMs ?? 0) + READ_GRACE_MS, 'XREADGROUP');
+      const result = await withTimeout(reply, (blockMs ?? 0) + READ_GRACE_MS, 'XREADGROUP');
+      this.status.readSucceeded();
+      return result;
+    } catch (error) {
+      // Recorded here, not by the loop: the loop may be waiting for the previous batch's XACK meanwhile.
+      this.status.failed(error);
+      throw error;
     } finally {
       this.blocked = false;
     }
@@ -195,9 +222,10 @@ export class StreamConsumer {
 
   /**
    * Delivers every entry of a read reply and acknowledges them, one XACK per stream. Returns the acknowledgement,
-   * which never rejects (the caller may send its next read before awaiting it).
+   * which never rejects (the caller may send its next read before awaiting it). `fresh`: new entries (`>`), not
+   * own pending ones.
    */
-  private handle(reply: ReadReply): Promise<unknown> {
+  private handle(reply: ReadReply, fresh: boolean): Promise<unknown> {
     if (!reply) return Promise.resolve();
     const acks: Promise<unknown>[] = [];
     for (const [key, entries] of reply) {
@@ -205,15 +233,24 @@ export class StreamConsumer {
       const ids: string[] = [];
       for (const [id, fields] of entries) {
         ids.push(id);
+        // Before delivering: a client must not get an entry from after a gap before it is told of the gap.
+        this.checkSequence(key, id, fields, fresh);
         this.deliverEntry(key, id, fields);
       }
       acks.push(this.redis.xack(key, this.settings.group, ...ids));
     }
-    return Promise.all(acks).catch((error: unknown) => {
+    // Bounded: an XACK on a frozen connection must not hold the loop (the read sent with it times out anyway).
+    return withTimeout(Promise.all(acks), READ_GRACE_MS, 'XACK').catch((error: unknown) => {
       // Unacknowledged entries come back as pending on the next start: delivered twice, dropped by dedup.
       this.metrics.consumerErrors.inc({ kind: 'ack' });
       this.logger.warn(`XACK failed: ${errorMessage(error)}`);
     });
+  }
+
+  private checkSequence(key: string, id: string, fields: string[] | null, fresh: boolean): void {
+    const check = this.sequences.check(key, id, sequenceOf(fields), fresh);
+    if (check.kind === 'gap') this.gaps.missed(key, check.from, check.to);
+    else if (check.kind === 'restarted') this.gaps.renumbered(key, check.n, check.previous);
   }
 
   private deliverEntry(key: string, id: string, fields: string[] | null): void {
@@ -233,8 +270,8 @@ export class StreamConsumer {
     this.delivery.deliver(checked.envelope, 'redis-streams', checked.argsJson);
   }
 
+  /** Back-off wait: not a read, so health keeps reporting the error that caused it. */
   private idle(ms: number): Promise<void> {
-    this.lastBeat = Date.now();
     return new Promise((resolve) => setTimeout(resolve, ms));
   }
 }

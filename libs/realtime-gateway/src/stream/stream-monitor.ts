@@ -2,7 +2,9 @@ import { Logger } from '@nestjs/common';
 import { closeRedis, createFailFastRedis, errorMessage, withTimeout } from '@realtime/transport';
 import type Redis from 'ioredis';
 import type { RealtimeGatewayMetrics } from '../metrics/realtime-gateway.metrics';
+import { readCounter } from './group-setup';
 import { fields, GROUP_PREFIX, heartbeat } from './stream-groups';
+import type { SequencePositions } from './stream-sequences';
 
 export interface StreamMonitorSettings {
   url: string;
@@ -14,21 +16,27 @@ export interface StreamMonitorSettings {
   heartbeatKeyOf: (instanceId: string) => string;
   /** This instance's heartbeat key. */
   heartbeatKey: string;
+  /** The last entry number this instance read per shard (the consumer's), for the lag. */
+  positions?: SequencePositions;
 }
 
 /**
  * Watches the streams from a second, non-blocking connection: lag and pending of this instance's group (metrics
- * and health), entries trimmed before the group read them, and groups of instances gone for longer than
+ * and health) and groups of instances gone for longer than
  * `groupMaxIdleMs`, which it removes. Whether an instance is gone is told by its heartbeat key (refreshed here on
  * every check, expiring after `groupMaxIdleMs`): Redis 7.0 lists no consumer for a group that never got an entry,
  * so consumer idle times cannot tell a quiet instance from a dead one.
+ *
+ * Lag is the shard's counter (`<stream>:seq`, the number of the last entry appended) minus the number of the last
+ * entry this instance read: after a gap it is back to what is really left to read. XINFO's lag is only used for
+ * streams without numbered entries: it stays wrong for good once entries were trimmed before the group read them.
+ * Missed entries are counted by the consumer, exactly, from the numbers.
  */
 export class StreamMonitor {
   private readonly logger = new Logger('RealtimeStreamMonitor');
   readonly redis: Redis;
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
-  private readonly trimmedSeen = new Map<string, number>();
   /** Lag of this instance's group summed over the shards, at the last check (undefined when unknown). */
   lag?: number;
   pending?: number;
@@ -72,17 +80,15 @@ export class StreamMonitor {
       let lagKnown = true;
       for (const key of this.settings.keys) {
         const groups = ((await this.redis.xinfo('GROUPS', key)) as unknown[]).map(fields);
-        const stream = fields(await this.redis.xinfo('STREAM', key));
         for (const group of groups) {
           const name = String(group.name);
           if (name === this.settings.group) {
-            const groupLag = typeof group.lag === 'number' ? group.lag : undefined;
+            const groupLag = await this.lagOf(key, group);
             if (groupLag === undefined) lagKnown = false;
             lag += groupLag ?? 0;
             pending += Number(group.pending ?? 0);
             this.metrics.streamLag.set({ stream: key, group: name }, groupLag ?? -1);
             this.metrics.streamPending.set({ stream: key, group: name }, Number(group.pending ?? 0));
-            this.checkTrimming(key, stream, group);
           } else if (name.startsWith(GROUP_PREFIX)) {
             await this.removeIfGone(key, name);
           }
@@ -98,20 +104,13 @@ export class StreamMonitor {
     }
   }
 
-  /** Entries removed by MAXLEN that this group never read: added - still in the stream - read by the group. */
-  private checkTrimming(key: string, stream: Record<string, unknown>, group: Record<string, unknown>): void {
-    const added = Number(stream['entries-added']);
-    const length = Number(stream.length);
-    // A group that never read anything has no read counter yet.
-    const read = group['entries-read'] ?? (group['last-delivered-id'] === '0-0' ? 0 : undefined);
-    if (!Number.isFinite(added) || !Number.isFinite(length) || typeof read !== 'number') return;
-    const missed = Math.max(0, added - length - read);
-    const before = this.trimmedSeen.get(key) ?? 0;
-    if (missed > before) {
-      this.metrics.trimmedUnread.inc({ stream: key }, missed - before);
-      this.logger.error(`${missed - before} entries of ${key} were trimmed before this gateway read them (lost)`);
-    }
-    this.trimmedSeen.set(key, missed);
+  /** Entries of `key` this instance has still to read: by the numbers when both ends are known, else XINFO's. */
+  private async lagOf(key: string, group: Record<string, unknown>): Promise<number | undefined> {
+    const last = this.settings.positions?.lastSequence(key);
+    const counter = last === undefined ? undefined : await readCounter(this.redis, key);
+    // Below 0 only for a moment: Redis restarted and the consumer has not noticed yet.
+    if (last !== undefined && counter !== undefined) return Math.max(0, counter - last);
+    return typeof group.lag === 'number' ? group.lag : undefined;
   }
 
   private async removeIfGone(key: string, group: string): Promise<void> {

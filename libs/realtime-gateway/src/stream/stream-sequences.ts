@@ -1,0 +1,78 @@
+/** Where this instance stands on one shard: the number (`n`) of the last entry it read, and that entry's id. */
+export interface StreamPosition {
+  n: number;
+  /** Unknown when the position came from the counter (group created at `$`) and no entry carried that number. */
+  id?: string;
+}
+
+/** What the monitor reads to compute lag: the last entry number this instance read on each shard. */
+export interface SequencePositions {
+  lastSequence(key: string): number | undefined;
+}
+
+/** What reading one numbered entry says about the entries before it. */
+export type SequenceCheck =
+  | { kind: 'in-order' }
+  /** Entries `from`..`to` (inclusive) were never read by this instance: trimmed before it got to them, or lost. */
+  | { kind: 'gap'; from: number; to: number }
+  /** A new entry numbered at or below the last one read: the shard's counter started again (Redis lost it). */
+  | { kind: 'restarted'; n: number; previous: number };
+
+/**
+ * The gap check of the stream consumer. The publisher numbers every entry of a shard consecutively (field `n`,
+ * from the counter `<stream>:seq`, in the same script as the XADD), so a jump from 41 to 45 means exactly 3
+ * entries this instance never read. Entries without a number (older publishers, other producers) are not checked.
+ */
+export class StreamSequences implements SequencePositions {
+  private readonly positions = new Map<string, StreamPosition>();
+
+  lastSequence(key: string): number | undefined {
+    return this.positions.get(key)?.n;
+  }
+
+  get(key: string): StreamPosition | undefined {
+    return this.positions.get(key);
+  }
+
+  set(key: string, position: StreamPosition): void {
+    this.positions.set(key, position);
+  }
+
+  /**
+   * Checks entry `n` of `key` and moves the position to it. `fresh` is true for new entries (`>`): those come in
+   * stream order, so a number at or below the last one read means the numbering restarted. Own pending entries
+   * (re-read after a restart or a replaced connection) may be older than the position: they are not checked then.
+   */
+  check(key: string, id: string, n: number | undefined, fresh: boolean): SequenceCheck {
+    if (n === undefined) return IN_ORDER;
+    const position = this.positions.get(key);
+    if (!position) {
+      // Nothing known yet (a group that existed before this process, its last entry gone): this entry is the start.
+      this.positions.set(key, { n, id });
+      return IN_ORDER;
+    }
+    if (n > position.n) {
+      const from = position.n + 1;
+      this.positions.set(key, { n, id });
+      return n === from ? IN_ORDER : { kind: 'gap', from, to: n - 1 };
+    }
+    if (!fresh) return IN_ORDER;
+    this.positions.set(key, { n, id });
+    return { kind: 'restarted', n, previous: position.n };
+  }
+}
+
+const IN_ORDER: SequenceCheck = { kind: 'in-order' };
+
+/** The entry number in a stream entry's fields (`n`), when it is a positive integer. */
+export function sequenceOf(fields: readonly string[] | null | undefined): number | undefined {
+  if (!fields) return undefined;
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    if (fields[i] !== 'n') continue;
+    const value = fields[i + 1];
+    if (!/^[1-9][0-9]{0,15}$/.test(value)) return undefined;
+    const n = Number(value);
+    return Number.isSafeInteger(n) ? n : undefined;
+  }
+  return undefined;
+}
