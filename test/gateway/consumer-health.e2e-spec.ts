@@ -47,7 +47,7 @@ describe('stream consumer health (real redis-server)', () => {
     let down: Record<string, unknown> | undefined;
     while (Date.now() - pausedAt < 5000) {
       const now = health.isHealthy().realtime_gateway;
-      if (now.status === 'down') {
+      if (now.consumer === 'failing') {
         down = now;
         break;
       }
@@ -56,7 +56,8 @@ describe('stream consumer health (real redis-server)', () => {
     const afterMs = Date.now() - pausedAt;
     // eslint-disable-next-line no-console
     console.log(`Redis SIGSTOP, BLOCK ${BLOCK_MS} ms: consumer reported failing after ${afterMs} ms (${String(down?.lastError)})`);
-    expect(down).toMatchObject({ status: 'down', consumer: 'failing', lastError: expect.stringContaining('XREADGROUP') });
+    // This gateway has a bridge receiver: degraded, not down (it still delivers what the fallback sends it).
+    expect(down).toMatchObject({ status: 'up', degraded: true, consumer: 'failing', lastError: expect.stringContaining('XREADGROUP') });
     expect(afterMs).toBeLessThanOrEqual(BLOCK_MS + HEALTH_GRACE_MS + 400);
     expect(down!.lastReadMsAgo as number).toBeGreaterThan(BLOCK_MS);
 
@@ -74,12 +75,21 @@ describe('stream consumer health (real redis-server)', () => {
     for (let i = 0; i < 20; i++) {
       const now = health.isHealthy().realtime_gateway;
       seen.add(`${now.status}/${now.consumer}`);
-      expect(now).toMatchObject({ status: 'down', consumer: 'failing', lastError: expect.stringContaining('WRONGTYPE') });
+      expect(now).toMatchObject({ status: 'up', degraded: true, consumer: 'failing', lastError: expect.stringContaining('WRONGTYPE') });
       await sleep(100);
     }
-    expect([...seen]).toEqual(['down/failing']);
+    expect([...seen]).toEqual(['up/failing']);
 
     await admin.del(streamKey('realtime', 0));
     await eventually(() => expect(health.isHealthy().realtime_gateway).toMatchObject({ status: 'up', consumer: 'running' }), 10_000);
+  });
+
+  it('reports a failing consumer down when the stream is the gateway\'s only input (no bridge receiver)', async () => {
+    await admin.set(streamKey('realtime', 0), 'not a stream');
+    gw = await startGatewayApp({ instanceId: 'health', bridge: undefined, redis: { url: redis.url, blockMs: BLOCK_MS } });
+    const health = gw.app.get(GatewayHealthIndicator);
+    await eventually(() =>
+      expect(health.isHealthy().realtime_gateway).toMatchObject({ status: 'down', consumer: 'failing', lastError: expect.stringContaining('WRONGTYPE') }),
+    );
   });
 });

@@ -19,10 +19,12 @@ export class GatewayHealthIndicator {
   ) {}
 
   /**
-   * The stream consumer loop is running and reading, with its lag; up with `consumer: 'off'` without Redis. Down
-   * with `consumer: 'failing'` and the last error from a failed read (or any failed step of the loop) until a read
+   * The stream consumer loop is running and reading, with its lag; up with `consumer: 'off'` without Redis.
+   * `consumer: 'failing'` with the last error from a failed read (or any failed step of the loop) until a read
    * succeeds, and as soon as a read overruns BLOCK + 1 s (Redis frozen, a half-dead connection): computed on
-   * request, so it is never older than the request.
+   * request, so it is never older than the request. Failing is `down` for a gateway whose only input is the
+   * stream, and `up` with `degraded: true` for one with a bridge receiver, which still delivers what the
+   * publishers' fallback sends it.
    */
   isHealthy<const Key extends string = 'realtime_gateway'>(key: Key = 'realtime_gateway' as Key) {
     const indicator = this.health.check(key);
@@ -38,7 +40,8 @@ export class GatewayHealthIndicator {
       lag: this.monitor?.lag ?? null,
       pending: this.monitor?.pending ?? null,
     };
-    return consumer.state === 'running' ? indicator.up(details) : indicator.down(details);
+    if (consumer.state === 'running') return indicator.up(details);
+    return this.options.bridge ? indicator.up({ ...details, degraded: true }) : indicator.down(details);
   }
 
   /** Redis reachability from the gateway (a PING with a timeout). */

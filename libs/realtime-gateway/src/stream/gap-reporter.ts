@@ -44,13 +44,22 @@ export class GapReporter {
     else this.tellClients();
   }
 
-  /** Redis lost the streams (restarted empty): what this instance had not read of them is gone, in unknown number. */
-  lostStreams(keys: readonly string[]): void {
+  /**
+   * Redis lost the streams (restarted empty). `behind`: this instance had entries waiting when it lost them, gone in
+   * unknown number, so clients are told. Caught up: what Redis appended after its last read is what the publisher
+   * replays over its next transport (same ids), so nobody is disconnected.
+   */
+  lostStreams(keys: readonly string[], behind: boolean): void {
     this.metrics.consumerGaps.inc(keys.length);
+    const what = `Stream ${keys.join(', ')} was lost (Redis restarted empty?): consumer group ${this.group} recreated`;
+    if (!behind) {
+      this.logger.warn(`${what}; this gateway had read everything before, the publisher replays what Redis lost`);
+      return;
+    }
     const closed = this.tellClients();
     this.logger.error(
-      `Stream ${keys.join(', ')} was lost (Redis restarted empty?): consumer group ${this.group} recreated; entries ` +
-        `this gateway had not read are gone (how many is unknown); closed ${closed} connections so clients re-fetch`,
+      `${what}; entries this gateway had not read are gone (how many is unknown); closed ${closed} connections so ` +
+        'clients re-fetch',
     );
   }
 

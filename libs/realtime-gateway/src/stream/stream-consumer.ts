@@ -142,6 +142,9 @@ export class StreamConsumer {
   }
 
   /** Every shard's group, and where this instance stands on it; after a failure, recreated if it is gone. */
+  /** The last read returned less than a full batch on every shard: nothing was waiting for this instance. */
+  private caughtUp = true;
+
   private async ensureGroups(recovering: boolean): Promise<void> {
     const lost: string[] = [];
     for (const key of this.settings.keys) {
@@ -149,7 +152,11 @@ export class StreamConsumer {
       if (setup === 'lost') lost.push(key);
       else this.gaps.groupSetUp(key, setup);
     }
-    if (lost.length > 0) this.gaps.lostStreams(lost);
+    if (lost.length === 0) return;
+    // Caught up when Redis went (the last read found less than a full batch, so the next one was blocked waiting):
+    // whatever Redis appended after it and lost is what the publisher replays (it resends what Redis acknowledged
+    // in its replay window, same ids), so clients keep their live stream. Behind: entries are gone, clients re-fetch.
+    this.gaps.lostStreams(lost, !this.caughtUp);
   }
 
   private async connect(): Promise<void> {
@@ -195,6 +202,7 @@ export class StreamConsumer {
       await acks;
       const reply = await reading;
       this.backoffMs = 0;
+      this.caughtUp = !reply || reply.every(([, entries]) => entries.length < this.settings.readCount);
       acks = this.handle(reply, true);
     }
     await acks;
