@@ -98,6 +98,12 @@ export class PendingBuffer {
     const kind = outboxed ? EntryKind.Outboxed : outbound.envelope.volatile ? EntryKind.Volatile : EntryKind.Plain;
     const entry = new BufferEntry(outbound, kind);
     if (this.count >= this.capacity && !overCapacity && !this.makeRoomFor(entry)) return false;
+    this.linkLast(entry, kind);
+    return true;
+  }
+
+  /** Links an entry at the tail of the buffer and of its kind's list. */
+  private linkLast(entry: BufferEntry, kind: EntryKind): void {
     entry.prev = this.tail;
     if (this.tail) this.tail.next = entry;
     else this.head = entry;
@@ -109,7 +115,21 @@ export class PendingBuffer {
     list.tail = entry;
     list.count++;
     this.count++;
-    return true;
+  }
+
+  /** Links an entry at the head of the buffer and of its kind's list. */
+  private linkFirst(entry: BufferEntry, kind: EntryKind): void {
+    entry.next = this.head;
+    if (this.head) this.head.prev = entry;
+    else this.tail = entry;
+    this.head = entry;
+    const list = this.kinds[kind];
+    entry.nextOfKind = list.head;
+    if (list.head) list.head.prevOfKind = entry;
+    else list.tail = entry;
+    list.head = entry;
+    list.count++;
+    this.count++;
   }
 
   /**
@@ -122,17 +142,7 @@ export class PendingBuffer {
       const entry = new BufferEntry(outbounds[i], kind);
       entry.failedMask = failedMask;
       if (this.count >= this.capacity && !this.makeRoomFor(entry)) continue;
-      entry.next = this.head;
-      if (this.head) this.head.prev = entry;
-      else this.tail = entry;
-      this.head = entry;
-      const list = this.kinds[kind];
-      entry.nextOfKind = list.head;
-      if (list.head) list.head.prevOfKind = entry;
-      else list.tail = entry;
-      list.head = entry;
-      list.count++;
-      this.count++;
+      this.linkFirst(entry, kind);
     }
   }
 
