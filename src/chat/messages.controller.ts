@@ -33,13 +33,19 @@ export class MessagesController {
   @HttpCode(201)
   create(@Param('roomId') roomId: string, @Body() body: unknown, @CurrentUser() user: AuthenticatedUser): ChatMessage {
     this.access.check(roomIdOf(roomId), user.id);
+    const draft = { roomId, userId: user.id, text: textOf(body) };
+    if (!this.config.outbox) {
+      const message = this.messages.add(draft);
+      this.events.publish(new MessageCreated(message));
+      return message;
+    }
     let event: MessageCreated | undefined;
-    const message = this.messages.add({ roomId, userId: user.id, text: textOf(body) }, (stored) => {
+    const message = this.messages.add(draft, (stored) => {
       event = new MessageCreated(stored);
-      if (this.config.outbox) this.outbox.insert(this.publisher.prepare(event).record);
+      this.outbox.insert(this.publisher.prepare(event).record);
     });
     // On the EventBus as any event: the module publishes the prepared envelope (same id as the stored record).
-    this.events.publish(event ?? new MessageCreated(message));
+    this.events.publish(event!);
     return message;
   }
 

@@ -35,7 +35,7 @@ export class StreamSequences implements SequencePositions {
   }
 
   set(key: string, position: StreamPosition): void {
-    this.positions.set(key, position);
+    this.positions.set(key, { ...position });
   }
 
   /**
@@ -51,14 +51,18 @@ export class StreamSequences implements SequencePositions {
       this.positions.set(key, { n, id });
       return IN_ORDER;
     }
+    // Moved in place: this runs for every entry read, and the position is this map's own object.
     if (n > position.n) {
       const from = position.n + 1;
-      this.positions.set(key, { n, id });
+      position.n = n;
+      position.id = id;
       return n === from ? IN_ORDER : { kind: 'gap', from, to: n - 1 };
     }
     if (!fresh) return IN_ORDER;
-    this.positions.set(key, { n, id });
-    return { kind: 'restarted', n, previous: position.n };
+    const previous = position.n;
+    position.n = n;
+    position.id = id;
+    return { kind: 'restarted', n, previous };
   }
 }
 
