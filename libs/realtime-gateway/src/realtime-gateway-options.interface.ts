@@ -137,6 +137,23 @@ export interface DedupOptions {
   maxEntries?: number;
 }
 
+/**
+ * SignalR stateful reconnect (clients built with `withStatefulReconnect()`): a client whose socket drops comes back
+ * to the same URL, on any instance, and gets what it missed, numbered, without a new connection.
+ */
+export interface StatefulReconnectOptions {
+  /** Offer it to clients that ask. @default true */
+  enabled?: boolean;
+  /**
+   * Bytes sent to one connection and not acknowledged that are kept for a resend. Past it the connection is closed
+   * with a reconnectable close message (the client starts a new connection and re-fetches): a broadcast never waits
+   * for one client, unlike ASP.NET, which blocks the sender. @default 100000
+   */
+  bufferBytes?: number;
+  /** How long a session whose socket went stays resumable. @default 30000 */
+  windowMs?: number;
+}
+
 export interface RealtimeGatewayOptions {
   /** Name of this instance: its consumer group is `gateway:<instanceId>`. @default `<hostname>-<pid>` */
   instanceId?: string;
@@ -151,6 +168,7 @@ export interface RealtimeGatewayOptions {
   envelopes?: EnvelopeLimitOptions;
   dedup?: DedupOptions;
   limits?: ClientLimitOptions;
+  statefulReconnect?: StatefulReconnectOptions;
   /**
    * Time shutdown may take: refusing new clients, stopping the stream consumer, closing every connection with a
    * reconnectable close message, then cutting what is left.
@@ -175,6 +193,7 @@ export interface ResolvedGatewayOptions {
   envelopes: Required<EnvelopeLimitOptions>;
   dedup: Required<DedupOptions>;
   limits: Required<ClientLimitOptions>;
+  statefulReconnect: Required<StatefulReconnectOptions>;
   closeOnTokenExpiry: boolean;
   shutdownTimeoutMs: number;
   inProcess: boolean;

@@ -14,6 +14,7 @@ import { BridgeReceiverHandler } from './bridge/bridge-receiver.handler';
 import { DeliveryService } from './delivery/delivery.service';
 import { HttpTakeover } from './http/http-takeover';
 import { HubServer } from './hub/hub.server';
+import { StatefulSessions } from './hub/session/stateful-sessions';
 import { NegotiateHandler } from './hub/negotiate.handler';
 import { RESOLVED_GATEWAY_OPTIONS } from './realtime-gateway.constants';
 import type { ResolvedGatewayOptions } from './realtime-gateway-options.interface';
@@ -38,6 +39,7 @@ export class RealtimeGatewayLifecycle implements OnApplicationBootstrap, BeforeA
     private readonly hub: HubServer,
     private readonly negotiate: NegotiateHandler,
     private readonly delivery: DeliveryService,
+    private readonly sessions: StatefulSessions,
     @Optional() private readonly bridge?: BridgeReceiverHandler,
     @Optional() private readonly consumer?: StreamConsumer,
     @Optional() private readonly monitor?: StreamMonitor,
@@ -57,6 +59,7 @@ export class RealtimeGatewayLifecycle implements OnApplicationBootstrap, BeforeA
     }
     this.takeover.attach(server);
     this.hub.start();
+    await this.sessions.start();
     if (this.options.inProcess) this.registerInProcessSink();
     await this.monitor?.start();
     await this.consumer?.start();
@@ -68,23 +71,29 @@ export class RealtimeGatewayLifecycle implements OnApplicationBootstrap, BeforeA
 
   /**
    * Shutdown within `shutdownTimeoutMs`: refuse new negotiations, upgrades and bridge posts first (503, connections
-   * closed), stop reading the stream (what is in hand is delivered and acknowledged), then send every client a
-   * close message it reconnects on. Before Nest closes the HTTP server, which waits for every socket.
+   * closed) and stop accepting connections, stop reading the stream (what is in hand is delivered and acknowledged),
+   * hand stateful sessions over (recorded exactly in Redis, sockets cut without a close message: the clients resume
+   * on another instance), then send every other client a close message it reconnects on. Before Nest closes the
+   * HTTP server, which waits for every socket.
    */
   async beforeApplicationShutdown(): Promise<void> {
     const budget = this.options.shutdownTimeoutMs;
     this.takeover.drain();
+    this.takeover.stopListening();
     if (this.consumer) {
       await withTimeout(this.consumer.stop(), Math.floor(budget / 2), 'stream consumer stop').catch((error: unknown) =>
         this.logger.warn(`Shutdown: ${errorMessage(error)}; closing anyway`),
       );
     }
     this.unregisterSink?.();
+    const handedOver = await this.sessions.handOver(Math.floor(budget / 5));
+    if (handedOver > 0) this.logger.log(`Shutdown: ${handedOver} stateful sessions handed over`);
     await this.hub.stop('Server is shutting down.', Math.min(1000, Math.floor(budget / 5)));
   }
 
   async onApplicationShutdown(): Promise<void> {
     await this.monitor?.stop();
+    await this.sessions.stop();
     this.takeover.closeConnections(Math.min(1000, Math.floor(this.options.shutdownTimeoutMs / 5)));
     this.takeover.detach();
   }

@@ -14,6 +14,9 @@ import { HubServer } from './hub/hub.server';
 import { NegotiateHandler } from './hub/negotiate.handler';
 import { NegotiatedConnections } from './hub/negotiated-connections';
 import { UserConnectionCounter } from './hub/user-connection-counter';
+import { SessionStore } from './hub/session/session-store';
+import { StatefulSessions } from './hub/session/stateful-sessions';
+import { StreamPositions } from './hub/session/stream-positions';
 import { gatewayMetricProviders, RealtimeGatewayMetrics } from './metrics/realtime-gateway.metrics';
 import { RESOLVED_GATEWAY_OPTIONS } from './realtime-gateway.constants';
 import { REALTIME_GATEWAY_OPTIONS } from './realtime-gateway.module-definition';
@@ -34,12 +37,39 @@ export const realtimeGatewayProviders: Provider[] = [
   ...gatewayMetricProviders,
   RealtimeGatewayMetrics,
   ConnectionRegistry,
-  DeliveryService,
   {
     provide: InboundEnvelopeReader,
     inject: [RESOLVED_GATEWAY_OPTIONS],
     useFactory: (o: Options) => new InboundEnvelopeReader(o.envelopes),
   },
+  {
+    // Where the consumer stands on every shard: what stateful sessions record, for a resume on another instance.
+    provide: StreamPositions,
+    inject: [RESOLVED_GATEWAY_OPTIONS],
+    useFactory: (o: Options) => (o.redis ? new StreamPositions(new StreamKeys(o.redis.streamKeyPrefix, o.redis.shards).all) : undefined),
+  },
+  {
+    provide: StatefulSessions,
+    inject: [RESOLVED_GATEWAY_OPTIONS, ConnectionRegistry, RealtimeGatewayMetrics, InboundEnvelopeReader, StreamPositions],
+    useFactory: (
+      o: Options,
+      registry: ConnectionRegistry,
+      metrics: RealtimeGatewayMetrics,
+      reader: InboundEnvelopeReader,
+      positions: StreamPositions | undefined,
+    ) => {
+      const shared = o.redis && o.statefulReconnect.enabled && positions;
+      const store = shared
+        ? new SessionStore(o.redis!.url, o.redis!.streamKeyPrefix, o.instanceId, o.statefulReconnect.windowMs + 10_000)
+        : undefined;
+      return new StatefulSessions(o.statefulReconnect, registry, metrics, store, positions, {
+        reader,
+        keys: positions?.keys ?? [],
+        maxEntries: 100_000,
+      });
+    },
+  },
+  DeliveryService,
   HttpTakeover,
   UserConnectionCounter,
   {
@@ -60,14 +90,16 @@ export const realtimeGatewayProviders: Provider[] = [
   },
   {
     provide: NegotiateHandler,
-    inject: [RESOLVED_GATEWAY_OPTIONS, NegotiatedConnections, CorsPolicy, UserConnectionCounter, RealtimeGatewayMetrics],
+    inject: [RESOLVED_GATEWAY_OPTIONS, NegotiatedConnections, CorsPolicy, UserConnectionCounter, RealtimeGatewayMetrics, StatefulSessions],
     useFactory: (
       o: Options,
       negotiated: NegotiatedConnections,
       cors: CorsPolicy,
       openSockets: UserConnectionCounter,
       metrics: RealtimeGatewayMetrics,
-    ) => new NegotiateHandler(o.verifier, negotiated, cors, openSockets, o.limits.maxConnectionsPerUser, metrics),
+      sessions: StatefulSessions,
+    ) =>
+      new NegotiateHandler(o.verifier, negotiated, cors, openSockets, o.limits.maxConnectionsPerUser, metrics, sessions, o.hub.negotiateTtlMs),
   },
   {
     provide: HubServer,
@@ -79,6 +111,7 @@ export const realtimeGatewayProviders: Provider[] = [
       HubInvoker,
       RealtimeGatewayMetrics,
       UserConnectionCounter,
+      StatefulSessions,
     ],
     useFactory: (
       o: Options,
@@ -88,7 +121,8 @@ export const realtimeGatewayProviders: Provider[] = [
       invoker: HubInvoker,
       metrics: RealtimeGatewayMetrics,
       openSockets: UserConnectionCounter,
-    ) => new HubServer(o.hub, o.verifier, negotiated, cors, registry, invoker, metrics, o, openSockets),
+      sessions: StatefulSessions,
+    ) => new HubServer(o.hub, o.verifier, negotiated, cors, registry, invoker, metrics, o, openSockets, sessions),
   },
   {
     provide: BridgeReceiverHandler,
@@ -98,13 +132,14 @@ export const realtimeGatewayProviders: Provider[] = [
   },
   {
     provide: StreamConsumer,
-    inject: [RESOLVED_GATEWAY_OPTIONS, InboundEnvelopeReader, DeliveryService, RealtimeGatewayMetrics, HubServer],
+    inject: [RESOLVED_GATEWAY_OPTIONS, InboundEnvelopeReader, DeliveryService, RealtimeGatewayMetrics, HubServer, StreamPositions],
     useFactory: (
       o: Options,
       reader: InboundEnvelopeReader,
       delivery: DeliveryService,
       metrics: RealtimeGatewayMetrics,
       hub: HubServer,
+      positions: StreamPositions | undefined,
     ) =>
       o.redis
         ? new StreamConsumer(
@@ -123,6 +158,7 @@ export const realtimeGatewayProviders: Provider[] = [
             metrics,
             // Missed entries have unknown targets: every client is told to reconnect and re-fetch.
             (reason) => hub.closeAllConnections(reason),
+            positions,
           )
         : undefined,
   },

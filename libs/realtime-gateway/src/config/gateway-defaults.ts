@@ -33,6 +33,7 @@ export const GATEWAY_DEFAULTS = Object.freeze({
     maxGroupsPerConnection: 100,
     maxConnectionsPerUser: 20,
   }),
+  statefulReconnect: Object.freeze({ enabled: true, bufferBytes: 100_000, windowMs: 30_000 }),
   closeOnTokenExpiry: true,
   shutdownTimeoutMs: 5000,
 });

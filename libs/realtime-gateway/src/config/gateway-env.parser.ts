@@ -42,6 +42,11 @@ export function parseGatewayEnv(env: Env): RealtimeGatewayOptions {
           maxBodyBytes: readNumber(env, 'REALTIME_BRIDGE_MAX_BODY_BYTES', D.bridge.maxBodyBytes, 1024, 1024 * 1024 * 1024),
         }
       : undefined,
+    statefulReconnect: {
+      enabled: readBoolean(env, 'REALTIME_STATEFUL_RECONNECT', D.statefulReconnect.enabled),
+      bufferBytes: readNumber(env, 'REALTIME_RECONNECT_BUFFER_BYTES', D.statefulReconnect.bufferBytes, 1024, 1 << 30),
+      windowMs: readNumber(env, 'REALTIME_RECONNECT_WINDOW_MS', D.statefulReconnect.windowMs, 100, 3_600_000),
+    },
     slowClients: {
       softLimitBytes: readNumber(env, 'REALTIME_SLOW_CLIENT_SOFT_BYTES', D.slowClients.softLimitBytes, 1024, 1 << 30),
       hardLimitBytes: readNumber(env, 'REALTIME_SLOW_CLIENT_HARD_BYTES', D.slowClients.hardLimitBytes, 1024, 1 << 30),

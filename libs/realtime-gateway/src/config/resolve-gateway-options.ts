@@ -81,6 +81,11 @@ export function resolveGatewayOptions(options: RealtimeGatewayOptions): Resolved
       maxGroupsPerConnection: positive('limits.maxGroupsPerConnection', limits.maxGroupsPerConnection ?? D.limits.maxGroupsPerConnection),
       maxConnectionsPerUser: positive('limits.maxConnectionsPerUser', limits.maxConnectionsPerUser ?? D.limits.maxConnectionsPerUser),
     },
+    statefulReconnect: {
+      enabled: options.statefulReconnect?.enabled ?? D.statefulReconnect.enabled,
+      bufferBytes: positive('statefulReconnect.bufferBytes', options.statefulReconnect?.bufferBytes ?? D.statefulReconnect.bufferBytes),
+      windowMs: positive('statefulReconnect.windowMs', options.statefulReconnect?.windowMs ?? D.statefulReconnect.windowMs),
+    },
     closeOnTokenExpiry: options.auth?.closeOnExpiration ?? D.closeOnTokenExpiry,
     shutdownTimeoutMs: positive('shutdownTimeoutMs', options.shutdownTimeoutMs ?? D.shutdownTimeoutMs),
     inProcess: options.inProcess ?? true,

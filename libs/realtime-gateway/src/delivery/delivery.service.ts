@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { type Envelope, epochMs } from '@realtime/transport';
 import { ConnectionRegistry } from '../hub/connection-registry';
 import type { HubConnection } from '../hub/hub-connection';
@@ -6,7 +6,15 @@ import { invocationFrame } from '../hub/hub-protocol';
 import { type DeliverySource, RealtimeGatewayMetrics } from '../metrics/realtime-gateway.metrics';
 import { RESOLVED_GATEWAY_OPTIONS } from '../realtime-gateway.constants';
 import type { ResolvedGatewayOptions } from '../realtime-gateway-options.interface';
+import { StatefulSessions } from '../hub/session/stateful-sessions';
+import type { PositionVector } from '../hub/session/stream-positions';
 import { DedupWindow } from './dedup-window';
+
+/** The stream entry an envelope was read from. */
+export interface StreamEntryRef {
+  key: string;
+  id: string;
+}
 
 /**
  * Delivers envelopes to the connections they target, whatever transport brought them: drops duplicates (dual
@@ -22,6 +30,7 @@ export class DeliveryService {
     private readonly registry: ConnectionRegistry,
     private readonly metrics: RealtimeGatewayMetrics,
     @Inject(RESOLVED_GATEWAY_OPTIONS) private readonly options: ResolvedGatewayOptions,
+    @Optional() private readonly sessions?: StatefulSessions,
   ) {
     this.dedup = new DedupWindow(options.dedup.ttlMs, options.dedup.maxEntries);
   }
@@ -31,7 +40,7 @@ export class DeliveryService {
    * the publisher serialized them already: bounded in depth and size), else they are serialized here, once. Returns
    * the number of sockets written.
    */
-  deliver(envelope: Envelope, source: DeliverySource, argsJson?: string): number {
+  deliver(envelope: Envelope, source: DeliverySource, argsJson?: string, entry?: StreamEntryRef): number {
     const children = this.metrics.forTransport(source);
     children.received.inc();
     if (this.dedup.isDuplicate(envelope.id)) {
@@ -43,8 +52,13 @@ export class DeliveryService {
     const frame = Buffer.from(invocationFrame(envelope.method, argsJson ?? JSON.stringify(envelope.args)), 'utf8');
     const now = Date.now();
     let written = 0;
+    // Where the consumer stands, for stateful sessions: one snapshot per envelope, shared by its recipients.
+    let at: PositionVector | undefined | null = null;
     for (const connection of recipients) {
-      if (this.write(connection, frame, envelope.volatile, now)) written++;
+      if (connection.session) {
+        if (at === null) at = this.sessions?.position();
+        if (this.writeToSession(connection, frame, now, at, entry, envelope.id)) written++;
+      } else if (this.write(connection, frame, envelope.volatile, now)) written++;
     }
     children.sent.inc(written);
     if (written > 0) children.latency.observe(Math.max(0, epochMs() - envelope.ts) / 1000);
@@ -56,6 +70,30 @@ export class DeliveryService {
     if (target.kind === 'group') return this.registry.group(target.name);
     if (target.kind === 'user') return this.registry.user(target.id);
     return this.registry.all;
+  }
+
+  /**
+   * A stateful session gets everything, volatile envelopes too (a replay after a crash must number what was sent
+   * exactly as it was), numbered and kept until acknowledged, socket or not. Its bound is the replay buffer: past it
+   * the client is closed with a reconnectable close message and starts over.
+   */
+  private writeToSession(
+    connection: HubConnection,
+    frame: Buffer,
+    now: number,
+    at: PositionVector | undefined,
+    entry: StreamEntryRef | undefined,
+    envelopeId: string,
+  ): boolean {
+    if (!connection.handshakeDone || connection.ended) return false;
+    connection.sendMessage(frame, now, at, entry, envelopeId);
+    const session = connection.session!;
+    if (session.bufferedBytes > this.options.statefulReconnect.bufferBytes) {
+      this.metrics.clientLimitHits.inc({ limit: 'replay_buffer' });
+      this.logger.warn(`Closing connection ${connection.id} of ${connection.user.id}: ${session.bufferedBytes} bytes not acknowledged`);
+      this.sessions?.overflowed(connection);
+    }
+    return true;
   }
 
   /**

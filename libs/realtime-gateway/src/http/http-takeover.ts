@@ -52,6 +52,14 @@ export class HttpTakeover {
     this.idleSweeper.unref();
   }
 
+  /**
+   * Stops accepting connections (open ones stay), so clients reconnecting during shutdown reach another instance
+   * rather than this one's 503: stateful sessions handed over resume there.
+   */
+  stopListening(): void {
+    if (this.server?.listening) this.server.close();
+  }
+
   /** Last step of shutdown: stop listening and cut connections still open after `graceMs`. */
   closeConnections(graceMs: number): void {
     const server = this.server;

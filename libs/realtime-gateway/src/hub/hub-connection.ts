@@ -2,25 +2,44 @@ import type { WebSocket } from 'ws';
 import { type AuthenticatedUser, expiryOf } from '../auth/access-token-verifier';
 import { closeFrame } from './hub-protocol';
 import type { InvocationBudget } from './invocation-budget';
+import type { StatefulSession } from './session/stateful-session';
+import type { PositionVector } from './session/stream-positions';
 
 /** Every frame of the JSON protocol is text; one options object for all sends. */
 const TEXT = { binary: false } as const;
 
-/** One client connection on the hub. */
+/** A message that reached a resuming session before its replay was done: numbered after the replay. */
+export interface HeldMessage {
+  frame: string | Buffer;
+  at: PositionVector | undefined;
+  /** The stream entry it came from (undefined: bridge or in-process). */
+  entry?: { key: string; id: string };
+  envelopeId?: string;
+}
+
+/**
+ * One client connection on the hub. With stateful reconnect it has a session, and it outlives its socket: while
+ * the socket is gone the connection stays in the registry and keeps numbering and buffering what it is sent, until
+ * the client comes back with a new socket (`attach`) or the reconnect window passes.
+ */
 export class HubConnection {
   readonly groups = new Set<string>();
   readonly openedAt: number;
   lastReceivedAt: number;
   lastSentAt: number;
   /** When the connection's token expires (epoch ms); undefined when it does not. */
-  readonly expiresAt: number | undefined;
+  expiresAt: number | undefined;
   handshakeDone = false;
+  /** Stateful reconnect: message ids, the replay buffer, what a resume elsewhere needs. */
+  session?: StatefulSession;
+  /** Set while a resumed session's replay is being prepared: live messages wait here. */
+  held?: HeldMessage[];
   private closed = false;
 
   constructor(
     readonly id: string,
-    readonly user: AuthenticatedUser,
-    private readonly socket: WebSocket,
+    public user: AuthenticatedUser,
+    private socket: WebSocket | undefined,
     now: number,
     readonly invocations: InvocationBudget,
   ) {
@@ -29,19 +48,57 @@ export class HubConnection {
   }
 
   get isOpen(): boolean {
-    return !this.closed && this.socket.readyState === this.socket.OPEN;
+    return !this.closed && this.socket !== undefined && this.socket.readyState === this.socket.OPEN;
+  }
+
+  /** Closed for good (not merely without a socket for now). */
+  get ended(): boolean {
+    return this.closed;
   }
 
   /** Bytes written to the socket that the client has not taken yet. */
   get bufferedBytes(): number {
-    return this.socket.bufferedAmount;
+    return this.socket?.bufferedAmount ?? 0;
   }
 
-  /** Sends one text frame (a string, or a shared buffer for broadcasts). */
+  /** The current socket, so a close event of an older one can be told apart. */
+  isSocket(socket: WebSocket): boolean {
+    return this.socket === socket;
+  }
+
+  /** The client came back (stateful reconnect) with a new socket, and possibly a fresh token. */
+  attach(socket: WebSocket, user: AuthenticatedUser, now: number): void {
+    this.socket = socket;
+    this.user = user;
+    this.expiresAt = expiryOf(user);
+    this.lastReceivedAt = this.lastSentAt = now;
+    if (this.session) this.session.detachedAt = undefined;
+  }
+
+  /** The socket went without a close message: the session waits for the client to come back. */
+  detach(now: number): void {
+    this.socket = undefined;
+    if (this.session) this.session.detachedAt = now;
+  }
+
+  /** Sends one uncounted text frame (handshake, ping, ack, sequence, close). */
   send(frame: string | Buffer, now: number): void {
     if (!this.isOpen) return;
-    this.socket.send(frame, TEXT);
+    this.socket!.send(frame, TEXT);
     this.lastSentAt = now;
+  }
+
+  /**
+   * Sends a counted message (types 1-5). With a session it is numbered and kept until the client acknowledges it,
+   * and sent only if the socket is there (a resumed client gets it with the resend).
+   */
+  sendMessage(frame: string | Buffer, now: number, at?: PositionVector, entry?: HeldMessage['entry'], envelopeId?: string): void {
+    if (this.held) {
+      this.held.push({ frame, at, entry, envelopeId });
+      return;
+    }
+    this.session?.push(frame, at, entry === undefined);
+    this.send(frame, now);
   }
 
   /**
@@ -51,18 +108,25 @@ export class HubConnection {
   close(error?: string, allowReconnect = true, immediately = false): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.socket.readyState !== this.socket.OPEN) {
-      this.socket.terminate();
+    const socket = this.socket;
+    if (!socket) return;
+    if (socket.readyState !== socket.OPEN) {
+      socket.terminate();
       return;
     }
-    if (this.handshakeDone) this.socket.send(closeFrame(error, allowReconnect));
-    if (immediately) this.socket.terminate();
-    else this.socket.close(error ? 1011 : 1000, error?.slice(0, 120));
+    if (this.handshakeDone) socket.send(closeFrame(error, allowReconnect));
+    if (immediately) socket.terminate();
+    else socket.close(error ? 1011 : 1000, error?.slice(0, 120));
   }
 
-  /** Drops the socket without a goodbye (it is gone or hopeless). */
+  /** Drops the socket without a goodbye (it is gone or hopeless); the connection is over. */
   terminate(): void {
     this.closed = true;
-    this.socket.terminate();
+    this.socket?.terminate();
+  }
+
+  /** Cuts the socket without a close message, so a stateful client resumes (a handover on shutdown). */
+  cut(): void {
+    this.socket?.terminate();
   }
 }

@@ -36,16 +36,25 @@ export class HubInvoker {
           throw new HubMethodError(`Not allowed to join ${name}.`);
         }
         const connection = this.connection(context);
-        if (connection) this.registry.join(connection, name);
+        if (connection && !connection.groups.has(name)) {
+          this.onGroupChange(connection, 'join', name);
+          this.registry.join(connection, name);
+        }
       });
       this.methods.set(group.leave.toLowerCase(), (context, ...args) => {
         const connection = this.connection(context);
-        if (connection) this.registry.leave(connection, groupName(toGroup(...args)));
+        const name = groupName(toGroup(...args));
+        if (connection?.groups.has(name)) {
+          this.onGroupChange(connection, 'leave', name);
+          this.registry.leave(connection, name);
+        }
       });
     }
   }
 
   private readonly byId = new Map<string, HubConnection>();
+  /** Told of every membership change, before it takes effect (stateful sessions record it). */
+  onGroupChange: (connection: HubConnection, kind: 'join' | 'leave', group: string) => void = () => undefined;
 
   /** Makes a connection's calls resolvable from its context. */
   track(connection: HubConnection): void {

@@ -98,3 +98,13 @@ export function asHubMessage(record: unknown): HubMessage {
   if (typeof type !== 'number' || !Number.isInteger(type)) throw new HubProtocolError('A hub message needs a numeric type');
   return record as HubMessage;
 }
+
+/** Stateful reconnect: the highest client message id processed. */
+export function ackFrame(sequenceId: number): string {
+  return '{"type":8,"sequenceId":' + sequenceId + '}' + RECORD_SEPARATOR;
+}
+
+/** Stateful reconnect: the first message after a reconnect, the id of the next message the server sends. */
+export function sequenceFrame(sequenceId: number): string {
+  return '{"type":9,"sequenceId":' + sequenceId + '}' + RECORD_SEPARATOR;
+}

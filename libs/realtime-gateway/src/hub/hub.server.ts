@@ -16,6 +16,7 @@ import type { HubInvoker } from './hub-invoker';
 import {
   asHubMessage,
   completionFrame,
+  sequenceFrame,
   HANDSHAKE_OK,
   handshakeError,
   type HubMessage,
@@ -28,6 +29,15 @@ import { InvocationBudget } from './invocation-budget';
 import { authenticate, mayConnect, tooManyConnections } from './negotiate.handler';
 import type { NegotiatedConnections } from './negotiated-connections';
 import type { UserConnectionCounter } from './user-connection-counter';
+import { groupsAfter } from './session/session-replay';
+import type { StatefulSessions } from './session/stateful-sessions';
+import { compareStreamIds } from './session/stream-ids';
+
+/** How the upgrade of a connection token resolved: a new connection, or a session to resume. */
+type Opening =
+  | { kind: 'new'; connectionId: string; stateful: boolean }
+  | { kind: 'resume-here'; connection: HubConnection }
+  | { kind: 'resumed'; connection: HubConnection; replayed: number };
 
 /** What the hub enforces per client, besides the protocol. */
 export type ClientPolicy = Pick<ResolvedGatewayOptions, 'limits' | 'closeOnTokenExpiry'>;
@@ -54,7 +64,13 @@ export class HubServer {
     private readonly metrics: RealtimeGatewayMetrics,
     private readonly policy: ClientPolicy,
     private readonly userSockets: UserConnectionCounter,
+    private readonly sessions: StatefulSessions,
   ) {
+    invoker.onGroupChange = (connection, kind, group) => {
+      if (!connection.session) return;
+      connection.session.groupChanged(kind, group, sessions.position());
+      sessions.writeNow(connection);
+    };
     // ws refuses far bigger frames itself (close 1009); between the two bounds the client gets a proper close message.
     this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxMessageBytes * 4, perMessageDeflate: false });
   }
@@ -89,6 +105,15 @@ export class HubServer {
       connection.close(reason, true);
       closed++;
     }
+    // Sessions waiting for their socket cannot be replayed past missed entries either: they end (the resume gets
+    // 404 and the client starts over and re-fetches).
+    for (const connection of [...this.registry.all]) {
+      if (!connection.session || connection.isOpen) continue;
+      connection.terminate();
+      this.registry.remove(connection);
+      this.sessions.ended(connection);
+      closed++;
+    }
     return closed;
   }
 
@@ -104,16 +129,19 @@ export class HubServer {
       return rejectUpgrade(socket, 401, 'Unauthorized', user);
     }
     const token = url.searchParams.get('id');
-    let connectionId: string;
+    let opening: Opening | undefined;
     if (token) {
-      const claim = this.negotiated.claim(token);
-      if (claim === 'unknown') return rejectUpgrade(socket, 404, 'Not Found', 'unknown connection id');
-      if (claim === 'taken') return rejectUpgrade(socket, 409, 'Conflict', 'connection id already in use');
-      if (claim.user.id !== user.id) {
-        this.negotiated.release(token);
-        return rejectUpgrade(socket, 401, 'Unauthorized', 'token does not match the negotiated user');
+      const resolved = await this.resolveToken(token, user);
+      if (typeof resolved === 'string') {
+        const [status, text, reason] =
+          resolved === 'taken'
+            ? [409, 'Conflict', 'connection id already in use']
+            : resolved === 'wrong_user'
+              ? [401, 'Unauthorized', 'token does not match the negotiated user']
+              : [404, 'Not Found', 'unknown connection id'];
+        return rejectUpgrade(socket, status, text, reason);
       }
-      connectionId = claim.connectionId;
+      opening = resolved;
     } else {
       // A negotiated token was counted when it was handed out; a connection without one is counted here.
       const { maxConnectionsPerUser } = this.policy.limits;
@@ -121,33 +149,175 @@ export class HubServer {
         this.metrics.clientLimitHits.inc({ limit: 'connections' });
         return rejectUpgrade(socket, 429, 'Too Many Requests', tooManyConnections(maxConnectionsPerUser));
       }
-      connectionId = randomBytes(12).toString('base64url');
+      // skipNegotiation connections never get stateful reconnect (the client only uses it after negotiate).
+      opening = { kind: 'new', connectionId: randomBytes(12).toString('base64url'), stateful: false };
     }
+    const resolved = opening;
     // ws completes the upgrade synchronously (no verifyClient), so the check above and the count in open() cannot
     // interleave with another upgrade of the same user.
-    this.wss.handleUpgrade(request, socket, head, (ws) => this.open(ws, connectionId, user, token));
+    this.wss.handleUpgrade(request, socket, head, (ws) => {
+      if (resolved.kind === 'new') this.open(ws, resolved.connectionId, user, token, resolved.stateful);
+      else this.resume(ws, resolved.connection, user, resolved.kind === 'resume-here' ? 'same' : 'other', resolved.kind === 'resumed' ? resolved.replayed : undefined);
+    });
   };
 
-  private open(ws: WebSocket, id: string, user: AuthenticatedUser, token: string | null): void {
+  /**
+   * What a connection token names, in this order: a token negotiated here, a session of this instance waiting for
+   * its socket, a token negotiated on another instance, a session recorded by another instance.
+   */
+  private async resolveToken(token: string, user: AuthenticatedUser): Promise<Opening | 'unknown' | 'taken' | 'wrong_user'> {
+    const current = this.sessions.connectedHere(token);
+    if (current) {
+      // The client resumes while this instance still holds its old socket (a cut it has not noticed yet): the
+      // client knows best, so the old socket goes and the session waits for the new one.
+      if (current.user.id !== user.id) return 'taken';
+      const old = this.socketOf.get(current);
+      if (old) {
+        this.socketClosed(current, old.ws, old.token);
+        old.ws.terminate();
+      }
+    }
+    const claim = this.negotiated.claim(token);
+    if (claim === 'taken') return 'taken';
+    if (claim !== 'unknown') {
+      if (claim.user.id !== user.id) {
+        this.negotiated.release(token);
+        return 'wrong_user';
+      }
+      this.sessions.connectedLocally(token);
+      return { kind: 'new', connectionId: claim.connectionId, stateful: claim.stateful };
+    }
+    const waiting = this.sessions.waiting(token);
+    if (waiting) {
+      if (waiting.user.id !== user.id) {
+        this.sessions.failed('wrong_user');
+        return 'wrong_user';
+      }
+      return { kind: 'resume-here', connection: waiting };
+    }
+    if (!this.sessions.shared) return 'unknown';
+    const elsewhere = await this.sessions.negotiatedElsewhere(token);
+    if (elsewhere) {
+      if (elsewhere.userId !== user.id) return 'wrong_user';
+      this.negotiated.markConnected(token);
+      return { kind: 'new', connectionId: elsewhere.connectionId, stateful: elsewhere.stateful };
+    }
+    const record = await this.sessions.claim(token, user);
+    if (typeof record === 'string') {
+      this.sessions.failed(record);
+      return record === 'wrong_user' ? 'wrong_user' : 'unknown';
+    }
+    return this.takeOver(token, user, record);
+  }
+
+  /**
+   * Rebuilds a session recorded elsewhere. The connection joins its groups first, holding live messages, so nothing
+   * delivered while the stream is read is missed; live messages the replay already covers are then dropped.
+   */
+  private async takeOver(token: string, user: AuthenticatedUser, record: Parameters<StatefulSessions['rebuild']>[1]): Promise<Opening | 'unknown'> {
+    const now = Date.now();
+    const { invocationsPerSecond, invocationBurst } = this.policy.limits;
+    const connection = new HubConnection(record.connectionId, user, undefined, now, new InvocationBudget(invocationsPerSecond, invocationBurst, now));
+    connection.handshakeDone = true;
+    connection.held = [];
+    this.registry.add(connection);
+    for (const group of groupsAfter(record)) this.registry.join(connection, group);
+    const rebuilt = await this.sessions.rebuild(token, record);
+    const held = connection.held;
+    connection.held = undefined;
+    if (!rebuilt.ok) {
+      this.registry.remove(connection);
+      this.sessions.failed(rebuilt.reason);
+      this.logger.warn(`Session of ${user.id} not resumed: ${rebuilt.reason}`);
+      return 'unknown';
+    }
+    connection.session = rebuilt.session;
+    for (const message of held) {
+      if (message.entry) {
+        const upTo = rebuilt.readUpTo[message.entry.key];
+        if (upTo && compareStreamIds(message.entry.id, upTo) <= 0) continue;
+      } else if (message.envelopeId && rebuilt.ids.has(message.envelopeId)) continue;
+      connection.sendMessage(message.frame, now, message.at, message.entry, message.envelopeId);
+    }
+    this.sessions.adopt(connection);
+    return { kind: 'resumed', connection, replayed: rebuilt.replayed };
+  }
+
+  private open(ws: WebSocket, id: string, user: AuthenticatedUser, token: string | null, stateful: boolean): void {
     const now = Date.now();
     const { invocationsPerSecond, invocationBurst } = this.policy.limits;
     const connection = new HubConnection(id, user, ws, now, new InvocationBudget(invocationsPerSecond, invocationBurst, now));
+    this.statefulTokens.set(connection, stateful && token ? token : undefined);
     this.sockets.add(connection);
     this.userSockets.add(user.id);
+    this.listen(ws, connection, token);
+  }
+
+  /** Tokens of connections negotiated with stateful reconnect, until their handshake says which version they speak. */
+  private readonly statefulTokens = new WeakMap<HubConnection, string | undefined>();
+
+  /**
+   * The client of a session came back (stateful reconnect: no handshake, the socket reopened on the same URL).
+   * The server speaks first: Sequence with the id of the oldest message not acknowledged, then every such message.
+   */
+  private resume(ws: WebSocket, connection: HubConnection, user: AuthenticatedUser, instance: 'same' | 'other', replayed?: number): void {
+    const now = Date.now();
+    if (connection.ended) {
+      ws.terminate();
+      return;
+    }
+    connection.attach(ws, user, now);
+    this.sockets.add(connection);
+    this.userSockets.add(user.id);
+    this.metrics.connections.inc();
+    this.invoker.track(connection);
+    this.listen(ws, connection, null);
+    const session = connection.session!;
+    connection.send(sequenceFrame(session.acked + 1), now);
+    let resent = 0;
+    for (const frame of session.unacked()) {
+      connection.send(frame, now);
+      resent++;
+    }
+    this.metrics.sessionsResumed.inc({ instance });
+    this.metrics.messagesReplayed.inc(replayed ?? resent);
+  }
+
+  private listen(ws: WebSocket, connection: HubConnection, token: string | null): void {
+    const { id } = connection;
+    this.socketOf.set(connection, { ws, token });
     ws.on('message', (data, isBinary) => this.onMessage(connection, data, isBinary));
     ws.on('error', (error: Error & { code?: string }) => {
       // ws closes the socket itself (1009) for frames past its own bound.
       if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.metrics.clientProtocolErrors.inc({ reason: 'too_large' });
       this.logger.debug(`socket ${id}: ${error.message}`);
     });
-    ws.on('close', () => {
+    ws.on('close', () => this.socketClosed(connection, ws, token));
+  }
+
+  private readonly closedSockets = new WeakSet<WebSocket>();
+  private readonly socketOf = new WeakMap<HubConnection, { ws: WebSocket; token: string | null }>();
+
+  /** A connection's socket went (closed, cut, or replaced by the client's resume): runs once per socket. */
+  private socketClosed(connection: HubConnection, ws: WebSocket, token: string | null): void {
+    if (this.closedSockets.has(ws) || !connection.isSocket(ws)) return;
+    this.closedSockets.add(ws);
+    {
+      const { user } = connection;
       this.sockets.delete(connection);
       this.userSockets.remove(user.id);
       if (connection.handshakeDone) this.metrics.connections.dec();
+      if (token) this.negotiated.release(token);
+      if (connection.session && !connection.ended) {
+        // Gone without a close message: the client reconnects to the same URL, here or on another instance.
+        this.invoker.untrack(connection);
+        this.sessions.detached(connection, Date.now());
+        return;
+      }
       this.registry.remove(connection);
       this.invoker.untrack(connection);
-      if (token) this.negotiated.release(token);
-    });
+      if (connection.session) this.sessions.ended(connection);
+    }
   }
 
   private onMessage(connection: HubConnection, data: RawData, isBinary: boolean): void {
@@ -179,7 +349,7 @@ export class HubServer {
     let problem: string | undefined;
     if (typeof protocol !== 'string' || typeof version !== 'number') problem = 'Invalid handshake request.';
     else if (protocol !== 'json') problem = `The protocol '${protocol}' is not supported.`;
-    else if (version !== 1) problem = `The server does not support version ${version} of the 'json' protocol.`;
+    else if (version !== 1 && version !== 2) problem = `The server does not support version ${version} of the 'json' protocol.`;
     if (problem) {
       this.metrics.clientProtocolErrors.inc({ reason: 'handshake' });
       connection.send(handshakeError(problem), Date.now());
@@ -189,6 +359,9 @@ export class HubServer {
     // `{}` must be the very first thing the client receives: nothing is sent to a socket before this.
     connection.send(HANDSHAKE_OK, Date.now());
     connection.handshakeDone = true;
+    // Version 2 on a token negotiated with stateful reconnect: this connection's messages are numbered from now on.
+    const token = this.statefulTokens.get(connection);
+    if (token && version === 2) this.sessions.begin(connection, token);
     this.registry.add(connection);
     this.invoker.track(connection);
     this.metrics.connections.inc();
@@ -196,15 +369,30 @@ export class HubServer {
   }
 
   private onHubMessage(connection: HubConnection, message: HubMessage): void {
+    const session = connection.session;
+    if (session && message.type >= MessageType.Invocation && message.type <= MessageType.CancelInvocation) {
+      // Counted: a message resent after a reconnect that was processed already is dropped (never run twice).
+      const id = session.nextInbound++;
+      if (id <= session.received) return;
+      session.received = id;
+    }
     switch (message.type) {
       case MessageType.Invocation:
         return this.onInvocation(connection, message);
       case MessageType.StreamInvocation:
         return this.complete(connection, message.invocationId, { error: 'Streaming hub methods are not supported.' });
+      case MessageType.Ack:
+        if (session) session.ack(sequenceIdOf(message));
+        return;
+      case MessageType.Sequence:
+        if (session) {
+          const next = sequenceIdOf(message);
+          if (next > session.received + 1) throw new HubProtocolError('Sequence ID greater than amount of messages we have received.');
+          session.nextInbound = next;
+        }
+        return;
       case MessageType.Ping:
       case MessageType.CancelInvocation:
-      case MessageType.Ack:
-      case MessageType.Sequence:
       case MessageType.StreamItem:
       case MessageType.Completion:
         return;
@@ -229,6 +417,8 @@ export class HubServer {
     if (Array.isArray(message.streamIds) && message.streamIds.length > 0) {
       return this.complete(connection, invocationId, { error: 'Client-to-server streaming is not supported.' });
     }
+    // The id received is in Redis before the method runs: a resume elsewhere after a crash does not run it again.
+    if (connection.session) this.sessions.writeNow(connection);
     this.invoker.invoke(connection, target, args).then(
       (result) => this.complete(connection, invocationId, { result }),
       (error: unknown) =>
@@ -262,6 +452,10 @@ export class HubServer {
     } catch (error) {
       frame = completionFrame(invocationId, { error: `The result could not be serialized: ${errorMessage(error)}` });
     }
+    if (!connection.session) return connection.send(frame, Date.now());
+    // Counted, and recorded with its place before it leaves, so a replay elsewhere gives it the same id.
+    connection.session.pushCompletion(frame, this.sessions.position());
+    this.sessions.writeNow(connection);
     connection.send(frame, Date.now());
   }
 
@@ -304,6 +498,12 @@ export class HubServer {
       }
     }
   }
+}
+
+function sequenceIdOf(message: HubMessage): number {
+  const id = message.sequenceId;
+  if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) throw new HubProtocolError('sequenceId must be a non-negative integer');
+  return id;
 }
 
 function reasonOf(message: string): string {

@@ -7,11 +7,13 @@ import type { NegotiatedConnections } from './negotiated-connections';
 import { sendJson } from '../http/send-json';
 import type { RealtimeGatewayMetrics } from '../metrics/realtime-gateway.metrics';
 import type { UserConnectionCounter } from './user-connection-counter';
+import type { StatefulSessions } from './session/stateful-sessions';
 
 /**
  * `POST <hub>/negotiate`: authenticates the caller and hands out a connection token. Only the WebSockets transport
- * is offered (the client tries transports in the order listed); stateful reconnect is never offered, since the
- * client fails when the server turns on what it did not ask for.
+ * is offered (the client tries transports in the order listed). Stateful reconnect is granted only to a client that
+ * asked (`useStatefulReconnect=true`): the client fails when the server turns on what it did not ask for. With Redis
+ * the token is also recorded there, so the WebSocket may reach any instance.
  */
 export class NegotiateHandler {
   constructor(
@@ -21,6 +23,8 @@ export class NegotiateHandler {
     private readonly openSockets: UserConnectionCounter,
     private readonly maxConnectionsPerUser: number,
     private readonly metrics: RealtimeGatewayMetrics,
+    private readonly sessions: StatefulSessions,
+    private readonly ttlMs: number,
   ) {}
 
   readonly handle = async (request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> => {
@@ -38,13 +42,17 @@ export class NegotiateHandler {
       this.metrics.clientLimitHits.inc({ limit: 'connections' });
       return sendJson(response, 429, { error: tooManyConnections(this.maxConnectionsPerUser) });
     }
-    const { connectionToken, connectionId } = this.negotiated.create(user);
-    if (Number(url.searchParams.get('negotiateVersion') ?? '0') >= 1) {
+    const version1 = Number(url.searchParams.get('negotiateVersion') ?? '0') >= 1;
+    const stateful = version1 && this.sessions.enabled && url.searchParams.get('useStatefulReconnect') === 'true';
+    const { connectionToken, connectionId } = this.negotiated.create(user, stateful);
+    this.sessions.negotiated(connectionToken, { connectionId, userId: user.id, stateful }, this.ttlMs);
+    if (version1) {
       return sendJson(response, 200, {
         negotiateVersion: 1,
         connectionId,
         connectionToken,
         availableTransports: [{ transport: 'WebSockets', transferFormats: ['Text'] }],
+        ...(stateful ? { useStatefulReconnect: true } : {}),
       });
     }
     // Negotiate version 0 clients use the connection id as the token.

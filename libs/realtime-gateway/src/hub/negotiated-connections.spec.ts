@@ -7,7 +7,7 @@ describe('NegotiatedConnections', () => {
     const tokens = new NegotiatedConnections(1000, () => 0);
     const { connectionToken, connectionId } = tokens.create(user);
     expect(connectionToken).toMatch(/^[A-Za-z0-9_-]{20,}$/);
-    expect(tokens.claim(connectionToken)).toEqual({ connectionId, user, expiresAt: 1000 });
+    expect(tokens.claim(connectionToken)).toEqual({ connectionId, user, expiresAt: 1000, stateful: false });
     expect(tokens.claim(connectionToken)).toBe('taken');
     tokens.release(connectionToken);
     expect(tokens.claim(connectionToken)).toBe('unknown');

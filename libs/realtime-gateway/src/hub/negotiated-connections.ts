@@ -5,6 +5,8 @@ interface Negotiated {
   readonly connectionId: string;
   readonly user: AuthenticatedUser;
   readonly expiresAt: number;
+  /** The client asked for stateful reconnect and it was granted. */
+  readonly stateful: boolean;
 }
 
 /** At most this many negotiated, not yet connected tokens are kept (the oldest go first). */
@@ -25,12 +27,12 @@ export class NegotiatedConnections {
     private readonly now: () => number = Date.now,
   ) {}
 
-  create(user: AuthenticatedUser): { connectionToken: string; connectionId: string } {
+  create(user: AuthenticatedUser, stateful = false): { connectionToken: string; connectionId: string } {
     this.evict();
     // base64url: the client appends the token to the URL without encoding it.
     const connectionToken = randomBytes(16).toString('base64url');
     const connectionId = randomBytes(12).toString('base64url');
-    this.waiting.set(connectionToken, { connectionId, user, expiresAt: this.now() + this.ttlMs });
+    this.waiting.set(connectionToken, { connectionId, user, expiresAt: this.now() + this.ttlMs, stateful });
     this.waitingByUser.set(user.id, (this.waitingByUser.get(user.id) ?? 0) + 1);
     return { connectionToken, connectionId };
   }
@@ -43,6 +45,11 @@ export class NegotiatedConnections {
     this.forget(token, entry);
     this.connected.add(token);
     return entry;
+  }
+
+  /** A token negotiated on another instance connected here: a second socket for it is refused (409). */
+  markConnected(token: string): void {
+    this.connected.add(token);
   }
 
   /** The socket of a claimed token closed: the token is spent. */

@@ -27,6 +27,10 @@ export const GATEWAY_METRIC = {
   gapDisconnects: 'realtime_stream_gap_disconnects_total',
   clientLimitHits: 'realtime_client_limit_hits_total',
   authFailures: 'realtime_hub_auth_failures_total',
+  sessionsResumed: 'realtime_hub_sessions_resumed_total',
+  messagesReplayed: 'realtime_hub_messages_replayed_total',
+  resumeFailures: 'realtime_hub_resume_failures_total',
+  replayBufferBytes: 'realtime_hub_replay_buffer_bytes',
 } as const;
 
 export const gatewayMetricProviders = [
@@ -116,6 +120,26 @@ export const gatewayMetricProviders = [
     help: 'Negotiations and connects refused for their token, and connections closed when their token expired.',
     labelNames: ['reason'],
   }),
+  makeCounterProvider({
+    name: GATEWAY_METRIC.sessionsResumed,
+    help: 'Stateful-reconnect sessions resumed, on the instance that held them (same) or another one (other).',
+    labelNames: ['instance'],
+  }),
+  makeCounterProvider({
+    name: GATEWAY_METRIC.messagesReplayed,
+    help: 'Messages resent to resumed sessions (from the replay buffer, a handed-over record or the stream).',
+  }),
+  makeCounterProvider({
+    name: GATEWAY_METRIC.resumeFailures,
+    help:
+      'Resumes refused (the client starts a new connection), by reason: unknown (expired or never existed), ' +
+      'wrong_user, busy, foreign, several_shards, too_far_behind, mismatch, redis, overflow (replay buffer full).',
+    labelNames: ['reason'],
+  }),
+  makeGaugeProvider({
+    name: GATEWAY_METRIC.replayBufferBytes,
+    help: 'Bytes sent to stateful-reconnect sessions and not acknowledged yet, summed over this instance.',
+  }),
 ];
 
 @Injectable()
@@ -143,6 +167,10 @@ export class RealtimeGatewayMetrics {
     @InjectMetric(GATEWAY_METRIC.gapDisconnects) readonly gapDisconnects: Counter<string>,
     @InjectMetric(GATEWAY_METRIC.clientLimitHits) readonly clientLimitHits: Counter<string>,
     @InjectMetric(GATEWAY_METRIC.authFailures) readonly authFailures: Counter<string>,
+    @InjectMetric(GATEWAY_METRIC.sessionsResumed) readonly sessionsResumed: Counter<string>,
+    @InjectMetric(GATEWAY_METRIC.messagesReplayed) readonly messagesReplayed: Counter<string>,
+    @InjectMetric(GATEWAY_METRIC.resumeFailures) readonly resumeFailures: Counter<string>,
+    @InjectMetric(GATEWAY_METRIC.replayBufferBytes) readonly replayBufferBytes: Gauge<string>,
   ) {}
 
   /** Label children per transport, so the per-envelope path does not hash labels. */

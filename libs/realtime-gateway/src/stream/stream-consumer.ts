@@ -9,6 +9,7 @@ import { GapReporter, MISSED_ENTRIES_REASON, type MissedEntriesListener } from '
 import { ensureGroup } from './group-setup';
 import { heartbeat, isNoGroupError } from './stream-groups';
 import { sequenceOf, StreamSequences } from './stream-sequences';
+import type { StreamPositions } from '../hub/session/stream-positions';
 
 export { MISSED_ENTRIES_REASON, type MissedEntriesListener };
 
@@ -70,6 +71,8 @@ export class StreamConsumer {
     private readonly delivery: DeliveryService,
     private readonly metrics: RealtimeGatewayMetrics,
     onMissed: MissedEntriesListener = () => 0,
+    /** Where this instance stands on each shard, by entry id (stateful sessions record it). */
+    private readonly positions?: StreamPositions,
   ) {
     this.status = new ConsumerStatus(settings.blockMs);
     this.gaps = new GapReporter(settings.group, metrics, onMissed);
@@ -118,6 +121,7 @@ export class StreamConsumer {
         await withTimeout(heartbeat(this.redis, this.settings.heartbeatKey, this.settings.heartbeatTtlMs), READ_GRACE_MS, 'SET heartbeat');
         await withTimeout(this.ensureGroups(createdOnce), READ_GRACE_MS, 'XGROUP CREATE');
         createdOnce = true;
+        await withTimeout(this.placePositions(), READ_GRACE_MS, 'XINFO GROUPS');
         this.settleStart?.();
         await this.drainOwnPending();
         await this.readNew();
@@ -157,6 +161,20 @@ export class StreamConsumer {
     // whatever Redis appended after it and lost is what the publisher replays (it resends what Redis acknowledged
     // in its replay window, same ids), so clients keep their live stream. Behind: entries are gone, clients re-fetch.
     this.gaps.lostStreams(lost, !this.caughtUp);
+  }
+
+  /** Shards where no entry was read yet: the group's last delivered id is where this instance stands. */
+  private async placePositions(): Promise<void> {
+    if (!this.positions) return;
+    for (const key of this.settings.keys) {
+      if (this.positions.has(key)) continue;
+      const groups = (await this.redis.xinfo('GROUPS', key)) as unknown[][];
+      for (const fields of groups) {
+        const info = new Map<unknown, unknown>();
+        for (let i = 0; i + 1 < fields.length; i += 2) info.set(fields[i], fields[i + 1]);
+        if (info.get('name') === this.settings.group) this.positions.advance(key, String(info.get('last-delivered-id')));
+      }
+    }
   }
 
   private async connect(): Promise<void> {
@@ -243,6 +261,7 @@ export class StreamConsumer {
         ids.push(id);
         // Before delivering: a client must not get an entry from after a gap before it is told of the gap.
         this.checkSequence(key, id, fields, fresh);
+        this.positions?.advance(key, id);
         this.deliverEntry(key, id, fields);
       }
       acks.push(this.redis.xack(key, this.settings.group, ...ids));
@@ -275,7 +294,7 @@ export class StreamConsumer {
       return;
     }
     this.delivered++;
-    this.delivery.deliver(checked.envelope, 'redis-streams', checked.argsJson);
+    this.delivery.deliver(checked.envelope, 'redis-streams', checked.argsJson, { key, id });
   }
 
   /** Back-off wait: not a read, so health keeps reporting the error that caused it. */

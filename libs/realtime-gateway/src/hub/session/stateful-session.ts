@@ -1,0 +1,152 @@
+import type { SessionEvent, SessionRecord } from './session-record';
+import type { PositionVector } from './stream-positions';
+
+interface SentMessage {
+  readonly seq: number;
+  readonly frame: string | Buffer;
+  readonly bytes: number;
+  /** Where the consumer stood when it was sent (undefined without a stream consumer). */
+  readonly at: PositionVector | undefined;
+  readonly foreign: boolean;
+}
+
+/**
+ * The stateful-reconnect side of one connection (SignalR's "stateful reconnect"): both directions' message ids,
+ * the messages sent and not acknowledged (bounded in bytes), and what a resume on another instance needs.
+ * Ids are never on the wire: messages of types 1-5 are counted from 1 in each direction.
+ */
+export class StatefulSession {
+  /** Id of the last message sent to the client. */
+  sent = 0;
+  /** Highest id the client acknowledged. */
+  acked = 0;
+  /** Id of the last client message processed, and of the next one expected. */
+  received = 0;
+  nextInbound = 1;
+  /** The highest `received` the client has been told about with an Ack. */
+  ackSent = 0;
+  bufferedBytes = 0;
+  /** Set when a change must reach Redis with the next batched write. */
+  dirty = false;
+  /** When the socket went (epoch ms); undefined while connected. */
+  detachedAt: number | undefined;
+  private readonly messages: SentMessage[] = [];
+  private head = 0;
+  private foreignUnacked = 0;
+  /** The state at the last acknowledged message: what a crash replay starts from. */
+  private ackedAt: PositionVector | undefined;
+  private readonly groupsAtAck: Set<string>;
+  private events: SessionEvent[] = [];
+
+  constructor(
+    readonly tokenHash: string,
+    readonly connectionId: string,
+    start: { at: PositionVector | undefined; groups?: Iterable<string>; sent?: number; received?: number },
+  ) {
+    this.ackedAt = start.at;
+    this.groupsAtAck = new Set(start.groups ?? []);
+    this.sent = this.acked = start.sent ?? 0;
+    this.received = this.ackSent = start.received ?? 0;
+    this.nextInbound = this.received + 1;
+  }
+
+  /** Numbers and keeps a message; returns its id. */
+  push(frame: string | Buffer, at: PositionVector | undefined, foreign: boolean): number {
+    const seq = ++this.sent;
+    const bytes = typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length;
+    this.messages.push({ seq, frame, bytes, at, foreign });
+    this.bufferedBytes += bytes;
+    if (foreign) this.foreignUnacked++;
+    return seq;
+  }
+
+  /** A completion: numbered like any message, and recorded so a crash replay puts it back in its place. */
+  pushCompletion(frame: string, at: PositionVector | undefined): number {
+    const seq = this.push(frame, at, false);
+    if (at) this.events.push({ k: 'done', seq, frame, q: at });
+    return seq;
+  }
+
+  groupChanged(kind: 'join' | 'leave', group: string, at: PositionVector | undefined): void {
+    if (at) this.events.push({ k: kind, g: group, after: this.sent, q: at });
+  }
+
+  /** The client processed everything up to `id`: those messages go, and the replay start moves there. */
+  ack(id: number): void {
+    if (id <= this.acked) return;
+    const upTo = Math.min(id, this.sent);
+    while (this.head < this.messages.length && this.messages[this.head].seq <= upTo) {
+      const message = this.messages[this.head++];
+      this.bufferedBytes -= message.bytes;
+      if (message.foreign) this.foreignUnacked--;
+      if (message.at) this.ackedAt = message.at;
+    }
+    // Compacted now and then, not on every ack: splice is linear in what is left.
+    if (this.head > 1024 && this.head * 2 > this.messages.length) {
+      this.messages.splice(0, this.head);
+      this.head = 0;
+    }
+    this.acked = upTo;
+    // Events before the acknowledged message are part of the new start; later ones stay to be redone.
+    const kept: SessionEvent[] = [];
+    for (const event of this.events) {
+      if (event.k === 'done' ? event.seq <= upTo : event.after < upTo) {
+        if (event.k === 'join') this.groupsAtAck.add(event.g);
+        else if (event.k === 'leave') this.groupsAtAck.delete(event.g);
+      } else kept.push(event);
+    }
+    this.events = kept;
+    this.dirty = true;
+  }
+
+  /** The messages not acknowledged yet, oldest first: what is resent after a reconnect. */
+  *unacked(): Iterable<string | Buffer> {
+    for (let i = this.head; i < this.messages.length; i++) yield this.messages[i].frame;
+  }
+
+  /** Whether a resume on another instance can be prepared (a consumer placed on every shard). */
+  get replayable(): boolean {
+    return this.ackedAt !== undefined;
+  }
+
+  /** A checkpoint of a connected session (see SessionRecord `live`). */
+  liveRecord(owner: string, userId: string, now: number): SessionRecord | undefined {
+    if (!this.ackedAt) return undefined;
+    return {
+      v: 1,
+      owner,
+      state: 'live',
+      connectionId: this.connectionId,
+      userId,
+      base: this.acked,
+      frames: [],
+      pos: this.ackedAt,
+      groups: [...this.groupsAtAck],
+      events: this.events,
+      received: this.received,
+      foreign: this.foreignUnacked > 0,
+      at: now,
+    };
+  }
+
+  /** The exact state of a session whose socket went, with `pos` where the consumer stands now. */
+  detachedRecord(owner: string, userId: string, groups: Iterable<string>, pos: PositionVector, now: number): SessionRecord {
+    const frames: string[] = [];
+    for (const frame of this.unacked()) frames.push(typeof frame === 'string' ? frame : frame.toString('utf8'));
+    return {
+      v: 1,
+      owner,
+      state: 'detached',
+      connectionId: this.connectionId,
+      userId,
+      base: this.acked,
+      frames,
+      pos,
+      groups: [...groups],
+      events: [],
+      received: this.received,
+      foreign: false,
+      at: now,
+    };
+  }
+}

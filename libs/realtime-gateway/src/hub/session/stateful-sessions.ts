@@ -1,0 +1,260 @@
+import { Logger } from '@nestjs/common';
+import { errorMessage } from '@realtime/transport';
+import type { AuthenticatedUser } from '../../auth/access-token-verifier';
+import type { RealtimeGatewayMetrics } from '../../metrics/realtime-gateway.metrics';
+import type { ResolvedGatewayOptions } from '../../realtime-gateway-options.interface';
+import type { ConnectionRegistry } from '../connection-registry';
+import type { HubConnection } from '../hub-connection';
+import { ackFrame } from '../hub-protocol';
+import { rebuildSession, type Rebuilt, type ReplaySource, type ResumeFailure } from './session-replay';
+import type { SessionRecord } from './session-record';
+import { SessionStore } from './session-store';
+import { StatefulSession } from './stateful-session';
+import type { StreamPositions } from './stream-positions';
+
+/** How often acks go to clients and checkpoints to Redis (the protocol's "about once a second"). */
+const TICK_MS = 1000;
+/** A session's record is rewritten at least this often, so it outlives a crash by the reconnect window. */
+const REFRESH_EVERY_MS = 5000;
+
+/**
+ * Stateful-reconnect sessions of this instance: creates them, acks client messages about once a second, keeps
+ * their state in Redis (batched, at acks and changes), holds a session whose socket went for the reconnect window,
+ * resumes sessions from another instance's record, and hands every session over on shutdown.
+ */
+export class StatefulSessions {
+  private readonly logger = new Logger('RealtimeSessions');
+  private readonly local = new Map<string, HubConnection>();
+  private readonly lastWritten = new Map<string, number>();
+  private timer?: NodeJS.Timeout;
+  private flushing?: Promise<void>;
+
+  constructor(
+    readonly options: ResolvedGatewayOptions['statefulReconnect'],
+    private readonly registry: ConnectionRegistry,
+    private readonly metrics: RealtimeGatewayMetrics,
+    /** Without Redis: sessions resume on this instance only. */
+    private readonly store?: SessionStore,
+    private readonly positions?: StreamPositions,
+    private readonly replay?: Omit<ReplaySource, 'store'>,
+  ) {}
+
+  get enabled(): boolean {
+    return this.options.enabled;
+  }
+
+  /** Whether the connection token's session can be looked up on other instances. */
+  get shared(): boolean {
+    return this.store !== undefined;
+  }
+
+  async start(): Promise<void> {
+    await this.store?.start();
+    this.timer = setInterval(() => void this.tick(), TICK_MS);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flushing;
+    await this.store?.stop();
+  }
+
+  /** A connection whose handshake asked for version 2 on a token negotiated with stateful reconnect. */
+  begin(connection: HubConnection, token: string): void {
+    const hash = SessionStore.hash(token);
+    connection.session = new StatefulSession(hash, connection.id, { at: this.positions?.current() });
+    this.local.set(hash, connection);
+    this.writeNow(connection);
+  }
+
+  /** A session's socket went without a close message: it waits for the client, here or elsewhere. */
+  detached(connection: HubConnection, now: number): void {
+    const session = connection.session!;
+    connection.detach(now);
+    const pos = this.positions?.current();
+    if (!this.store || !pos) return;
+    const record = session.detachedRecord(this.store.owner, connection.user.id, connection.groups, pos, now);
+    this.store.saveNow(session.tokenHash, record, (error) => this.writeFailed(error));
+    this.lastWritten.set(session.tokenHash, now);
+  }
+
+  /** The session is over (the client closed it, it overflowed, it expired): forget it here and in Redis. */
+  ended(connection: HubConnection): void {
+    const hash = connection.session?.tokenHash;
+    if (!hash || this.local.get(hash) !== connection) return;
+    this.local.delete(hash);
+    this.lastWritten.delete(hash);
+    this.store?.remove(hash);
+  }
+
+  /**
+   * The replay buffer passed its bound: the client gets a reconnectable close message (it starts a new connection
+   * and re-fetches); the session is gone here and in Redis, so a resume attempt gets 404.
+   */
+  overflowed(connection: HubConnection): void {
+    const bytes = connection.session?.bufferedBytes ?? 0;
+    if (connection.isOpen) {
+      connection.close(`Connection closed: ${bytes} bytes sent and not acknowledged, over the replay buffer.`, true, true);
+    } else connection.terminate();
+    this.registry.remove(connection);
+    this.ended(connection);
+  }
+
+  /** A session of this instance waiting for its socket, if the token names one. */
+  waiting(token: string): HubConnection | undefined {
+    const connection = this.local.get(SessionStore.hash(token));
+    return connection && !connection.ended && !connection.isOpen ? connection : undefined;
+  }
+
+  /** The session of this instance the token names, if it still has its socket. */
+  connectedHere(token: string): HubConnection | undefined {
+    const connection = this.local.get(SessionStore.hash(token));
+    return connection?.isOpen ? connection : undefined;
+  }
+
+  /**
+   * Claims a session recorded by another instance (or by this one before a restart): from now on that instance's
+   * writes for it are refused. Undefined with the reason when there is nothing to resume.
+   */
+  async claim(token: string, user: AuthenticatedUser): Promise<SessionRecord | ResumeFailure> {
+    if (!this.store || !this.replay) return 'unknown';
+    let record: SessionRecord | undefined;
+    try {
+      record = await this.store.claim(SessionStore.hash(token));
+    } catch {
+      return 'redis';
+    }
+    if (!record) return 'unknown';
+    if (record.userId !== user.id) return 'wrong_user';
+    return record;
+  }
+
+  /** Rebuilds a claimed session from its record and the stream (see rebuildSession). */
+  rebuild(token: string, record: SessionRecord): Promise<Rebuilt> {
+    return rebuildSession(record, SessionStore.hash(token), record.userId, { ...this.replay!, store: this.store! });
+  }
+
+  /** Takes a token negotiated on another instance. */
+  async negotiatedElsewhere(token: string) {
+    return this.store?.takeNegotiated(SessionStore.hash(token)).catch(() => undefined);
+  }
+
+  /** Tells other instances about a negotiated token (a load balancer may send the WebSocket anywhere). */
+  negotiated(token: string, record: { connectionId: string; userId: string; stateful: boolean }, ttlMs: number): void {
+    this.store?.rememberNegotiated(SessionStore.hash(token), record, ttlMs);
+  }
+
+  /** A token negotiated here was connected here: other instances must not take it too. */
+  connectedLocally(token: string): void {
+    this.store?.forgetNegotiated(SessionStore.hash(token));
+  }
+
+  failed(reason: ResumeFailure | 'expired'): void {
+    this.metrics.resumeFailures.inc({ reason });
+  }
+
+  /** A resumed session now lives here. */
+  adopt(connection: HubConnection): void {
+    this.local.set(connection.session!.tokenHash, connection);
+    this.writeNow(connection);
+  }
+
+  /**
+   * Records the session at once (an invocation about to run, a group change, a completion about to be sent):
+   * issued before the effect reaches the client, so a crash right after cannot lose it.
+   */
+  writeNow(connection: HubConnection): void {
+    const session = connection.session;
+    if (!this.store || !session || session.detachedAt !== undefined) return;
+    const record = session.liveRecord(this.store.owner, connection.user.id, Date.now());
+    if (!record) return;
+    this.store.saveNow(session.tokenHash, record, (error) => this.writeFailed(error));
+    session.dirty = false;
+    this.lastWritten.set(session.tokenHash, Date.now());
+  }
+
+  /** Current consumer positions, for a completion's or a group change's place in a replay. */
+  position() {
+    return this.positions?.current();
+  }
+
+  /**
+   * Shutdown: records every connected session exactly (its unacknowledged messages and where the consumer
+   * stands), then cuts the sockets without a close message, so clients resume on another instance.
+   */
+  async handOver(timeoutMs: number): Promise<number> {
+    clearInterval(this.timer);
+    await this.flushing;
+    const now = Date.now();
+    const pos = this.positions?.current();
+    const connected = [...this.local.values()].filter((c) => c.isOpen);
+    if (!this.store || !pos || connected.length === 0) return 0;
+    const records = connected.map(
+      (c) => [c.session!.tokenHash, c.session!.detachedRecord(this.store!.owner, c.user.id, c.groups, pos, now)] as [string, SessionRecord],
+    );
+    try {
+      await Promise.race([this.store.save(records), new Promise((_, reject) => setTimeout(() => reject(new Error('timed out')), timeoutMs))]);
+    } catch (error) {
+      this.logger.warn(`Shutdown: sessions not handed over (${errorMessage(error)}); clients will start over`);
+      return 0;
+    }
+    for (const connection of connected) {
+      this.local.delete(connection.session!.tokenHash);
+      connection.cut();
+    }
+    return connected.length;
+  }
+
+  /** Once a second: acks to clients, expired sessions, batched checkpoints, the buffer gauge. */
+  private async tick(): Promise<void> {
+    const now = Date.now();
+    let buffered = 0;
+    const due: Array<[string, SessionRecord]> = [];
+    for (const [hash, connection] of this.local) {
+      const session = connection.session!;
+      buffered += session.bufferedBytes;
+      if (session.detachedAt !== undefined) {
+        if (now - session.detachedAt > this.options.windowMs) {
+          this.metrics.resumeFailures.inc({ reason: 'expired' });
+          connection.terminate();
+          this.registry.remove(connection);
+          this.ended(connection);
+        }
+        continue;
+      }
+      if (session.received > session.ackSent && connection.isOpen) {
+        connection.send(ackFrame(session.received), now);
+        session.ackSent = session.received;
+      }
+      const stale = now - (this.lastWritten.get(hash) ?? 0) >= REFRESH_EVERY_MS;
+      if (this.store && (session.dirty || stale)) {
+        const record = session.liveRecord(this.store.owner, connection.user.id, now);
+        if (record) due.push([hash, record]);
+        session.dirty = false;
+      }
+    }
+    this.metrics.replayBufferBytes.set(buffered);
+    if (!this.store || due.length === 0 || this.flushing) return;
+    this.flushing = this.flush(due, now).finally(() => (this.flushing = undefined));
+  }
+
+  private async flush(due: Array<[string, SessionRecord]>, now: number): Promise<void> {
+    try {
+      const lost = await this.store!.save(due);
+      for (const [hash] of due) this.lastWritten.set(hash, now);
+      // Another instance resumed these sessions (this one held a socket the client had given up on).
+      for (const hash of lost) {
+        const connection = this.local.get(hash);
+        this.local.delete(hash);
+        connection?.terminate();
+      }
+    } catch (error) {
+      this.writeFailed(error);
+    }
+  }
+
+  private writeFailed(error: unknown): void {
+    this.logger.debug(`Session record not written: ${errorMessage(error)}`);
+  }
+}

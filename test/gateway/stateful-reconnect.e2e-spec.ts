@@ -1,0 +1,199 @@
+import WebSocket from 'ws';
+import { type GatewayApp, startGatewayApp, tokenFor } from '../support/gateway-app';
+import { RedisServer } from '../support/redis-server';
+import { eventually } from '../support/stream-reader';
+import { envelope, postBridge } from './support';
+
+const RS = '\u001e';
+
+/** A hand-driven stateful-reconnect client: what the stock client does, step by step, so each step can be checked. */
+class StatefulWire {
+  readonly records: Array<Record<string, unknown>> = [];
+  socket!: WebSocket;
+  closed = false;
+
+  private constructor(
+    private readonly hubUrl: string,
+    readonly token: string,
+    readonly connectionToken: string,
+  ) {}
+
+  static async negotiate(hubUrl: string, token: string, query = '&useStatefulReconnect=true') {
+    const response = await fetch(`${hubUrl}/negotiate?negotiateVersion=1${query}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  }
+
+  static async connect(hubUrl: string, user: string): Promise<StatefulWire> {
+    const token = tokenFor(user);
+    const { body } = await StatefulWire.negotiate(hubUrl, token);
+    const wire = new StatefulWire(hubUrl, token, body.connectionToken as string);
+    expect(await wire.open()).toBe(101);
+    wire.send({ protocol: 'json', version: 2 });
+    await eventually(() => expect(wire.records.length).toBeGreaterThan(0));
+    expect(wire.records.shift()).toEqual({});
+    return wire;
+  }
+
+  /** Opens a socket on the session's URL (the first connect, or a resume); resolves to the upgrade's status. */
+  open(hubUrl = this.hubUrl, token = this.token): Promise<number> {
+    this.closed = false;
+    this.socket = new WebSocket(`${hubUrl.replace(/^http/, 'ws')}?id=${this.connectionToken}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    this.socket.on('message', (data: Buffer) => {
+      for (const part of data.toString('utf8').split(RS)) if (part) this.records.push(JSON.parse(part) as Record<string, unknown>);
+    });
+    this.socket.on('close', () => (this.closed = true));
+    return new Promise((resolve) => {
+      this.socket.once('open', () => resolve(101));
+      this.socket.once('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0));
+      this.socket.once('error', () => resolve(0));
+    });
+  }
+
+  send(message: Record<string, unknown>): void {
+    this.socket.send(JSON.stringify(message) + RS);
+  }
+
+  invocations(): unknown[] {
+    return this.records.filter((r) => r.type === 1).map((r) => (r.arguments as unknown[])[0]);
+  }
+
+  cut(): void {
+    this.socket.terminate();
+  }
+}
+
+describe('stateful reconnect on the wire (raw client)', () => {
+  let gw: GatewayApp;
+  let calls = 0;
+
+  beforeEach(async () => {
+    calls = 0;
+    gw = await startGatewayApp({
+      hub: { methods: { Count: () => ++calls } },
+      statefulReconnect: { windowMs: 2000, bufferBytes: 4000 },
+    });
+  });
+
+  afterEach(async () => {
+    await gw.close();
+  });
+
+  it('is offered only to a client that asks, and not when turned off', async () => {
+    const token = tokenFor('alice');
+    expect((await StatefulWire.negotiate(gw.hubUrl, token)).body.useStatefulReconnect).toBe(true);
+    expect((await StatefulWire.negotiate(gw.hubUrl, token, '')).body).not.toHaveProperty('useStatefulReconnect');
+    const off = await startGatewayApp({ statefulReconnect: { enabled: false } });
+    try {
+      expect((await StatefulWire.negotiate(off.hubUrl, token)).body).not.toHaveProperty('useStatefulReconnect');
+    } finally {
+      await off.close();
+    }
+  });
+
+  it('acks client messages, resends what the client did not acknowledge after a cut, and runs nothing twice', async () => {
+    const wire = await StatefulWire.connect(gw.hubUrl, 'alice');
+    wire.send({ type: 1, target: 'JoinGroup', arguments: ['room'], invocationId: '0' }); // client message 1
+    wire.send({ type: 1, target: 'Count', arguments: [], invocationId: '1' }); // client message 2
+    await eventually(() => expect(wire.records.filter((r) => r.type === 3)).toHaveLength(2));
+    // The server acknowledges the client's messages about once a second.
+    await eventually(() => expect(wire.records).toContainEqual({ type: 8, sequenceId: 2 }), 3000);
+    for (const n of [1, 2, 3]) await postBridge(gw.bridgeUrl, [envelope({ kind: 'group', name: 'room' }, [n])]);
+    await eventually(() => expect(wire.invocations()).toEqual([1, 2, 3]));
+    // Server messages so far: 2 completions, 3 invocations. The client processed the first 3 (the completions, 1).
+    wire.send({ type: 8, sequenceId: 3 });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    wire.cut();
+    await eventually(() => expect(wire.closed).toBe(true));
+    // Sent while the socket is gone: kept for the client.
+    await postBridge(gw.bridgeUrl, [envelope({ kind: 'group', name: 'room' }, [4])]);
+
+    wire.records.length = 0;
+    expect(await wire.open()).toBe(101);
+    // The client's side of the resume: Sequence with its oldest unacknowledged id, then that message again.
+    wire.send({ type: 9, sequenceId: 2 });
+    wire.send({ type: 1, target: 'Count', arguments: [], invocationId: '1' });
+    await eventually(() => expect(wire.records.length).toBeGreaterThanOrEqual(4));
+    expect(wire.records[0]).toEqual({ type: 9, sequenceId: 4 });
+    expect(wire.invocations()).toEqual([2, 3, 4]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(calls).toBe(1);
+    // A new message after the resume is counted on: client message 3 is new, and runs.
+    wire.send({ type: 1, target: 'Count', arguments: [], invocationId: '2' });
+    await eventually(() => expect(wire.records).toContainEqual({ type: 3, invocationId: '2', result: 2 }));
+  });
+
+  it('closes a session past its replay buffer with a reconnectable close message, and forgets it', async () => {
+    const wire = await StatefulWire.connect(gw.hubUrl, 'bob');
+    wire.send({ type: 1, target: 'JoinGroup', arguments: ['big'], invocationId: '0' });
+    await eventually(() => expect(wire.records.filter((r) => r.type === 3)).toHaveLength(1));
+    // Never acknowledged: 5 x 1000 bytes passes the 4000-byte buffer.
+    for (let i = 0; i < 5; i++) await postBridge(gw.bridgeUrl, [envelope({ kind: 'group', name: 'big' }, ['x'.repeat(1000)])]);
+    await eventually(() => expect(wire.records).toContainEqual(expect.objectContaining({ type: 7, allowReconnect: true })));
+    await eventually(() => expect(wire.closed).toBe(true));
+    expect(await wire.open()).toBe(404);
+  });
+
+  it('forgets a session whose client stays away longer than the window', async () => {
+    const wire = await StatefulWire.connect(gw.hubUrl, 'carol');
+    wire.cut();
+    await eventually(() => expect(wire.closed).toBe(true));
+    expect(await wire.open()).toBe(101);
+    wire.cut();
+    await new Promise((resolve) => setTimeout(resolve, 3500));
+    expect(await wire.open()).toBe(404);
+  });
+
+  it('refuses a resume with another user\'s token', async () => {
+    const wire = await StatefulWire.connect(gw.hubUrl, 'dave');
+    wire.cut();
+    await eventually(() => expect(wire.closed).toBe(true));
+    expect(await wire.open(undefined, tokenFor('mallory'))).toBe(401);
+    expect(await wire.open()).toBe(101);
+  });
+});
+
+describe('stateful reconnect across instances (raw client, real redis-server)', () => {
+  let redis: RedisServer;
+  const apps: GatewayApp[] = [];
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+  });
+
+  afterAll(async () => {
+    await Promise.all(apps.splice(0).map((app) => app.close().catch(() => undefined)));
+    await redis.dispose();
+  });
+
+  it('resumes a session on another instance with what the client had not acknowledged, numbered on', async () => {
+    const redisOptions = { url: redis.url, blockMs: 200 };
+    const first = await startGatewayApp({ instanceId: 'gw-a', redis: redisOptions });
+    apps.push(first);
+    const wire = await StatefulWire.connect(first.hubUrl, 'erin');
+    wire.send({ type: 1, target: 'JoinGroup', arguments: ['r'], invocationId: '0' });
+    await eventually(() => expect(wire.records.filter((r) => r.type === 3)).toHaveLength(1));
+    for (const n of [1, 2]) await postBridge(first.bridgeUrl, [envelope({ kind: 'group', name: 'r' }, [n])]);
+    await eventually(() => expect(wire.invocations()).toEqual([1, 2]));
+    wire.send({ type: 8, sequenceId: 2 }); // the completion and message 1
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    wire.cut();
+    await eventually(() => expect(wire.closed).toBe(true));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+
+    const second = await startGatewayApp({ instanceId: 'gw-b', redis: redisOptions });
+    apps.push(second);
+    wire.records.length = 0;
+    expect(await wire.open(second.hubUrl)).toBe(101);
+    wire.send({ type: 9, sequenceId: 2 });
+    await eventually(() => expect(wire.invocations()).toEqual([2]));
+    expect(wire.records[0]).toEqual({ type: 9, sequenceId: 3 });
+    // The session's group came along: a new event reaches it on the second instance.
+    await postBridge(second.bridgeUrl, [envelope({ kind: 'group', name: 'r' }, [3])]);
+    await eventually(() => expect(wire.invocations()).toEqual([2, 3]));
+  });
+});
