@@ -126,7 +126,10 @@
     let lastIdAtDisconnect;
     connection = new signalR.HubConnectionBuilder()
       .withUrl(config.hubUrl, { accessTokenFactory: () => token })
-      // Keep trying (a deploy takes seconds; the stock policy gives up after four tries).
+      // A dropped socket resumes the same connection (on any gateway) with what was missed, numbered: no re-fetch.
+      .withStatefulReconnect()
+      // When a resume is refused (too long away, buffer full, gateway crash it cannot replay), a new connection
+      // follows: keep trying (a deploy takes seconds; the stock policy gives up after four tries).
       .withAutomaticReconnect({ nextRetryDelayInMilliseconds: (retry) => [0, 1000, 2000][retry.previousRetryCount] ?? 5000 })
       .configureLogging(signalR.LogLevel.Warning)
       .build();
