@@ -25,9 +25,11 @@ export class GapFillingClient {
     private readonly room: string,
     private readonly api: ChatApi,
     retryEveryMs = 200,
+    statefulReconnect = false,
   ) {
     this.client = new TestClient(hubUrl, token, {
       methods: [],
+      statefulReconnect,
       // At once, then every `retryEveryMs`: what makes a closing gateway see clients retry on kept-alive connections.
       reconnect: { nextRetryDelayInMilliseconds: (context) => (context.previousRetryCount === 0 ? 0 : retryEveryMs) },
     });

@@ -22,6 +22,8 @@ export class TestClient {
       skipNegotiation?: boolean;
       /** How often the client pings an idle connection (the stock default is 15 s). */
       keepAliveMs?: number;
+      /** `withStatefulReconnect()`: a dropped socket resumes the connection. */
+      statefulReconnect?: boolean;
     } = {},
   ) {
     let builder = new HubConnectionBuilder()
@@ -30,6 +32,7 @@ export class TestClient {
         ...(options.skipNegotiation ? { skipNegotiation: true, transport: HttpTransportType.WebSockets } : {}),
       })
       .configureLogging(process.env.TEST_LOGS ? LogLevel.Information : LogLevel.None);
+    if (options.statefulReconnect) builder = builder.withStatefulReconnect();
     if (options.reconnect === true) builder = builder.withAutomaticReconnect([0, 100, 200, 500, 1000]);
     else if (options.reconnect) builder = builder.withAutomaticReconnect(options.reconnect);
     this.connection = builder.build();

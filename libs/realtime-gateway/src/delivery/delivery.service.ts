@@ -55,7 +55,8 @@ export class DeliveryService {
     // Where the consumer stands, for stateful sessions: one snapshot per envelope, shared by its recipients.
     let at: PositionVector | undefined | null = null;
     for (const connection of recipients) {
-      if (connection.session) {
+      // A resuming session (`held`: its replay is being read) has no session object yet, but is one.
+      if (connection.session || connection.held) {
         if (at === null) at = this.sessions?.position();
         if (this.writeToSession(connection, frame, now, at, entry, envelope.id)) written++;
       } else if (this.write(connection, frame, envelope.volatile, now)) written++;
@@ -87,8 +88,8 @@ export class DeliveryService {
   ): boolean {
     if (!connection.handshakeDone || connection.ended) return false;
     connection.sendMessage(frame, now, at, entry, envelopeId);
-    const session = connection.session!;
-    if (session.bufferedBytes > this.options.statefulReconnect.bufferBytes) {
+    const session = connection.session;
+    if (session && session.bufferedBytes > this.options.statefulReconnect.bufferBytes) {
       this.metrics.clientLimitHits.inc({ limit: 'replay_buffer' });
       this.logger.warn(`Closing connection ${connection.id} of ${connection.user.id}: ${session.bufferedBytes} bytes not acknowledged`);
       this.sessions?.overflowed(connection);

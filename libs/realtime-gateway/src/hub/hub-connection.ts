@@ -3,6 +3,7 @@ import { type AuthenticatedUser, expiryOf } from '../auth/access-token-verifier'
 import { closeFrame } from './hub-protocol';
 import type { InvocationBudget } from './invocation-budget';
 import type { StatefulSession } from './session/stateful-session';
+import { compareStreamIds } from './session/stream-ids';
 import type { PositionVector } from './session/stream-positions';
 
 /** Every frame of the JSON protocol is text; one options object for all sends. */
@@ -34,6 +35,11 @@ export class HubConnection {
   session?: StatefulSession;
   /** Set while a resumed session's replay is being prepared: live messages wait here. */
   held?: HeldMessage[];
+  /**
+   * After a resume on this instance: what the replay covered (stream entries up to these ids, these envelope ids).
+   * This instance's consumer may still be behind the replay; what it delivers from there is not sent twice.
+   */
+  replayed?: { upTo: PositionVector; ids: ReadonlySet<string> };
   private closed = false;
 
   constructor(
@@ -97,8 +103,18 @@ export class HubConnection {
       this.held.push({ frame, at, entry, envelopeId });
       return;
     }
+    if (this.replayed && this.coveredByReplay(entry, envelopeId)) return;
     this.session?.push(frame, at, entry === undefined);
     this.send(frame, now);
+  }
+
+  private coveredByReplay(entry: HeldMessage['entry'], envelopeId: string | undefined): boolean {
+    const { upTo, ids } = this.replayed!;
+    if (entry) {
+      const last = upTo[entry.key];
+      return last !== undefined && compareStreamIds(entry.id, last) <= 0;
+    }
+    return envelopeId !== undefined && ids.has(envelopeId);
   }
 
   /**

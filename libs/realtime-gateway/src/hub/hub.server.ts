@@ -31,7 +31,6 @@ import type { NegotiatedConnections } from './negotiated-connections';
 import type { UserConnectionCounter } from './user-connection-counter';
 import { groupsAfter } from './session/session-replay';
 import type { StatefulSessions } from './session/stateful-sessions';
-import { compareStreamIds } from './session/stream-ids';
 
 /** How the upgrade of a connection token resolved: a new connection, or a session to resume. */
 type Opening =
@@ -232,13 +231,8 @@ export class HubServer {
       return 'unknown';
     }
     connection.session = rebuilt.session;
-    for (const message of held) {
-      if (message.entry) {
-        const upTo = rebuilt.readUpTo[message.entry.key];
-        if (upTo && compareStreamIds(message.entry.id, upTo) <= 0) continue;
-      } else if (message.envelopeId && rebuilt.ids.has(message.envelopeId)) continue;
-      connection.sendMessage(message.frame, now, message.at, message.entry, message.envelopeId);
-    }
+    connection.replayed = { upTo: rebuilt.readUpTo, ids: rebuilt.ids };
+    for (const message of held) connection.sendMessage(message.frame, now, message.at, message.entry, message.envelopeId);
     this.sessions.adopt(connection);
     return { kind: 'resumed', connection, replayed: rebuilt.replayed };
   }
