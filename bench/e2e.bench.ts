@@ -7,6 +7,7 @@
  *   npm run bench -- --quick   under a minute: 200 clients, both transports, typing on Redis Streams
  *   npm run bench:e2e          latency only (no typing scenario)
  *   options: --sizes 100,500 --seconds 10 --warmup 2 --transports redis-streams --workers 2 --no-typing
+ *            --no-reconnect (leaves out the stateful-reconnect scenario that ends the full run)
  *
  * Writes bench/results/e2e.json and bench/results/e2e-latency.svg. BENCHMARKS.md explains the method.
  */
@@ -19,6 +20,7 @@ import { RedisServer } from '../test/support/redis-server';
 import { ServiceProcess } from '../test/support/service-process';
 import { runScenario, type ScenarioResult } from './e2e/scenario';
 import { lineChart } from './e2e/svg-chart';
+import { runReconnectBench } from './reconnect.bench';
 import { machine, printTable, writeResult } from './support/report';
 
 type Transport = 'redis-streams' | 'http-bridge';
@@ -38,6 +40,8 @@ async function main(): Promise<void> {
       'no-typing': { type: 'boolean', default: false },
       // Durable accept costs a transaction per message: the same scenario with the outbox off, then on.
       'no-outbox-compare': { type: 'boolean', default: false },
+      // Stateful reconnect: 500 clients, a gateway restarted mid-run (bench/reconnect.bench.ts).
+      'no-reconnect': { type: 'boolean', default: false },
     },
   });
   const quick = values.quick;
@@ -86,6 +90,10 @@ async function main(): Promise<void> {
     await ownRedis?.dispose();
   }
   report(results, { quick, sizes, seconds, warmup, workers });
+  if (!values['no-reconnect']) {
+    console.log('\nStateful reconnect: a gateway restarted mid-run');
+    await runReconnectBench({ clients: quick ? '200' : '500', rate: quick ? '200' : '500', rooms: '50', seconds: quick ? '10' : '20', crash: false });
+  }
 }
 
 async function startGateway(redisUrl: string, transport: Transport, nodeArgs: string[]): Promise<ServiceProcess> {
