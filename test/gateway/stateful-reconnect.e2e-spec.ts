@@ -170,6 +170,26 @@ describe('stateful reconnect across instances (raw client, real redis-server)', 
     await redis.dispose();
   });
 
+  it('connects a token negotiated on another instance (no sticky sessions), once', async () => {
+    const redisOptions = { url: redis.url, blockMs: 200 };
+    const [a, b] = [await startGatewayApp({ instanceId: 'gw-n1', redis: redisOptions }), await startGatewayApp({ instanceId: 'gw-n2', redis: redisOptions })];
+    apps.push(a, b);
+    const token = tokenFor('frank');
+    const { body } = await StatefulWire.negotiate(a.hubUrl, token);
+    const upgrade = (hubUrl: string) =>
+      new Promise<number>((resolve) => {
+        const socket = new WebSocket(`${hubUrl.replace(/^http/, 'ws')}?id=${body.connectionToken as string}`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        socket.once('open', () => resolve(101));
+        socket.once('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0));
+      });
+    expect(await upgrade(b.hubUrl)).toBe(101);
+    // Single use across instances: the instance that negotiated it and the one that has it refuse a second socket.
+    expect(await upgrade(a.hubUrl)).toBe(409);
+    expect(await upgrade(b.hubUrl)).toBe(409);
+  });
+
   it('resumes a session on another instance with what the client had not acknowledged, numbered on', async () => {
     const redisOptions = { url: redis.url, blockMs: 200 };
     const first = await startGatewayApp({ instanceId: 'gw-a', redis: redisOptions });

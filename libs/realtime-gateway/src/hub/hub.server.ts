@@ -183,7 +183,11 @@ export class HubServer {
         this.negotiated.release(token);
         return 'wrong_user';
       }
-      this.sessions.connectedLocally(token);
+      // Negotiated here, but the copy in Redis is what makes the token single-use across instances.
+      if ((await this.sessions.takeNegotiated(token)) === null) {
+        this.negotiated.release(token);
+        return 'taken';
+      }
       return { kind: 'new', connectionId: claim.connectionId, stateful: claim.stateful };
     }
     const waiting = this.sessions.waiting(token);
@@ -195,7 +199,7 @@ export class HubServer {
       return { kind: 'resume-here', connection: waiting };
     }
     if (!this.sessions.shared) return 'unknown';
-    const elsewhere = await this.sessions.negotiatedElsewhere(token);
+    const elsewhere = await this.sessions.takeNegotiated(token);
     if (elsewhere) {
       if (elsewhere.userId !== user.id) return 'wrong_user';
       this.negotiated.markConnected(token);

@@ -118,21 +118,21 @@ export class SessionStore {
     if (this.ready) this.redis.set(this.negotiatedKey(hash), JSON.stringify(record), 'PX', ttlMs).catch(() => undefined);
   }
 
-  /** A token negotiated on another instance (or this one), taken once. */
-  async takeNegotiated(hash: string): Promise<NegotiatedRecord | undefined> {
+  /**
+   * A negotiated token, taken once by whichever instance its WebSocket reaches: the record, `null` when another
+   * instance took it (or it expired), undefined when Redis cannot say.
+   */
+  async takeNegotiated(hash: string): Promise<NegotiatedRecord | null | undefined> {
     if (!this.ready) return undefined;
-    const json = await this.redis.getdel(this.negotiatedKey(hash));
-    if (!json) return undefined;
+    const json = await this.redis.getdel(this.negotiatedKey(hash)).catch(() => undefined);
+    if (json === undefined) return undefined;
+    if (json === null) return null;
     try {
       const record = JSON.parse(json) as NegotiatedRecord;
-      return typeof record.connectionId === 'string' && typeof record.userId === 'string' ? record : undefined;
+      return typeof record.connectionId === 'string' && typeof record.userId === 'string' ? record : null;
     } catch {
-      return undefined;
+      return null;
     }
-  }
-
-  forgetNegotiated(hash: string): void {
-    if (this.ready) this.redis.del(this.negotiatedKey(hash)).catch(() => undefined);
   }
 
   /** Stream entries after `after` (exclusive), at most `count`: what a resume replays. */

@@ -135,19 +135,14 @@ export class StatefulSessions {
     return rebuildSession(record, SessionStore.hash(token), record.userId, { ...this.replay!, store: this.store! });
   }
 
-  /** Takes a token negotiated on another instance. */
-  async negotiatedElsewhere(token: string) {
-    return this.store?.takeNegotiated(SessionStore.hash(token)).catch(() => undefined);
+  /** Takes a negotiated token in Redis (see SessionStore.takeNegotiated). */
+  async takeNegotiated(token: string) {
+    return this.store?.takeNegotiated(SessionStore.hash(token));
   }
 
   /** Tells other instances about a negotiated token (a load balancer may send the WebSocket anywhere). */
   negotiated(token: string, record: { connectionId: string; userId: string; stateful: boolean }, ttlMs: number): void {
     this.store?.rememberNegotiated(SessionStore.hash(token), record, ttlMs);
-  }
-
-  /** A token negotiated here was connected here: other instances must not take it too. */
-  connectedLocally(token: string): void {
-    this.store?.forgetNegotiated(SessionStore.hash(token));
   }
 
   failed(reason: ResumeFailure | 'expired'): void {
