@@ -28,7 +28,13 @@ const shared = {
 
 module.exports = {
   projects: [
-    { ...shared, displayName: 'unit', rootDir: __dirname, roots: ['<rootDir>/libs', '<rootDir>/src'], testRegex: '\\.spec\\.ts$' },
+    {
+      ...shared,
+      displayName: 'unit',
+      rootDir: __dirname,
+      roots: ['<rootDir>/libs', '<rootDir>/src'],
+      testRegex: '\\.spec\\.ts$',
+    },
     {
       ...shared,
       displayName: 'e2e',

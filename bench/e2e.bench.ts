@@ -63,7 +63,8 @@ async function main(): Promise<void> {
       const api = await startApi(redisUrl, transport, gateway, nodeArgs, true);
       try {
         const scenarios = sizes.map((clients) => ({ name: `${clients} clients`, clients, typing: false }));
-        if (typing && (!quick || transport === 'redis-streams')) scenarios.push({ name: 'typing, 200 clients', clients: 200, typing: true });
+        if (typing && (!quick || transport === 'redis-streams'))
+          scenarios.push({ name: 'typing, 200 clients', clients: 200, typing: true });
         for (const scenario of scenarios) {
           results.push(await run(scenario, transport, api, gateway, { warmup, seconds, workers }));
         }
@@ -92,29 +93,49 @@ async function main(): Promise<void> {
   report(results, { quick, sizes, seconds, warmup, workers });
   if (!values['no-reconnect']) {
     console.log('\nStateful reconnect: a gateway restarted mid-run');
-    await runReconnectBench({ clients: quick ? '200' : '500', rate: quick ? '200' : '500', rooms: '50', seconds: quick ? '10' : '20', crash: false });
+    await runReconnectBench({
+      clients: quick ? '200' : '500',
+      rate: quick ? '200' : '500',
+      rooms: '50',
+      seconds: quick ? '10' : '20',
+      crash: false,
+    });
   }
 }
 
 async function startGateway(redisUrl: string, transport: Transport, nodeArgs: string[]): Promise<ServiceProcess> {
-  return ServiceProcess.start({
-    REDIS_URL: redisUrl,
-    REALTIME_ROLE: 'gateway',
-    REALTIME_BRIDGE_SECRET: BRIDGE_SECRET,
-    REALTIME_INSTANCE_ID: `bench-${transport}`,
-    REALTIME_CONSUMER_BLOCK_MS: '5000',
-  }, '', nodeArgs);
+  return ServiceProcess.start(
+    {
+      REDIS_URL: redisUrl,
+      REALTIME_ROLE: 'gateway',
+      REALTIME_BRIDGE_SECRET: BRIDGE_SECRET,
+      REALTIME_INSTANCE_ID: `bench-${transport}`,
+      REALTIME_CONSUMER_BLOCK_MS: '5000',
+    },
+    '',
+    nodeArgs,
+  );
 }
 
-async function startApi(redisUrl: string, transport: Transport, gateway: ServiceProcess, nodeArgs: string[], outbox: boolean) {
-  return ServiceProcess.start({
-    REDIS_URL: redisUrl,
-    REALTIME_ROLE: 'api',
-    REALTIME_BRIDGE_SECRET: BRIDGE_SECRET,
-    REALTIME_OUTBOX: String(outbox),
-    REALTIME_HTTP_BRIDGE_URL: `${gateway.baseUrl}/internal/realtime/events`,
-    REALTIME_USE_REDIS_STREAMS: transport === 'redis-streams' ? 'true' : 'false',
-  }, '', nodeArgs);
+async function startApi(
+  redisUrl: string,
+  transport: Transport,
+  gateway: ServiceProcess,
+  nodeArgs: string[],
+  outbox: boolean,
+) {
+  return ServiceProcess.start(
+    {
+      REDIS_URL: redisUrl,
+      REALTIME_ROLE: 'api',
+      REALTIME_BRIDGE_SECRET: BRIDGE_SECRET,
+      REALTIME_OUTBOX: String(outbox),
+      REALTIME_HTTP_BRIDGE_URL: `${gateway.baseUrl}/internal/realtime/events`,
+      REALTIME_USE_REDIS_STREAMS: transport === 'redis-streams' ? 'true' : 'false',
+    },
+    '',
+    nodeArgs,
+  );
 }
 
 async function run(
@@ -136,13 +157,17 @@ async function run(
     apiUrl: api.baseUrl,
     hubUrl: gateway.hubUrl,
   });
-  console.log(`p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, lost ${result.lost}, dup ${result.duplicates}`);
+  console.log(
+    `p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, lost ${result.lost}, dup ${result.duplicates}`,
+  );
   return result;
 }
 
 function report(results: ScenarioResult[], options: Record<string, unknown>): void {
   const m = machine();
-  console.log(`\nEnd-to-end latency (ms, from API accept to client receipt, coordinated-omission corrected); ${m.cpus} CPUs, ${m.cpuModel}\n`);
+  console.log(
+    `\nEnd-to-end latency (ms, from API accept to client receipt, coordinated-omission corrected); ${m.cpus} CPUs, ${m.cpuModel}\n`,
+  );
   printTable(
     results.map((r) => ({
       scenario: r.name,
@@ -211,7 +236,9 @@ function chart(results: ScenarioResult[]): string {
   const series = (['redis-streams', 'http-bridge'] as const).flatMap((transport) =>
     (['p50', 'p95', 'p99'] as const).map((p, i) => ({
       name: `${transport} ${p}`,
-      points: sweep.filter((r) => r.transport === transport).map((r) => [r.clients, r.latencyMs[p]] as [number, number]),
+      points: sweep
+        .filter((r) => r.transport === transport)
+        .map((r) => [r.clients, r.latencyMs[p]] as [number, number]),
       color: ['#2456d6', '#d97706', '#c0262d'][i],
       dashed: transport === 'http-bridge',
     })),

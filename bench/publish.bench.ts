@@ -103,7 +103,11 @@ async function runScenario(
 ): Promise<ScenarioResult> {
   register.clear();
   const dir = outbox === 'sqlite' ? mkdtempSync(join(tmpdir(), 'bench-outbox-')) : undefined;
-  const store = dir ? new SqliteOutboxStore(join(dir, 'outbox.db')) : outbox === 'memory' ? new MemoryOutboxStore() : undefined;
+  const store = dir
+    ? new SqliteOutboxStore(join(dir, 'outbox.db'))
+    : outbox === 'memory'
+      ? new MemoryOutboxStore()
+      : undefined;
   const moduleOptions: RealtimeTransportOptions = store ? { ...options, outbox: { store } } : options;
   @Module({})
   class BenchModule {
@@ -249,7 +253,9 @@ async function main(): Promise<void> {
       'outbox-store': { type: 'string', default: 'sqlite' },
     },
   });
-  const outboxKinds: OutboxKind[] = values.outbox ? ['off', values['outbox-store'] === 'memory' ? 'memory' : 'sqlite'] : ['off'];
+  const outboxKinds: OutboxKind[] = values.outbox
+    ? ['off', values['outbox-store'] === 'memory' ? 'memory' : 'sqlite']
+    : ['off'];
   const seconds = Number(values.seconds);
   const rate = Number(values.rate);
   const window = Number(values.window);
@@ -293,8 +299,12 @@ async function main(): Promise<void> {
     }
   }
 
-  console.log(`\nPublish benchmark: ${seconds} s per scenario after 1 s warm-up; ${machine().cpus} CPUs (${machine().cpuModel})`);
-  console.log('Latency: EventBus.publish -> transport acknowledgement, in ms. Corrected: from the scheduled send time.\n');
+  console.log(
+    `\nPublish benchmark: ${seconds} s per scenario after 1 s warm-up; ${machine().cpus} CPUs (${machine().cpuModel})`,
+  );
+  console.log(
+    'Latency: EventBus.publish -> transport acknowledgement, in ms. Corrected: from the scheduled send time.\n',
+  );
   printTable(
     results.map((r) => ({
       transport: r.transport,
@@ -311,7 +321,14 @@ async function main(): Promise<void> {
       'p99 corrected': r.correctedLatencyMs?.p99 ?? NaN,
     })),
   );
-  const file = writeResult('publish', { date: new Date().toISOString(), machine: machine(), seconds, rate, window, results });
+  const file = writeResult('publish', {
+    date: new Date().toISOString(),
+    machine: machine(),
+    seconds,
+    rate,
+    window,
+    results,
+  });
   console.log(`\nWrote ${file}`);
 }
 

@@ -60,7 +60,11 @@ export async function runReconnectBench(values: ReconnectOptions): Promise<void>
     REALTIME_MAX_CONNECTIONS_PER_USER: '1000',
   });
   const gateways = [await ServiceProcess.start(gatewayEnv('gw-1')), await ServiceProcess.start(gatewayEnv('gw-2'))];
-  const api = await ServiceProcess.start({ REDIS_URL: redis.url, REALTIME_ROLE: 'api', REALTIME_BRIDGE_SECRET: BRIDGE_SECRET });
+  const api = await ServiceProcess.start({
+    REDIS_URL: redis.url,
+    REALTIME_ROLE: 'api',
+    REALTIME_BRIDGE_SECRET: BRIDGE_SECRET,
+  });
   const proxy = await FirstLiveProxy.start(gateways.map((g) => g.port));
   const hubUrl = proxy.url + new URL(gateways[0].hubUrl).pathname;
   const clients: GapFillingClient[] = [];
@@ -103,7 +107,7 @@ export async function runReconnectBench(values: ReconnectOptions): Promise<void>
     for (const room of rooms) stored.set(room, await listAll(posters[0], room));
     // Until every client shows every message of its room, or 30 s without progress.
     let last = -1;
-    for (let idle = 0; idle < 30; ) {
+    for (let idle = 0; idle < 30;) {
       await Promise.all(clients.map((c) => c.settled()));
       const shown = clients.reduce((sum, c) => sum + c.shown.length, 0);
       const expected = clients.reduce((sum, _, i) => sum + stored.get(rooms[i % roomCount])!.length, 0);
@@ -129,7 +133,9 @@ export async function runReconnectBench(values: ReconnectOptions): Promise<void>
       resumed += Number(/realtime_hub_sessions_resumed_total\{instance="other"\} (\d+)/.exec(metrics)?.[1] ?? 0);
     }
     const all = received.map((r) => r.latencyMs);
-    const during = received.filter((r) => r.at >= restartedAt && r.at < restartedAt + RESUME_WINDOW_MS).map((r) => r.latencyMs);
+    const during = received
+      .filter((r) => r.at >= restartedAt && r.at < restartedAt + RESUME_WINDOW_MS)
+      .map((r) => r.latencyMs);
     const row = {
       fault: values.crash ? 'kill -9' : 'SIGTERM',
       clients: clientCount,
@@ -148,7 +154,12 @@ export async function runReconnectBench(values: ReconnectOptions): Promise<void>
       'client errors': clientErrors,
     };
     printTable([row]);
-    const file = writeResult('reconnect', { machine: machine(), options: values, result: row, at: new Date().toISOString() });
+    const file = writeResult('reconnect', {
+      machine: machine(),
+      options: values,
+      result: row,
+      at: new Date().toISOString(),
+    });
     console.log(`written ${file}`);
   } finally {
     process.off('uncaughtException', onClientError);

@@ -78,14 +78,20 @@ interface Delivered {
   publishedAt: number;
 }
 
-async function runProfile(profile: Profile, options: { seconds: number; users: number; rooms: number; window: number; seed: number }) {
+async function runProfile(
+  profile: Profile,
+  options: { seconds: number; users: number; rooms: number; window: number; seed: number },
+) {
   register.clear();
   @Module({})
   class BenchModule {
     static with(): DynamicModule {
       return {
         module: BenchModule,
-        imports: [CqrsModule.forRoot(), RealtimeTransportModule.forRoot({ inProcess: true, typingWindowMs: options.window })],
+        imports: [
+          CqrsModule.forRoot(),
+          RealtimeTransportModule.forRoot({ inProcess: true, typingWindowMs: options.window }),
+        ],
       };
     }
   }
@@ -163,7 +169,8 @@ async function runProfile(profile: Profile, options: { seconds: number; users: n
       const next = log[i + 1]?.at ?? Infinity;
       if (log[i].kind === 'stopped') {
         // Delivered after it was sent and before the client's next event.
-        if (!got.some((d) => d.kind === 'stopped' && d.publishedAt >= log[i].at - 1 && d.publishedAt < next)) finalStatesLost++;
+        if (!got.some((d) => d.kind === 'stopped' && d.publishedAt >= log[i].at - 1 && d.publishedAt < next))
+          finalStatesLost++;
       } else if (log[i].kind === 'message') {
         const message = got.find((d) => d.kind === 'message' && d.publishedAt >= log[i].at - 1);
         if (message && got.some((d) => d.kind === 'typing' && d.at > message.at && d.publishedAt < log[i].at)) {

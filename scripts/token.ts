@@ -20,7 +20,8 @@ try {
   const secretsFile = secretsFileOf(process.env, databasePathOf(process.env));
   const jwt = jwtSecretOf(process.env, secretsFile);
   // stderr only: stdout is the token, for TOKEN=$(npm run -s token -- alice).
-  if (jwt.source === 'generated') console.error(`Generated JWT_SECRET for this installation in ${secretsFile} (the service uses it too)`);
+  if (jwt.source === 'generated')
+    console.error(`Generated JWT_SECRET for this installation in ${secretsFile} (the service uses it too)`);
   const now = Math.floor(Date.now() / 1000);
   console.log(signHs256Jwt({ sub: userId, iat: now, exp: now + Math.round(Number(hours) * 3600) }, jwt.value));
 } catch (error) {

@@ -17,26 +17,36 @@ async function bootstrap(): Promise<void> {
   const service = loadServiceConfig(process.env);
   logSecurity(logger, service);
   // Nest's own parsers are off: ours answers malformed bodies as 4xx JSON instead of logging them as errors.
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRole(service.role, envFile), { bodyParser: false });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRole(service.role, envFile), {
+    bodyParser: false,
+  });
   // SIGTERM/SIGINT: stop accepting, then the shutdown hooks flush waiting envelopes and close clients.
   shutDownGracefully(app);
   useJsonBody(app);
   await app.listen(service.port);
-  logger.log(`Role ${service.role}, listening on http://localhost:${service.port} (health: /health, metrics: /metrics)`);
+  logger.log(
+    `Role ${service.role}, listening on http://localhost:${service.port} (health: /health, metrics: /metrics)`,
+  );
 }
 
 /** Where the secrets came from (names and file, never values) and what is open: the first thing an operator checks. */
 function logSecurity(logger: Logger, service: ServiceConfig): void {
-  const from = (source: string) => Object.keys(service.secretSources).filter((name) => service.secretSources[name] === source);
+  const from = (source: string) =>
+    Object.keys(service.secretSources).filter((name) => service.secretSources[name] === source);
   const generated = from('generated');
   const stored = from('secrets-file');
   if (generated.length > 0) {
-    logger.log(`Generated ${generated.join(', ')} for this installation in ${service.secretsFile} (mode 0600, reused on every start; npm run token reads it)`);
+    logger.log(
+      `Generated ${generated.join(', ')} for this installation in ${service.secretsFile} (mode 0600, reused on every start; npm run token reads it)`,
+    );
   }
-  if (stored.length > 0) logger.log(`${stored.join(', ')} read from ${service.secretsFile} (generated for this installation)`);
-  if (service.devTokens) logger.warn('DEV_TOKENS is on: the demo page hands out a token for any user name. Development only.');
+  if (stored.length > 0)
+    logger.log(`${stored.join(', ')} read from ${service.secretsFile} (generated for this installation)`);
+  if (service.devTokens)
+    logger.warn('DEV_TOKENS is on: the demo page hands out a token for any user name. Development only.');
   if (service.roomsOpen) {
-    const note = 'ROOMS_OPEN=true: every user may read, post to and join every room; ROOMS_OPEN=false makes rooms members-only';
+    const note =
+      'ROOMS_OPEN=true: every user may read, post to and join every room; ROOMS_OPEN=false makes rooms members-only';
     if (service.production) logger.warn(note);
     else logger.log(`${note} (the development default)`);
   }

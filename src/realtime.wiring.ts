@@ -32,7 +32,11 @@ export function publisherModule(): DynamicModule {
     isGlobal: true,
     imports: [ConfigModule.forFeature(realtimeConfig), ConfigModule.forFeature(serviceConfig), ChatStorageModule],
     inject: [realtimeConfig.KEY, serviceConfig.KEY, SqliteOutboxStore],
-    useFactory: (realtime: RealtimeConfig, service: ServiceConfig, outbox: SqliteOutboxStore): RealtimeTransportOptions => ({
+    useFactory: (
+      realtime: RealtimeConfig,
+      service: ServiceConfig,
+      outbox: SqliteOutboxStore,
+    ): RealtimeTransportOptions => ({
       ...realtime,
       outbox: service.outbox ? { store: outbox } : undefined,
       httpBridge:
@@ -56,7 +60,11 @@ export function gatewayModule(): DynamicModule {
     isGlobal: true,
     imports: [ConfigModule.forFeature(realtimeGatewayConfig), ConfigModule.forFeature(serviceConfig), RoomAccessModule],
     inject: [realtimeGatewayConfig.KEY, serviceConfig.KEY, RoomAccess],
-    useFactory: (gateway: RealtimeGatewayConfig, service: ServiceConfig, access: RoomAccess): RealtimeGatewayOptions => ({
+    useFactory: (
+      gateway: RealtimeGatewayConfig,
+      service: ServiceConfig,
+      access: RoomAccess,
+    ): RealtimeGatewayOptions => ({
       ...gateway,
       auth: { ...gateway.auth, jwt: service.jwt },
       hub: {

@@ -9,8 +9,16 @@ import type { ClientReport, ClientSpec, WorkerCommand, WorkerMessage } from './p
 import { parseMessageText } from './protocol';
 
 const HIGHEST_US = 120_000_000;
-const corrected = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: HIGHEST_US, numberOfSignificantValueDigits: 3 });
-const raw = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: HIGHEST_US, numberOfSignificantValueDigits: 3 });
+const corrected = hdr.build({
+  lowestDiscernibleValue: 1,
+  highestTrackableValue: HIGHEST_US,
+  numberOfSignificantValueDigits: 3,
+});
+const raw = hdr.build({
+  lowestDiscernibleValue: 1,
+  highestTrackableValue: HIGHEST_US,
+  numberOfSignificantValueDigits: 3,
+});
 const connections: HubConnection[] = [];
 const reports: ClientReport[] = [];
 let expectedIntervalUs = 0;

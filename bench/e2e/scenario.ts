@@ -140,7 +140,9 @@ async function post(spec: ScenarioSpec, pool: Pool, schedule: Scheduled[]) {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${tokenOf(event.sender)}` },
         body: JSON.stringify(
-          event.kind === 'message' ? { text: messageText(event.sender, event.seq, event.measured) } : { isTyping: true },
+          event.kind === 'message'
+            ? { text: messageText(event.sender, event.seq, event.measured) }
+            : { isTyping: true },
         ),
       })
       .then(async (response) => {
@@ -185,8 +187,16 @@ function summarize(
   typingPosted: number,
   connectMs: number,
 ): ScenarioResult {
-  const corrected = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 });
-  const raw = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 });
+  const corrected = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 120_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
+  const raw = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 120_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
   for (const report of reports) {
     corrected.add(hdr.decodeFromCompressedBase64(report.histogram));
     raw.add(hdr.decodeFromCompressedBase64(report.rawHistogram));
@@ -288,7 +298,8 @@ async function startWorkers(spec: ScenarioSpec, clients: ClientSpec[]): Promise<
       const connecting = next('connected');
       command({ cmd: 'connect', hubUrl: spec.hubUrl, clients: mine, expectedIntervalMs });
       const connected = (await connecting) as Extract<WorkerMessage, { event: 'connected' }>;
-      if (connected.failed > 0) throw new Error(`client worker ${index}: ${connected.failed} clients failed to connect`);
+      if (connected.failed > 0)
+        throw new Error(`client worker ${index}: ${connected.failed} clients failed to connect`);
       return {
         connectMs: connected.ms,
         report: async () => {

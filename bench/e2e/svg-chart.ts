@@ -23,7 +23,9 @@ export function lineChart(title: string, xLabel: string, yLabel: string, series:
   const plotH = height - margin.top - margin.bottom;
   const x = (v: number) => margin.left + (xMax === xMin ? plotW / 2 : ((v - xMin) / (xMax - xMin)) * plotW);
   const y = (v: number) =>
-    margin.top + plotH - ((Math.log10(Math.max(v, 0.01)) - Math.log10(yMin)) / (Math.log10(yMax) - Math.log10(yMin))) * plotH;
+    margin.top +
+    plotH -
+    ((Math.log10(Math.max(v, 0.01)) - Math.log10(yMin)) / (Math.log10(yMax) - Math.log10(yMin))) * plotH;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="${width}" height="${height}" fill="#fff"/>`,

@@ -18,7 +18,8 @@ export class LatencyRecorder {
 
   summary(): LatencySummary {
     const sorted = this.samples.slice(0, this.count).sort();
-    const at = (q: number) => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]);
+    const at = (q: number) =>
+      sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
     let sum = 0;
     for (const v of sorted) sum += v;
     return {

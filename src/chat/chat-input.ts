@@ -53,5 +53,7 @@ export function limitOf(value: unknown): number {
 
 /** A field of a JSON object body; undefined for anything else (an array, a string, no body). */
 export function fieldOf(body: unknown, name: string): unknown {
-  return body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>)[name] : undefined;
+  return body !== null && typeof body === 'object' && !Array.isArray(body)
+    ? (body as Record<string, unknown>)[name]
+    : undefined;
 }

@@ -1,4 +1,15 @@
-import { BadRequestException, Body, Controller, Get, HttpCode, Inject, Param, Post, Query, UseGuards } from '@nestjs/common';
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Query,
+  UseGuards,
+} from '@nestjs/common';
 import { EventBus } from '@nestjs/cqrs';
 import { RealtimePublisher } from '@realtime/transport';
 import type { AuthenticatedUser } from '@realtime/gateway';

@@ -48,7 +48,10 @@ function readSecrets(file: string): Record<string, unknown> | undefined {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new UnsafeConfigError('REALTIME_SECRETS_FILE', `Cannot read the secrets file ${file}: ${(error as Error).message}.`);
+    throw new UnsafeConfigError(
+      'REALTIME_SECRETS_FILE',
+      `Cannot read the secrets file ${file}: ${(error as Error).message}.`,
+    );
   }
   try {
     const parsed: unknown = JSON.parse(text);

@@ -34,7 +34,12 @@ export function isProduction(env: Env): boolean {
   return readString(env, 'NODE_ENV') === 'production';
 }
 
-function secretOf(env: Env, name: string, secretsFile: string, rule: { generate: boolean; missing: string }): ResolvedSecret {
+function secretOf(
+  env: Env,
+  name: string,
+  secretsFile: string,
+  rule: { generate: boolean; missing: string },
+): ResolvedSecret {
   const production = isProduction(env);
   const value = readString(env, name);
   if (value !== undefined) {

@@ -35,7 +35,13 @@ describe('loadServiceConfig', () => {
     const second = loadServiceConfig(env());
     expect(second.secretSources).toEqual({ JWT_SECRET: 'secrets-file', REALTIME_BRIDGE_SECRET: 'secrets-file' });
     expect([second.jwtSecret, second.bridgeSecret]).toEqual([first.jwtSecret, first.bridgeSecret]);
-    expect(first).toMatchObject({ production: false, roomsOpen: true, devTokens: true, bridgeReceiver: true, bridgePublisher: true });
+    expect(first).toMatchObject({
+      production: false,
+      roomsOpen: true,
+      devTokens: true,
+      bridgeReceiver: true,
+      bridgePublisher: true,
+    });
   });
 
   it('prefers the environment, and development tokens follow a chosen JWT secret off', () => {
@@ -52,7 +58,10 @@ describe('loadServiceConfig', () => {
   ])('role %s with a bridge to another process needs a shared REALTIME_BRIDGE_SECRET', (role, vars) => {
     const error = refusal({ REALTIME_ROLE: role, ...vars });
     expect(error).toBeInstanceOf(UnsafeConfigError);
-    expect(error).toMatchObject({ setting: 'REALTIME_BRIDGE_SECRET', message: expect.stringMatching(/must share REALTIME_BRIDGE_SECRET/) });
+    expect(error).toMatchObject({
+      setting: 'REALTIME_BRIDGE_SECRET',
+      message: expect.stringMatching(/must share REALTIME_BRIDGE_SECRET/),
+    });
   });
 
   it.each([
@@ -66,30 +75,58 @@ describe('loadServiceConfig', () => {
   });
 
   it('production: members-only rooms and no development tokens by default, nothing written', () => {
-    const config = loadServiceConfig(env({ NODE_ENV: 'production', JWT_SECRET: STRONG, REALTIME_BRIDGE_SECRET: STRONG }));
+    const config = loadServiceConfig(
+      env({ NODE_ENV: 'production', JWT_SECRET: STRONG, REALTIME_BRIDGE_SECRET: STRONG }),
+    );
     expect(config).toMatchObject({ production: true, roomsOpen: false, devTokens: false });
     expect(() => statSync(config.secretsFile)).toThrow(/ENOENT/);
-    expect(loadServiceConfig(env({ NODE_ENV: 'production', JWT_SECRET: STRONG, REALTIME_BRIDGE_SECRET: STRONG, ROOMS_OPEN: 'true' })).roomsOpen).toBe(true);
+    expect(
+      loadServiceConfig(
+        env({ NODE_ENV: 'production', JWT_SECRET: STRONG, REALTIME_BRIDGE_SECRET: STRONG, ROOMS_OPEN: 'true' }),
+      ).roomsOpen,
+    ).toBe(true);
   });
 
   it('production with an identity provider: no JWT_SECRET needed, the same verification settings for REST and hub', () => {
     const config = loadServiceConfig(
-      env({ NODE_ENV: 'production', JWT_JWKS_URL: 'https://idp.example/jwks.json', JWT_AUDIENCE: 'chat', REALTIME_BRIDGE_SECRET: STRONG }),
+      env({
+        NODE_ENV: 'production',
+        JWT_JWKS_URL: 'https://idp.example/jwks.json',
+        JWT_AUDIENCE: 'chat',
+        REALTIME_BRIDGE_SECRET: STRONG,
+      }),
     );
     expect(config.jwtSecret).toBeUndefined();
-    expect(config.jwt).toMatchObject({ jwksUrl: 'https://idp.example/jwks.json', audience: ['chat'], secret: undefined });
+    expect(config.jwt).toMatchObject({
+      jwksUrl: 'https://idp.example/jwks.json',
+      audience: ['chat'],
+      secret: undefined,
+    });
     expect(config.devTokens).toBe(false);
-    expect(() => loadServiceConfig(env({ JWT_JWKS_URL: 'https://idp.example/jwks.json', DEV_TOKENS: 'true' }))).toThrow(/DEV_TOKENS/);
-    expect(loadServiceConfig(env({ JWT_SECRET: 'mine', JWT_ISSUER: 'me' })).jwt).toMatchObject({ secret: 'mine', issuer: ['me'] });
+    expect(() => loadServiceConfig(env({ JWT_JWKS_URL: 'https://idp.example/jwks.json', DEV_TOKENS: 'true' }))).toThrow(
+      /DEV_TOKENS/,
+    );
+    expect(loadServiceConfig(env({ JWT_SECRET: 'mine', JWT_ISSUER: 'me' })).jwt).toMatchObject({
+      secret: 'mine',
+      issuer: ['me'],
+    });
   });
 
   it.each([
     [{ NODE_ENV: 'production' }, 'JWT_SECRET', /JWT_SECRET is not set/],
     [{ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(31) }, 'JWT_SECRET', /too short \(31 characters\)/],
     [{ NODE_ENV: 'production', JWT_SECRET: STRONG }, 'REALTIME_BRIDGE_SECRET', /REALTIME_BRIDGE_SECRET is not set/],
-    [{ NODE_ENV: 'production', JWT_SECRET: STRONG, REALTIME_BRIDGE_SECRET: STRONG, DEV_TOKENS: 'true' }, 'DEV_TOKENS', /refused/],
+    [
+      { NODE_ENV: 'production', JWT_SECRET: STRONG, REALTIME_BRIDGE_SECRET: STRONG, DEV_TOKENS: 'true' },
+      'DEV_TOKENS',
+      /refused/,
+    ],
   ])('refuses %j naming %s', (vars, setting, message) => {
-    expect(refusal(vars)).toMatchObject({ name: 'UnsafeConfigError', setting, message: expect.stringMatching(message) });
+    expect(refusal(vars)).toMatchObject({
+      name: 'UnsafeConfigError',
+      setting,
+      message: expect.stringMatching(message),
+    });
   });
 });
 
@@ -121,6 +158,8 @@ describe('installation secrets file', () => {
   it('refuses a file that is not a JSON object, naming REALTIME_SECRETS_FILE', () => {
     const file = join(dir, 'secrets.json');
     writeFileSync(file, 'not json');
-    expect(() => installationSecret(file, 'JWT_SECRET')).toThrow(expect.objectContaining({ setting: 'REALTIME_SECRETS_FILE' }));
+    expect(() => installationSecret(file, 'JWT_SECRET')).toThrow(
+      expect.objectContaining({ setting: 'REALTIME_SECRETS_FILE' }),
+    );
   });
 });

@@ -1,6 +1,13 @@
 import { registerAs } from '@nestjs/config';
 import { type JwtVerificationOptions, parseJwtEnv } from '@realtime/gateway';
-import { type Env, InvalidRealtimeConfigError, readBoolean, readNumber, readString, readUrls } from '@realtime/transport';
+import {
+  type Env,
+  InvalidRealtimeConfigError,
+  readBoolean,
+  readNumber,
+  readString,
+  readUrls,
+} from '@realtime/transport';
 import { secretsFileOf, type SecretSource } from './installation-secrets';
 import { bridgeSecretOf, isProduction, jwtSecretOf } from './service-secrets';
 import { UnsafeConfigError } from './unsafe-config.error';
@@ -83,7 +90,11 @@ export function loadServiceConfig(env: Env): ServiceConfig {
 
   const devTokens = readBoolean(env, 'DEV_TOKENS', !production && jwt !== undefined && jwt.source !== 'environment');
   if (devTokens && !jwt) {
-    throw new InvalidRealtimeConfigError('DEV_TOKENS', 'true', 'off while tokens are signed by an identity provider (no JWT_SECRET)');
+    throw new InvalidRealtimeConfigError(
+      'DEV_TOKENS',
+      'true',
+      'off while tokens are signed by an identity provider (no JWT_SECRET)',
+    );
   }
   if (production && devTokens) {
     throw new UnsafeConfigError(

@@ -20,7 +20,10 @@ export class DemoController {
     this.files.set('index.html', readFileSync(join(PUBLIC, 'index.html'), 'utf8'));
     this.files.set('demo.js', readFileSync(join(PUBLIC, 'demo.js'), 'utf8'));
     this.files.set('demo.css', readFileSync(join(PUBLIC, 'demo.css'), 'utf8'));
-    this.files.set('signalr.min.js', readFileSync(require.resolve('@microsoft/signalr/dist/browser/signalr.min.js'), 'utf8'));
+    this.files.set(
+      'signalr.min.js',
+      readFileSync(require.resolve('@microsoft/signalr/dist/browser/signalr.min.js'), 'utf8'),
+    );
   }
 
   @Get()
@@ -50,7 +53,11 @@ export class DemoController {
 
   @Get('demo/config.json')
   settings(): { hubUrl: string; devTokens: boolean; roomsOpen: boolean } {
-    return { hubUrl: this.config.publicHubUrl ?? this.config.hubPath, devTokens: this.config.devTokens, roomsOpen: this.config.roomsOpen };
+    return {
+      hubUrl: this.config.publicHubUrl ?? this.config.hubPath,
+      devTokens: this.config.devTokens,
+      roomsOpen: this.config.roomsOpen,
+    };
   }
 
   @Post('dev/token')

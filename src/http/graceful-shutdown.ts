@@ -11,11 +11,17 @@ const SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
  */
 export function shutDownGracefully(app: NestExpressApplication): void {
   let stopping = false;
-  app.use((_request: unknown, response: { setHeader: (n: string, v: string) => void; status: (c: number) => { json: (b: unknown) => void } }, next: () => void) => {
-    if (!stopping) return next();
-    response.setHeader('connection', 'close');
-    response.status(503).json({ statusCode: 503, error: 'Service Unavailable', message: 'shutting down; try again' });
-  });
+  app.use(
+    (
+      _request: unknown,
+      response: { setHeader: (n: string, v: string) => void; status: (c: number) => { json: (b: unknown) => void } },
+      next: () => void,
+    ) => {
+      if (!stopping) return next();
+      response.setHeader('connection', 'close');
+      response.status(503).json({ statusCode: 503, error: 'Service Unavailable', message: 'shutting down; try again' });
+    },
+  );
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) return;
     stopping = true;
@@ -26,7 +32,9 @@ export function shutDownGracefully(app: NestExpressApplication): void {
     server.closeIdleConnections();
     app
       .close()
-      .catch((error: unknown) => logger.error(`Shutdown failed: ${error instanceof Error ? error.message : String(error)}`))
+      .catch((error: unknown) =>
+        logger.error(`Shutdown failed: ${error instanceof Error ? error.message : String(error)}`),
+      )
       .finally(() => {
         for (const s of SIGNALS) process.removeAllListeners(s);
         process.kill(process.pid, signal);

@@ -28,8 +28,15 @@ export function useJsonBody(app: NestExpressApplication, limitBytes = MAX_BODY_B
     const answer = clientErrorOf(error as BodyParserError, limitBytes);
     if (!answer) return next(error);
     logger.debug(`${request.method} ${request.url}: ${answer.status} ${answer.message}`);
-    const body = JSON.stringify({ statusCode: answer.status, error: STATUS_CODES[answer.status], message: answer.message });
-    response.writeHead(answer.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+    const body = JSON.stringify({
+      statusCode: answer.status,
+      error: STATUS_CODES[answer.status],
+      message: answer.message,
+    });
+    response.writeHead(answer.status, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+    });
     response.end(body);
   });
 }
@@ -39,7 +46,10 @@ function clientErrorOf(error: BodyParserError, limitBytes: number): { status: nu
     case 'entity.too.large':
       return { status: 413, message: `request body over ${limitBytes} bytes` };
     case 'charset.unsupported':
-      return { status: 415, message: `unsupported charset "${(error.charset ?? '').toUpperCase()}": send JSON in UTF-8` };
+      return {
+        status: 415,
+        message: `unsupported charset "${(error.charset ?? '').toUpperCase()}": send JSON in UTF-8`,
+      };
     case 'encoding.unsupported':
       return { status: 415, message: `unsupported content encoding "${error.encoding ?? ''}"` };
     case 'entity.parse.failed':

@@ -48,7 +48,10 @@ export class RoomsController {
   }
 
   @Get(':roomId/members')
-  members(@Param('roomId') roomId: string, @CurrentUser() user: AuthenticatedUser): { roomId: string; members: string[] } {
+  members(
+    @Param('roomId') roomId: string,
+    @CurrentUser() user: AuthenticatedUser,
+  ): { roomId: string; members: string[] } {
     this.access.checkMember(roomIdOf(roomId), user.id);
     return { roomId, members: this.rooms.members(roomId) };
   }

@@ -125,7 +125,8 @@ function recordChanges(): void {
         log.push(`typing:${typing.textContent}`);
         continue;
       }
-      for (const li of record.addedNodes) log.push(`message:${li.dataset.user}:${li.querySelector('.text').textContent}`);
+      for (const li of record.addedNodes)
+        log.push(`message:${li.dataset.user}:${li.querySelector('.text').textContent}`);
     }
   });
   observer.observe(typing, { childList: true, characterData: true, subtree: true });

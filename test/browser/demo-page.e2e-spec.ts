@@ -24,8 +24,15 @@ describe('demo page: stock SignalR browser client in headless Chromium, real Red
     browser = await chromium.launch({
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   });
 
@@ -65,7 +72,11 @@ describe('demo page: stock SignalR browser client in headless Chromium, real Red
   it('shows typing and messages to the room, once, and nothing to another room', () =>
     withEvidence('demo-page-room', async () => {
       const [alice, bob, carol] = await Promise.all(
-        [['alice', 'r1'], ['bob', 'r1'], ['carol', 'r2']].map(async ([user, room]) => {
+        [
+          ['alice', 'r1'],
+          ['bob', 'r1'],
+          ['carol', 'r2'],
+        ].map(async ([user, room]) => {
           const chat = await open(user);
           await chat.join(room);
           return chat;

@@ -46,7 +46,11 @@ describe('HTTP bridge receiver', () => {
       JSON.stringify([envelope({ kind: 'all' }), envelope({ kind: 'room', name: 'x' })]),
       /envelope \[1\] \/target/,
     ],
-    ['an envelope without id', JSON.stringify([{ ...envelope({ kind: 'all' }), id: undefined }]), /required property 'id'/],
+    [
+      'an envelope without id',
+      JSON.stringify([{ ...envelope({ kind: 'all' }), id: undefined }]),
+      /required property 'id'/,
+    ],
   ])('refuses %s with 400 naming the problem, and delivers nothing of the batch', async (_name, body, error) => {
     const before = client.received.length;
     const answer = await postBridge(gw.bridgeUrl, body, 'bridge-secret-2');

@@ -24,7 +24,13 @@ describe('per-client limits with stock @microsoft/signalr clients', () => {
   beforeEach(async () => {
     gw = await startGatewayApp({
       hub: { methods: { Echo: (_context, value) => value } },
-      limits: { invocationsPerSecond: 20, invocationBurst: 40, maxRefusedInvocations: 100, maxGroupsPerConnection: 5, maxConnectionsPerUser: 3 },
+      limits: {
+        invocationsPerSecond: 20,
+        invocationBurst: 40,
+        maxRefusedInvocations: 100,
+        maxGroupsPerConnection: 5,
+        maxConnectionsPerUser: 3,
+      },
     });
   });
 
@@ -133,7 +139,10 @@ describe('token lifetime on the hub', () => {
   });
 
   it('keeps such a connection open when closeOnExpiration is off', async () => {
-    gw = await startGatewayApp({ hub: { keepAliveIntervalMs: 300 }, auth: { jwtSecret: JWT_SECRET, closeOnExpiration: false } });
+    gw = await startGatewayApp({
+      hub: { keepAliveIntervalMs: 300 },
+      auth: { jwtSecret: JWT_SECRET, closeOnExpiration: false },
+    });
     const alice = await new TestClient(gw.hubUrl, tokenFor('alice', 1)).start();
     clients.push(alice);
     await sleep(1800);

@@ -20,7 +20,10 @@ describe('stream consumer health (real redis-server)', () => {
   let gw: GatewayApp | undefined;
 
   const start = async () => {
-    gw = await startGatewayApp({ instanceId: 'health', redis: { url: redis.url, blockMs: BLOCK_MS, monitorIntervalMs: 200 } });
+    gw = await startGatewayApp({
+      instanceId: 'health',
+      redis: { url: redis.url, blockMs: BLOCK_MS, monitorIntervalMs: 200 },
+    });
     return gw.app.get(GatewayHealthIndicator);
   };
 
@@ -39,7 +42,9 @@ describe('stream consumer health (real redis-server)', () => {
 
   it('reports the consumer failing within BLOCK + grace of a Redis freeze, and running once it reads again', async () => {
     const health = await start();
-    await eventually(() => expect(health.isHealthy().realtime_gateway).toMatchObject({ status: 'up', consumer: 'running' }));
+    await eventually(() =>
+      expect(health.isHealthy().realtime_gateway).toMatchObject({ status: 'up', consumer: 'running' }),
+    );
     await sleep(300); // in the middle of a blocking read
 
     redis.pause();
@@ -55,14 +60,24 @@ describe('stream consumer health (real redis-server)', () => {
     }
     const afterMs = Date.now() - pausedAt;
     // eslint-disable-next-line no-console
-    console.log(`Redis SIGSTOP, BLOCK ${BLOCK_MS} ms: consumer reported failing after ${afterMs} ms (${String(down?.lastError)})`);
+    console.log(
+      `Redis SIGSTOP, BLOCK ${BLOCK_MS} ms: consumer reported failing after ${afterMs} ms (${String(down?.lastError)})`,
+    );
     // This gateway has a bridge receiver: degraded, not down (it still delivers what the fallback sends it).
-    expect(down).toMatchObject({ status: 'up', degraded: true, consumer: 'failing', lastError: expect.stringContaining('XREADGROUP') });
+    expect(down).toMatchObject({
+      status: 'up',
+      degraded: true,
+      consumer: 'failing',
+      lastError: expect.stringContaining('XREADGROUP'),
+    });
     expect(afterMs).toBeLessThanOrEqual(BLOCK_MS + HEALTH_GRACE_MS + 400);
     expect(down!.lastReadMsAgo as number).toBeGreaterThan(BLOCK_MS);
 
     redis.resume();
-    await eventually(() => expect(health.isHealthy().realtime_gateway).toMatchObject({ status: 'up', consumer: 'running' }), 10_000);
+    await eventually(
+      () => expect(health.isHealthy().realtime_gateway).toMatchObject({ status: 'up', consumer: 'running' }),
+      10_000,
+    );
     expect(health.isHealthy().realtime_gateway).not.toHaveProperty('lastError');
   });
 
@@ -75,21 +90,37 @@ describe('stream consumer health (real redis-server)', () => {
     for (let i = 0; i < 20; i++) {
       const now = health.isHealthy().realtime_gateway;
       seen.add(`${now.status}/${now.consumer}`);
-      expect(now).toMatchObject({ status: 'up', degraded: true, consumer: 'failing', lastError: expect.stringContaining('WRONGTYPE') });
+      expect(now).toMatchObject({
+        status: 'up',
+        degraded: true,
+        consumer: 'failing',
+        lastError: expect.stringContaining('WRONGTYPE'),
+      });
       await sleep(100);
     }
     expect([...seen]).toEqual(['up/failing']);
 
     await admin.del(streamKey('realtime', 0));
-    await eventually(() => expect(health.isHealthy().realtime_gateway).toMatchObject({ status: 'up', consumer: 'running' }), 10_000);
+    await eventually(
+      () => expect(health.isHealthy().realtime_gateway).toMatchObject({ status: 'up', consumer: 'running' }),
+      10_000,
+    );
   });
 
-  it('reports a failing consumer down when the stream is the gateway\'s only input (no bridge receiver)', async () => {
+  it("reports a failing consumer down when the stream is the gateway's only input (no bridge receiver)", async () => {
     await admin.set(streamKey('realtime', 0), 'not a stream');
-    gw = await startGatewayApp({ instanceId: 'health', bridge: undefined, redis: { url: redis.url, blockMs: BLOCK_MS } });
+    gw = await startGatewayApp({
+      instanceId: 'health',
+      bridge: undefined,
+      redis: { url: redis.url, blockMs: BLOCK_MS },
+    });
     const health = gw.app.get(GatewayHealthIndicator);
     await eventually(() =>
-      expect(health.isHealthy().realtime_gateway).toMatchObject({ status: 'down', consumer: 'failing', lastError: expect.stringContaining('WRONGTYPE') }),
+      expect(health.isHealthy().realtime_gateway).toMatchObject({
+        status: 'down',
+        consumer: 'failing',
+        lastError: expect.stringContaining('WRONGTYPE'),
+      }),
     );
   });
 });

@@ -71,16 +71,24 @@ describe('envelope bounds at the stream consumer (real redis-server)', () => {
     await admin.xadd(key, '*', 'e', entry(nestedJson(20_000))); // short enough to be parsed, then refused for depth
     await admin.xadd(key, '*', 'e', entry('[3]'));
     await eventually(() => expect(alice.of('ReceiveMessage')).toEqual([[1], [2], [3]]));
-    expect(await metricValue(GATEWAY_METRIC.invalidEnvelopes, { transport: 'redis-streams', reason: 'too_large' })).toBe(2);
-    expect(await metricValue(GATEWAY_METRIC.invalidEnvelopes, { transport: 'redis-streams', reason: 'too_deep' })).toBe(1);
+    expect(
+      await metricValue(GATEWAY_METRIC.invalidEnvelopes, { transport: 'redis-streams', reason: 'too_large' }),
+    ).toBe(2);
+    expect(await metricValue(GATEWAY_METRIC.invalidEnvelopes, { transport: 'redis-streams', reason: 'too_deep' })).toBe(
+      1,
+    );
     await eventually(async () => expect((await admin.xpending(key, 'gateway:bounded'))[0]).toBe(0));
     expect(alice.connection.state).toBe('Connected');
     // Logged at warn, naming the entry and the bound, never with the payload.
-    const warnings = warned.mock.calls.map(([message]) => String(message)).filter((m) => m.startsWith('Skipping stream entry'));
+    const warnings = warned.mock.calls
+      .map(([message]) => String(message))
+      .filter((m) => m.startsWith('Skipping stream entry'));
     warned.mockRestore();
     expect(warnings).toEqual([
       expect.stringMatching(/: entry is \d+ characters, more than args of at most 65536 bytes .*; not parsed$/),
-      expect.stringMatching(/: args are 71\d+ bytes, over the limit of 65536 bytes \(envelopes.maxArgsBytes, REALTIME_MAX_ARGS_BYTES\)$/),
+      expect.stringMatching(
+        /: args are 71\d+ bytes, over the limit of 65536 bytes \(envelopes.maxArgsBytes, REALTIME_MAX_ARGS_BYTES\)$/,
+      ),
       expect.stringMatching(/: args are nested deeper than 32 levels/),
     ]);
     expect(warnings.join('').length).toBeLessThan(1000);
@@ -121,7 +129,9 @@ describe('envelope bounds at the HTTP bridge (default limits)', () => {
     await eventually(() => {
       for (const member of members) expect(member.of('ReceiveMessage')).toEqual([['after']]);
     });
-    expect(await metricValue(GATEWAY_METRIC.invalidEnvelopes, { transport: 'http-bridge', reason: 'too_large' })).toBe(1);
+    expect(await metricValue(GATEWAY_METRIC.invalidEnvelopes, { transport: 'http-bridge', reason: 'too_large' })).toBe(
+      1,
+    );
   });
 
   it('delivers an envelope just under the cap (60 KB) to idle clients without closing them', async () => {
@@ -138,13 +148,20 @@ describe('envelope bounds at the HTTP bridge (default limits)', () => {
 
   it('refuses args nested 100,000 deep with 400 naming the bound, delivering nothing', async () => {
     const before = members.map((m) => m.received.length);
-    const deep = JSON.stringify([envelope(room, ['ok']), envelope(room, [])]).replace('"args":[]', `"args":${nestedJson(100_000)}`);
+    const deep = JSON.stringify([envelope(room, ['ok']), envelope(room, [])]).replace(
+      '"args":[]',
+      `"args":${nestedJson(100_000)}`,
+    );
     const answer = await postBridge(gw.bridgeUrl, deep);
     expect(answer.status).toBe(400);
-    expect(String(answer.body.error)).toMatch(/^envelope \[1\] args are nested deeper than 32 levels .*REALTIME_MAX_ARGS_DEPTH/);
+    expect(String(answer.body.error)).toMatch(
+      /^envelope \[1\] args are nested deeper than 32 levels .*REALTIME_MAX_ARGS_DEPTH/,
+    );
     await sleep(50);
     members.forEach((m, i) => expect(m.received).toHaveLength(before[i]));
-    expect(await metricValue(GATEWAY_METRIC.invalidEnvelopes, { transport: 'http-bridge', reason: 'too_deep' })).toBe(1);
+    expect(await metricValue(GATEWAY_METRIC.invalidEnvelopes, { transport: 'http-bridge', reason: 'too_deep' })).toBe(
+      1,
+    );
     // 32 levels (the args array is the first) pass.
     const atBound = JSON.stringify([envelope(room, [])]).replace('"args":[]', `"args":${nestedJson(32)}`);
     expect((await postBridge(gw.bridgeUrl, atBound)).status).toBe(200);
@@ -163,7 +180,8 @@ describe('envelope bounds at the HTTP bridge (default limits)', () => {
   it('answers a body cut short by the client with 400 while it can still write, and never logs it as an error', async () => {
     const logged = jest.spyOn(Logger.prototype, 'error');
     const port = Number(new URL(gw.baseUrl).port);
-    const head = `POST /internal/realtime/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer test-bridge-secret\r\n` +
+    const head =
+      `POST /internal/realtime/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer test-bridge-secret\r\n` +
       `Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n[{"v":1`;
     // Node's parser answers the body cut short by a half-close; the handler must not add a 500 or an error log.
     expect(await rawRequest(port, head, 'half-close')).toMatch(/^HTTP\/1.1 400 /);
@@ -176,7 +194,11 @@ describe('envelope bounds at the HTTP bridge (default limits)', () => {
   it('survives request targets that are not URLs (answered by the framework, never a crash)', async () => {
     const port = Number(new URL(gw.baseUrl).port);
     for (const target of ['//[', 'http://[', 'http://x:99999/']) {
-      const answer = await rawRequest(port, `GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`, 'half-close');
+      const answer = await rawRequest(
+        port,
+        `GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+        'half-close',
+      );
       expect(answer).toMatch(/^HTTP\/1.1 [45]\d\d /);
       expect(answer).not.toMatch(/^HTTP\/1.1 500 /);
     }
@@ -206,7 +228,10 @@ describe('a small slow-client hard bound (100 KiB) with an envelope cap under it
   it('sends 90 KB envelopes to an idle client, back to back, without closing it', async () => {
     const client = await new TestClient(gw.hubUrl, tokenFor('dave')).start();
     const payload = 'z'.repeat(90 * 1024);
-    const batch = [envelope({ kind: 'user', id: 'dave' }, [payload, 1]), envelope({ kind: 'user', id: 'dave' }, [payload, 2])];
+    const batch = [
+      envelope({ kind: 'user', id: 'dave' }, [payload, 1]),
+      envelope({ kind: 'user', id: 'dave' }, [payload, 2]),
+    ];
     expect((await postBridge(gw.bridgeUrl, batch)).body).toEqual({ accepted: 2, written: 2 });
     await eventually(() => expect(client.of('ReceiveMessage').map((args) => args[1])).toEqual([1, 2]));
     await sleep(50);

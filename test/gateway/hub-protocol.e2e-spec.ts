@@ -81,7 +81,11 @@ describe('hub protocol rules and bad clients (raw WebSocket clients next to a st
     ['a record that is not an object', '[1,2]' + RS, /must be a JSON object/],
     ['an unknown message type', JSON.stringify({ type: 42 }) + RS, /Unknown message type 42/],
     ['an invocation without target', JSON.stringify({ type: 1, arguments: [] }) + RS, /needs a string target/],
-    ['an oversized message', JSON.stringify({ type: 1, target: 'x', arguments: ['y'.repeat(5000)] }) + RS, /over the limit of 4096/],
+    [
+      'an oversized message',
+      JSON.stringify({ type: 1, target: 'x', arguments: ['y'.repeat(5000)] }) + RS,
+      /over the limit of 4096/,
+    ],
   ])('closes a client that sends %s, with the error, and nobody else', async (_name, frame, error) => {
     const raw = await RawHubClient.connect(gw.hubUrl, tokenFor('raw'));
     raw.send(frame);
@@ -134,7 +138,9 @@ describe('hub protocol rules and bad clients (raw WebSocket clients next to a st
     expect(String(body.connectionToken)).toMatch(/^[A-Za-z0-9_-]+$/);
     const ws = (id: string) =>
       new Promise<number>((resolve) => {
-        const socket = new WebSocket(`${gw.hubUrl.replace('http', 'ws')}?id=${id}`, { headers: { authorization: `Bearer ${token}` } });
+        const socket = new WebSocket(`${gw.hubUrl.replace('http', 'ws')}?id=${id}`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
         socket.on('open', () => resolve(101));
         socket.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
       });

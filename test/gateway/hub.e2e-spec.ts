@@ -111,7 +111,9 @@ describe('SignalR hub with stock @microsoft/signalr clients (bridge path)', () =
   it('refuses a stream invocation with an error, not a dropped connection', async () => {
     const alice = await connect('alice');
     const stream = alice.connection.stream('Echo', 1);
-    const error = await new Promise<Error>((resolve) => stream.subscribe({ next: () => undefined, complete: () => undefined, error: resolve }));
+    const error = await new Promise<Error>((resolve) =>
+      stream.subscribe({ next: () => undefined, complete: () => undefined, error: resolve }),
+    );
     expect(error.message).toMatch(/Streaming hub methods are not supported/);
     await expect(alice.connection.invoke('Echo', 2)).resolves.toBe(2);
   });
@@ -119,7 +121,9 @@ describe('SignalR hub with stock @microsoft/signalr clients (bridge path)', () =
   it('runs the group authorization hook', async () => {
     const alice = await connect('alice');
     await expect(alice.connection.invoke('JoinGroup', 'private:alice')).resolves.toBeUndefined();
-    await expect(alice.connection.invoke('JoinGroup', 'private:bob')).rejects.toThrow(/Not allowed to join private:bob/);
+    await expect(alice.connection.invoke('JoinGroup', 'private:bob')).rejects.toThrow(
+      /Not allowed to join private:bob/,
+    );
   });
 
   it.each([
@@ -133,7 +137,9 @@ describe('SignalR hub with stock @microsoft/signalr clients (bridge path)', () =
   });
 
   it('refuses a bad token at the WebSocket upgrade too (skipNegotiation)', async () => {
-    await expect(new TestClient(gw.hubUrl, tokenFor('x', 3600, 'wrong'), { skipNegotiation: true }).start()).rejects.toThrow();
+    await expect(
+      new TestClient(gw.hubUrl, tokenFor('x', 3600, 'wrong'), { skipNegotiation: true }).start(),
+    ).rejects.toThrow();
     const ok = await connect('frank', { skipNegotiation: true });
     await ok.connection.invoke('JoinRoom', '9');
     await postBridge(gw.bridgeUrl, [envelope({ kind: 'group', name: 'room:9' })]);

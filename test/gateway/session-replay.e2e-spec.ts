@@ -12,7 +12,11 @@ const reader = new InboundEnvelopeReader({ maxArgsBytes: 65536, maxArgsDepth: 32
 /** The frames a rebuilt session would resend, as the client parses them. */
 function resent(session: { unacked(): Iterable<string | Buffer> }): unknown[] {
   return [...session.unacked()].map((frame) => {
-    const message = JSON.parse(frame.toString().slice(0, -1)) as { type: number; arguments?: unknown[]; invocationId?: string };
+    const message = JSON.parse(frame.toString().slice(0, -1)) as {
+      type: number;
+      arguments?: unknown[];
+      invocationId?: string;
+    };
     return message.type === 1 ? message.arguments![0] : `completion ${message.invocationId}`;
   });
 }
@@ -104,10 +108,13 @@ describe('rebuilding a session from its record and the stream (real redis-server
       ok: false,
       reason: 'several_shards',
     });
-    expect(await rebuildSession(record({ foreign: true }), 'h', 'alice', source())).toEqual({ ok: false, reason: 'foreign' });
+    expect(await rebuildSession(record({ foreign: true }), 'h', 'alice', source())).toEqual({
+      ok: false,
+      reason: 'foreign',
+    });
   });
 
-  it('resends a handed-over record\'s own frames, then what the stream has after its position, across shards', async () => {
+  it("resends a handed-over record's own frames, then what the stream has after its position, across shards", async () => {
     const handedOver = record({
       state: 'detached',
       frames: ['{"type":1,"target":"ReceiveMessage","arguments":["kept"]}\u001e'],

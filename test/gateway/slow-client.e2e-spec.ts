@@ -43,7 +43,10 @@ describe('a client that stops reading', () => {
 
     await eventually(() => expect(registry.all.has(slowConnection)).toBe(false), 10_000);
     // The reading client got every durable envelope, in order, within a loose bound.
-    await eventually(() => expect(fast.of('ReceiveMessage').filter(([a]) => 'n' in (a as object))).toHaveLength(durable), 10_000);
+    await eventually(
+      () => expect(fast.of('ReceiveMessage').filter(([a]) => 'n' in (a as object))).toHaveLength(durable),
+      10_000,
+    );
     const seqs = fast.of('ReceiveMessage').flatMap(([a]) => ('n' in (a as object) ? [(a as { n: number }).n] : []));
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     expect(Date.now() - started).toBeLessThan(20_000);

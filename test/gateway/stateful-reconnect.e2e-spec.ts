@@ -44,7 +44,8 @@ class StatefulWire {
       headers: { authorization: `Bearer ${token}` },
     });
     this.socket.on('message', (data: Buffer) => {
-      for (const part of data.toString('utf8').split(RS)) if (part) this.records.push(JSON.parse(part) as Record<string, unknown>);
+      for (const part of data.toString('utf8').split(RS))
+        if (part) this.records.push(JSON.parse(part) as Record<string, unknown>);
     });
     this.socket.on('close', () => (this.closed = true));
     return new Promise((resolve) => {
@@ -132,8 +133,11 @@ describe('stateful reconnect on the wire (raw client)', () => {
     wire.send({ type: 1, target: 'JoinGroup', arguments: ['big'], invocationId: '0' });
     await eventually(() => expect(wire.records.filter((r) => r.type === 3)).toHaveLength(1));
     // Never acknowledged: 5 x 1000 bytes passes the 4000-byte buffer.
-    for (let i = 0; i < 5; i++) await postBridge(gw.bridgeUrl, [envelope({ kind: 'group', name: 'big' }, ['x'.repeat(1000)])]);
-    await eventually(() => expect(wire.records).toContainEqual(expect.objectContaining({ type: 7, allowReconnect: true })));
+    for (let i = 0; i < 5; i++)
+      await postBridge(gw.bridgeUrl, [envelope({ kind: 'group', name: 'big' }, ['x'.repeat(1000)])]);
+    await eventually(() =>
+      expect(wire.records).toContainEqual(expect.objectContaining({ type: 7, allowReconnect: true })),
+    );
     await eventually(() => expect(wire.closed).toBe(true));
     expect(await wire.open()).toBe(404);
   });
@@ -148,7 +152,7 @@ describe('stateful reconnect on the wire (raw client)', () => {
     expect(await wire.open()).toBe(404);
   });
 
-  it('refuses a resume with another user\'s token', async () => {
+  it("refuses a resume with another user's token", async () => {
     const wire = await StatefulWire.connect(gw.hubUrl, 'dave');
     wire.cut();
     await eventually(() => expect(wire.closed).toBe(true));
@@ -172,7 +176,10 @@ describe('stateful reconnect across instances (raw client, real redis-server)', 
 
   it('connects a token negotiated on another instance (no sticky sessions), once', async () => {
     const redisOptions = { url: redis.url, blockMs: 200 };
-    const [a, b] = [await startGatewayApp({ instanceId: 'gw-n1', redis: redisOptions }), await startGatewayApp({ instanceId: 'gw-n2', redis: redisOptions })];
+    const [a, b] = [
+      await startGatewayApp({ instanceId: 'gw-n1', redis: redisOptions }),
+      await startGatewayApp({ instanceId: 'gw-n2', redis: redisOptions }),
+    ];
     apps.push(a, b);
     const token = tokenFor('frank');
     const { body } = await StatefulWire.negotiate(a.hubUrl, token);

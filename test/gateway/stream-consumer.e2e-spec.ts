@@ -19,7 +19,11 @@ class Said {
   ) {}
 }
 
-@RealtimeEvent({ method: 'ReceiveMessage', type: 'chat.message.created', to: (e: Numbered) => toGroup(`room:${e.room}`) })
+@RealtimeEvent({
+  method: 'ReceiveMessage',
+  type: 'chat.message.created',
+  to: (e: Numbered) => toGroup(`room:${e.room}`),
+})
 class Numbered {
   constructor(
     readonly room: string,
@@ -43,7 +47,9 @@ describe('gateway stream consumer (real redis-server, stock clients)', () => {
   const start = async (instanceId: string, publisher = true, extra: Parameters<typeof startGatewayApp>[0] = {}) => {
     const gw = await startGatewayApp(
       { instanceId, redis: { url: redis.url, blockMs: 500, monitorIntervalMs: 200 }, ...extra },
-      publisher ? { redis: { url: redis.url }, probeIntervalMs: 100, breaker: { failureThreshold: 1, openMs: 100 } } : undefined,
+      publisher
+        ? { redis: { url: redis.url }, probeIntervalMs: 100, breaker: { failureThreshold: 1, openMs: 100 } }
+        : undefined,
     );
     apps.push(gw);
     return gw;
@@ -82,11 +88,12 @@ describe('gateway stream consumer (real redis-server, stock clients)', () => {
     await eventually(() => expect(alice.of('ReceiveMessage')).toHaveLength(200));
     expect(alice.of('ReceiveMessage').map(([m]) => (m as Said).n)).toEqual([...Array(200).keys()]);
     expect(outsider.received).toEqual([]);
-    expect(gw.app.get(GatewayHealthIndicator).isHealthy().realtime_gateway).toMatchObject({ status: 'up', consumer: 'running' });
+    expect(gw.app.get(GatewayHealthIndicator).isHealthy().realtime_gateway).toMatchObject({
+      status: 'up',
+      consumer: 'running',
+    });
     expect((await gw.app.get(GatewayHealthIndicator).isRedisHealthy()).redis.status).toBe('up');
-    await eventually(async () =>
-      expect(await metricValue(GATEWAY_METRIC.streamLag, { group: 'gateway:one' })).toBe(0),
-    );
+    await eventually(async () => expect(await metricValue(GATEWAY_METRIC.streamLag, { group: 'gateway:one' })).toBe(0));
     expect(await metricValue(GATEWAY_METRIC.invocationsSent, { transport: 'redis-streams' })).toBe(200);
     expect((await register.getSingleMetric(GATEWAY_METRIC.deliveryLatency)?.get())?.values.length).toBeGreaterThan(0);
   });
@@ -155,7 +162,11 @@ describe('gateway stream consumer (real redis-server, stock clients)', () => {
     apps.push(gw);
     const publisher = await startGatewayApp(
       { instanceId: 'dual-publisher-side', redis: undefined, bridge: undefined, inProcess: false },
-      { redis: { url: redis.url }, httpBridge: { urls: [gw.bridgeUrl], secret: 'test-bridge-secret' }, dualWrite: true },
+      {
+        redis: { url: redis.url },
+        httpBridge: { urls: [gw.bridgeUrl], secret: 'test-bridge-secret' },
+        dualWrite: true,
+      },
     );
     apps.push(publisher);
     const alice = await join(gw, 'alice', '1');
@@ -185,10 +196,10 @@ describe('gateway stream consumer (real redis-server, stock clients)', () => {
     };
     await admin.xadd(key, '*', 'e', JSON.stringify(pendingEnvelope));
     await admin.xreadgroup('GROUP', 'gateway:restarted', 'restarted', 'COUNT', 10, 'STREAMS', key, '>');
-    expect(((await admin.xpending(key, 'gateway:restarted')))[0]).toBe(1);
+    expect((await admin.xpending(key, 'gateway:restarted'))[0]).toBe(1);
 
     await start('restarted', false);
-    await eventually(async () => expect(((await admin.xpending(key, 'gateway:restarted')))[0]).toBe(0));
+    await eventually(async () => expect((await admin.xpending(key, 'gateway:restarted'))[0]).toBe(0));
     expect(await metricValue(GATEWAY_METRIC.envelopesReceived, { transport: 'redis-streams' })).toBe(1);
   });
 
@@ -203,7 +214,16 @@ describe('gateway stream consumer (real redis-server, stock clients)', () => {
       key,
       '*',
       'e',
-      JSON.stringify({ v: 1, id: 'ok-1', type: 't', target: { kind: 'group', name: 'room:1' }, method: 'ReceiveMessage', args: ['fine'], ts: Date.now(), volatile: false }),
+      JSON.stringify({
+        v: 1,
+        id: 'ok-1',
+        type: 't',
+        target: { kind: 'group', name: 'room:1' },
+        method: 'ReceiveMessage',
+        args: ['fine'],
+        ts: Date.now(),
+        volatile: false,
+      }),
     );
     await eventually(() => expect(alice.of('ReceiveMessage')).toEqual([['fine']]));
     expect(await metricValue(GATEWAY_METRIC.invalidEnvelopes, { transport: 'redis-streams' })).toBe(3);

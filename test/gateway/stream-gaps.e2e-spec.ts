@@ -72,7 +72,9 @@ describe('stream gaps by entry number (real redis-server, stock clients)', () =>
       expect(alice.closes).toEqual([expect.stringContaining(MISSED_ENTRIES_REASON)]);
       expect(bob.closes).toEqual([expect.stringContaining(MISSED_ENTRIES_REASON)]);
     });
-    await eventually(() => expect([alice.client.connection.state, bob.client.connection.state]).toEqual(['Connected', 'Connected']));
+    await eventually(() =>
+      expect([alice.client.connection.state, bob.client.connection.state]).toEqual(['Connected', 'Connected']),
+    );
     await append('seven', 7);
     await eventually(() => expect(bob.labels()).toEqual(['one', 'two', 'seven']));
     // Nothing from after the gap reached a connection before it was told: "six" is for the gap fill.

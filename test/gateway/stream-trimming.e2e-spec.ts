@@ -1,7 +1,14 @@
 import { CqrsModule, EventBus } from '@nestjs/cqrs';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { MISSED_ENTRIES_REASON } from '@realtime/gateway/stream/stream-consumer';
-import { FallbackChain, RealtimeEvent, RealtimeTransportModule, sequenceKeyOf, streamKey, toGroup } from '@realtime/transport';
+import {
+  FallbackChain,
+  RealtimeEvent,
+  RealtimeTransportModule,
+  sequenceKeyOf,
+  streamKey,
+  toGroup,
+} from '@realtime/transport';
 import type Redis from 'ioredis';
 import { register } from 'prom-client';
 import { type ChildMessage, TsChild } from '../support/child-process';
@@ -86,7 +93,9 @@ describe('stream trimming past a stalled gateway (real redis-server, gateway pro
     const { hubUrl } = await gateway.next('ready');
     stored.length = 0;
     clients = await Promise.all(
-      Array.from({ length: CLIENTS }, (_, i) => new RecoveringClient(hubUrl as string, `user-${i}`, 'room:1', () => stored).start()),
+      Array.from({ length: CLIENTS }, (_, i) =>
+        new RecoveringClient(hubUrl as string, `user-${i}`, 'room:1', () => stored).start(),
+      ),
     );
   });
 

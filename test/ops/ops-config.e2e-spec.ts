@@ -29,7 +29,8 @@ function composeFileReferences(service: any): Array<[string, string]> {
   for (const envFile of [service.env_file ?? []].flat()) refs.push(['env_file', envFile.path ?? envFile]);
   for (const volume of service.volumes ?? []) {
     // Short syntax "source:target[:mode]"; a source without a leading "." or "/" names a volume, not a path.
-    const source = typeof volume === 'string' ? volume.split(':')[0] : volume.type === 'bind' ? volume.source : undefined;
+    const source =
+      typeof volume === 'string' ? volume.split(':')[0] : volume.type === 'bind' ? volume.source : undefined;
     if (source?.startsWith('.')) refs.push(['volume', source]);
   }
   return refs;
@@ -56,17 +57,28 @@ describe('ops files: dashboard and Prometheus config against the service, compos
       ...realtimeNamesIn(readFileSync(PROMETHEUS_CONFIG, 'utf8')),
     ]);
     // The panels issue 5 asks for: guards against an extraction that silently finds nothing.
-    expect([...used]).toEqual(expect.arrayContaining([
-      'realtime_delivery_latency_seconds_bucket', 'realtime_gateway_envelopes_received_total',
-      'realtime_published_envelopes_total', 'realtime_fallback_switches_total', 'realtime_breaker_state',
-      'realtime_coalescer_in_total', 'realtime_coalescer_out_total', 'realtime_stream_lag', 'realtime_stream_pending',
-      'realtime_gateway_connections', 'realtime_slow_client_drops_total', 'realtime_slow_client_disconnects_total',
-    ]));
+    expect([...used]).toEqual(
+      expect.arrayContaining([
+        'realtime_delivery_latency_seconds_bucket',
+        'realtime_gateway_envelopes_received_total',
+        'realtime_published_envelopes_total',
+        'realtime_fallback_switches_total',
+        'realtime_breaker_state',
+        'realtime_coalescer_in_total',
+        'realtime_coalescer_out_total',
+        'realtime_stream_lag',
+        'realtime_stream_pending',
+        'realtime_gateway_connections',
+        'realtime_slow_client_drops_total',
+        'realtime_slow_client_disconnects_total',
+      ]),
+    );
     // prom-client prints HELP and TYPE for every registered metric, samples or not (role "all" registers both sides).
     const metrics = await service.metrics();
     const declared = (name: string, type = '') => metrics.includes(`\n# TYPE ${name} ${type}`);
     const missing = [...used].filter(
-      (name) => !declared(name) && !(HISTOGRAM_SUFFIX.test(name) && declared(name.replace(HISTOGRAM_SUFFIX, ''), 'histogram')),
+      (name) =>
+        !declared(name) && !(HISTOGRAM_SUFFIX.test(name) && declared(name.replace(HISTOGRAM_SUFFIX, ''), 'histogram')),
     );
     expect(missing).toEqual([]);
   });
@@ -114,5 +126,8 @@ describe('ops files: dashboard and Prometheus config against the service, compos
 });
 
 function realtimeDatasourceUids(dashboard: any): string[] {
-  return dashboard.panels.flatMap((panel: any) => [panel.datasource?.uid, ...panel.targets.map((t: any) => t.datasource?.uid)]);
+  return dashboard.panels.flatMap((panel: any) => [
+    panel.datasource?.uid,
+    ...panel.targets.map((t: any) => t.datasource?.uid),
+  ]);
 }

@@ -23,8 +23,22 @@ export function dashboardExpressions(dashboard = readDashboard()): string[] {
   return panels(dashboard.panels).flatMap((p) => (p.targets ?? []).map((t: any) => t.expr as string).filter(Boolean));
 }
 
-const NOT_METRICS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'and', 'or', 'unless',
-  'offset', 'atan2', 'inf', 'nan']);
+const NOT_METRICS = new Set([
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'bool',
+  'and',
+  'or',
+  'unless',
+  'offset',
+  'atan2',
+  'inf',
+  'nan',
+]);
 
 /**
  * Metric names of a PromQL expression: identifiers left once strings, label matchers, ranges and grouping lists are

@@ -51,8 +51,12 @@ export class PrometheusProcess {
     // cwd in the temp dir: Prometheus resolves its console template paths (unused here) against it.
     const child = spawn(
       process.env.PROMETHEUS_BIN ?? 'prometheus',
-      [`--config.file=${configFile}`, `--storage.tsdb.path=${join(this.dir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${this.port}`, '--log.level=warn'],
+      [
+        `--config.file=${configFile}`,
+        `--storage.tsdb.path=${join(this.dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${this.port}`,
+        '--log.level=warn',
+      ],
       { cwd: this.dir, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.child = child;
@@ -62,9 +66,13 @@ export class PrometheusProcess {
     const deadline = Date.now() + 30_000;
     for (;;) {
       const failed = await Promise.race([spawnError, new Promise((resolve) => setTimeout(resolve, 100))]);
-      if (failed instanceof Error) throw new Error(`cannot run prometheus (install it, or set PROMETHEUS_BIN): ${failed.message}`);
+      if (failed instanceof Error)
+        throw new Error(`cannot run prometheus (install it, or set PROMETHEUS_BIN): ${failed.message}`);
       if (child.exitCode !== null) throw new Error(`prometheus exited (${child.exitCode}):\n${this.output.join('')}`);
-      const ready = await fetch(`${this.baseUrl}/-/ready`).then((r) => r.ok, () => false);
+      const ready = await fetch(`${this.baseUrl}/-/ready`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ready) return;
       if (Date.now() > deadline) throw new Error(`prometheus was not ready in 30 s:\n${this.output.join('')}`);
     }

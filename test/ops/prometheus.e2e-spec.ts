@@ -49,17 +49,21 @@ describe('ops/prometheus/prometheus.yml with a real Prometheus scraping the serv
 
   it('scrapes the delivery latency histogram with the role label once messages are delivered', async () => {
     await eventually(() => expect(client.of('ReceiveMessage').length).toBeGreaterThan(0));
-    await eventually(async () => {
-      const series = await prometheus.query('realtime_delivery_latency_seconds_count');
-      expect(series).toContainEqual({
-        metric: expect.objectContaining({
-          job: 'realtime',
-          role: expect.stringMatching(/^(api|gateway)$/),
-          transport: 'redis-streams',
-        }),
-        value: [expect.any(Number), expect.stringMatching(/^[1-9]\d*$/)],
-      });
-    }, 30_000, 250);
+    await eventually(
+      async () => {
+        const series = await prometheus.query('realtime_delivery_latency_seconds_count');
+        expect(series).toContainEqual({
+          metric: expect.objectContaining({
+            job: 'realtime',
+            role: expect.stringMatching(/^(api|gateway)$/),
+            transport: 'redis-streams',
+          }),
+          value: [expect.any(Number), expect.stringMatching(/^[1-9]\d*$/)],
+        });
+      },
+      30_000,
+      250,
+    );
   });
 
   it('evaluates every dashboard query, and the latency panel shows a P99', async () => {
@@ -67,9 +71,13 @@ describe('ops/prometheus/prometheus.yml with a real Prometheus scraping the serv
     const expressions = dashboardExpressions().map((expr) => expr.replaceAll('$__rate_interval', '10s'));
     for (const expr of expressions) await expect(prometheus.query(expr)).resolves.toEqual(expect.any(Array));
     const p99 = expressions.find((expr) => expr.startsWith('histogram_quantile(0.99'))!;
-    await eventually(async () => {
-      const series = (await prometheus.query(p99)).find((s) => s.metric.transport === 'redis-streams');
-      expect(Number(series?.value[1])).toBeGreaterThan(0);
-    }, 30_000, 250);
+    await eventually(
+      async () => {
+        const series = (await prometheus.query(p99)).find((s) => s.metric.transport === 'redis-streams');
+        expect(Number(series?.value[1])).toBeGreaterThan(0);
+      },
+      30_000,
+      250,
+    );
   });
 });

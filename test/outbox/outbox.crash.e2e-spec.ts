@@ -164,7 +164,9 @@ describe('durable accept: api kill -9 with accepted events only in memory (real 
     const exited = new Promise((resolve) => api.process.once('exit', resolve));
     api.signal('SIGTERM');
     await exited;
-    expect(api.output.join('')).toMatch(/50 outboxed envelopes could not be published within 300 ms; they stay in the outbox/);
+    expect(api.output.join('')).toMatch(
+      /50 outboxed envelopes could not be published within 300 ms; they stay in the outbox/,
+    );
 
     await redis.start();
     await start(env);
@@ -243,7 +245,9 @@ describe('durable accept: api kill -9 with accepted events only in memory (real 
     const delivered = await readStream(client, key);
     const report = audit(accepted, delivered);
     // eslint-disable-next-line no-console
-    console.log(`accepted ${accepted.length} (${beforeRestart.length} in Redis at the crash): ${JSON.stringify(report)}`);
+    console.log(
+      `accepted ${accepted.length} (${beforeRestart.length} in Redis at the crash): ${JSON.stringify(report)}`,
+    );
     expect(report.lost).toEqual([]);
     expect(report.outOfOrder).toEqual([]);
     // Copies are envelopes Redis had acknowledged whose removal had not run yet: at most a turn or so.

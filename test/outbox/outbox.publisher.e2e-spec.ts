@@ -23,7 +23,11 @@ import { SqliteOutboxStore } from '../fixtures/sqlite-outbox.store';
 import { RedisServer } from '../support/redis-server';
 import { eventually, readStream } from '../support/stream-reader';
 
-@RealtimeEvent({ method: 'ReceiveMessage', type: 'chat.message.created', to: (e: MessageCreated) => toGroup(`room:${e.room}`) })
+@RealtimeEvent({
+  method: 'ReceiveMessage',
+  type: 'chat.message.created',
+  to: (e: MessageCreated) => toGroup(`room:${e.room}`),
+})
 class MessageCreated {
   constructor(
     readonly room: number,

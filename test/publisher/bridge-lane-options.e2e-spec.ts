@@ -22,7 +22,9 @@ describe('HTTP bridge lane options', () => {
     ['REALTIME_HTTP_BRIDGE_LANE_QUEUE', 'lots'],
     ['REALTIME_HTTP_BRIDGE_LANE_RETRY_MS', '-1'],
   ])('refuses %s=%p with a message naming the variable', (name, value) => {
-    expect(() => parseRealtimeEnv({ REALTIME_HTTP_BRIDGE_URL: url, [name]: value })).toThrow(InvalidRealtimeConfigError);
+    expect(() => parseRealtimeEnv({ REALTIME_HTTP_BRIDGE_URL: url, [name]: value })).toThrow(
+      InvalidRealtimeConfigError,
+    );
     expect(() => parseRealtimeEnv({ REALTIME_HTTP_BRIDGE_URL: url, [name]: value })).toThrow(new RegExp(name));
   });
 

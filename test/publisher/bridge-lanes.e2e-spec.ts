@@ -132,7 +132,8 @@ describe('independent HTTP bridge lanes (two real gateways, one paused with SIGS
         `p99 ${percentile(latencies, 99)} ms, max ${Math.max(...latencies)} ms over ${latencies.length} deliveries; ` +
         `A ${JSON.stringify(countsA)}; B ${JSON.stringify(countsB)}`,
     );
-    for (const c of [...countsA, ...countsB]) expect(c).toEqual({ received: TOTAL, lost: 0, duplicates: 0, outOfOrder: 0 });
+    for (const c of [...countsA, ...countsB])
+      expect(c).toEqual({ received: TOTAL, lost: 0, duplicates: 0, outOfOrder: 0 });
     expect(latencies.length).toBeGreaterThan(CLIENTS_PER_GATEWAY * RATE * 3);
     expect(percentile(latencies, 99)).toBeLessThan(100);
     expect(await laneMetric('realtime_bridge_lane_dropped_total', bBridgeUrl)).toBe(0);
@@ -162,7 +163,8 @@ describe('independent HTTP bridge lanes (two real gateways, one paused with SIGS
     expect(percentile(latencies, 99)).toBeLessThan(100);
     // B missed about (pause - retry window) worth of events, each client the same ones, in order otherwise.
     expect(dropped).toBeGreaterThan((RATE * (PAUSE_MS - 1500)) / 1000 / 2);
-    for (const c of countsB) expect(c).toEqual({ received: TOTAL - dropped, lost: dropped, duplicates: 0, outOfOrder: 0 });
+    for (const c of countsB)
+      expect(c).toEqual({ received: TOTAL - dropped, lost: dropped, duplicates: 0, outOfOrder: 0 });
     expect(await laneMetric('realtime_bridge_lane_dropped_total', a.bridgeUrl)).toBe(0);
   });
 });

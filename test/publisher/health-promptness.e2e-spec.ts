@@ -34,7 +34,10 @@ class HealthController {
   @HealthCheck()
   check() {
     const withRedis = this.options.transports.includes('redis-streams');
-    return this.health.check([() => this.transport.isAvailable(), ...(withRedis ? [() => this.redis.isHealthy()] : [])]);
+    return this.health.check([
+      () => this.transport.isAvailable(),
+      ...(withRedis ? [() => this.redis.isHealthy()] : []),
+    ]);
   }
 }
 

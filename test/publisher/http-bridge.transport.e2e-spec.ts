@@ -1,6 +1,13 @@
 import { TransportDisconnectedError, TransportPublishError, type OutboundEnvelope } from '@realtime/transport';
-import type { HttpBridgeLaneMetrics, HttpBridgeMetrics, LaneDropReason } from '@realtime/transport/transports/http-bridge.metrics';
-import { HttpBridgeTransport, type HttpBridgeTransportSettings } from '@realtime/transport/transports/http-bridge.transport';
+import type {
+  HttpBridgeLaneMetrics,
+  HttpBridgeMetrics,
+  LaneDropReason,
+} from '@realtime/transport/transports/http-bridge.metrics';
+import {
+  HttpBridgeTransport,
+  type HttpBridgeTransportSettings,
+} from '@realtime/transport/transports/http-bridge.transport';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import { BridgeReceiver } from '../support/bridge-receiver';
@@ -64,7 +71,8 @@ async function slowReceiver(delayMs: number): Promise<{ url: string; ids: string
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       if (req.method === 'POST') {
-        for (const e of JSON.parse(Buffer.concat(chunks).toString('utf8')) as Array<{ id: string }>) received.push(e.id);
+        for (const e of JSON.parse(Buffer.concat(chunks).toString('utf8')) as Array<{ id: string }>)
+          received.push(e.id);
       }
       setTimeout(() => res.writeHead(req.method === 'POST' ? 204 : 200).end(), req.method === 'POST' ? delayMs : 0);
     });
@@ -109,7 +117,10 @@ describe('http-bridge transport (real HTTP receivers)', () => {
   /** Probes every instance and waits for all the marks (health() itself resolves at the first healthy one). */
   const probeAll = () => Promise.all(transport.lanes.map((lane) => lane.check()));
   const makeFor = (count: number, overrides: Partial<HttpBridgeTransportSettings> = {}) =>
-    make(receivers.slice(0, count).map((r) => r.url), overrides);
+    make(
+      receivers.slice(0, count).map((r) => r.url),
+      overrides,
+    );
 
   beforeEach(async () => {
     receivers = await Promise.all([1, 2, 3].map(() => new BridgeReceiver('secret').start()));
@@ -186,7 +197,12 @@ describe('http-bridge transport (real HTTP receivers)', () => {
       await expect(transport.publish([envelope()])).rejects.toThrow(TransportPublishError);
       expect(Date.now() - started).toBeGreaterThanOrEqual(290);
       // The batch belongs to the fallback chain again: no lane keeps it for a later retry.
-      await eventually(() => expect(transport.lanes.map((lane) => [lane.up, lane.depth])).toEqual([[false, 0], [false, 0]]));
+      await eventually(() =>
+        expect(transport.lanes.map((lane) => [lane.up, lane.depth])).toEqual([
+          [false, 0],
+          [false, 0],
+        ]),
+      );
       // Every instance is down now: the next publish fails at once, so the chain falls back or buffers.
       const again = Date.now();
       await expect(transport.publish([envelope()])).rejects.toThrow(TransportDisconnectedError);

@@ -51,7 +51,10 @@ describe('publisher faults: Redis killed during a steady publish (real redis-ser
   it('loses none of 10,000 events published at ~1,000/s while Redis is killed -9 and restarted empty', async () => {
     const bus = app.get(EventBus);
     const chain = app.get(FallbackChain);
-    const acked = { 'redis-streams': new Set<string>(), 'http-bridge': new Set<string>() } as Record<string, Set<string>>;
+    const acked = { 'redis-streams': new Set<string>(), 'http-bridge': new Set<string>() } as Record<
+      string,
+      Set<string>
+    >;
     const ackedAfterRestart = new Set<string>();
     let restarted = false;
     chain.onPublished((transport, batch) => {

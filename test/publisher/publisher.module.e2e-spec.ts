@@ -131,7 +131,11 @@ describe('publisher module wiring', () => {
   });
 
   it('never makes EventBus.publish wait while Redis does not answer', async () => {
-    app = await bootFromEnv({ REDIS_URL: redis.url, REALTIME_HTTP_BRIDGE_URL: bridge.url, REALTIME_BRIDGE_SECRET: 's' });
+    app = await bootFromEnv({
+      REDIS_URL: redis.url,
+      REALTIME_HTTP_BRIDGE_URL: bridge.url,
+      REALTIME_BRIDGE_SECRET: 's',
+    });
     const bus = app.get(EventBus);
     redis.pause();
     try {

@@ -95,7 +95,7 @@ describe('publisher -> Redis Streams (real redis-server)', () => {
     expect(envelopes[0]).toMatchObject({ type: 'chat.message.created', method: 'ReceiveMessage', volatile: false });
   });
 
-  it('numbers each shard\'s entries consecutively across batches, with the counter beside the stream', async () => {
+  it("numbers each shard's entries consecutively across batches, with the counter beside the stream", async () => {
     await boot({ redis: { url: redis.url, shards: 2, streamKeyPrefix: 'num' } });
     const bus = app.get(EventBus);
     for (let seq = 0; seq < 300; seq++) {
@@ -114,7 +114,7 @@ describe('publisher -> Redis Streams (real redis-server)', () => {
     expect(total).toBe(300);
   });
 
-  it('trims by time on Redis\'s clock, and by length as the memory guard', async () => {
+  it("trims by time on Redis's clock, and by length as the memory guard", async () => {
     // Small stream nodes, so approximate trimming (which drops whole nodes) shows on a few hundred entries.
     await client.config('SET', 'stream-node-max-entries', '10');
     await boot({ redis: { url: redis.url, retentionMs: 500, maxLen: 1000 } });

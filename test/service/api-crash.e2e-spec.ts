@@ -47,7 +47,10 @@ describe('durable accept: the api killed -9 with accepted messages still buffere
     await eventually(() => clients.forEach((c) => expect(c.of('ReceiveMessage')).toHaveLength(1)));
 
     await redis.kill();
-    await eventually(async () => expect((await api.health()).body.info?.realtime_transport?.active ?? 'none').toBe('none'), 10_000);
+    await eventually(
+      async () => expect((await api.health()).body.info?.realtime_transport?.active ?? 'none').toBe('none'),
+      10_000,
+    );
     for (let n = 0; n < 100; n++) await poster.post('crash', `#${n}`);
     await api.kill();
     await redis.start();
@@ -55,12 +58,23 @@ describe('durable accept: the api killed -9 with accepted messages still buffere
 
     const stored = await listAll(poster, 'crash');
     expect(stored).toHaveLength(101);
-    await eventually(() => clients.forEach((c) => expect(c.of('ReceiveMessage').length).toBeGreaterThanOrEqual(101)), 20_000);
-    const reports = clients.map((c) => deliveryReport(stored, c.of('ReceiveMessage').map(([m]) => m as StoredMessage)));
+    await eventually(
+      () => clients.forEach((c) => expect(c.of('ReceiveMessage').length).toBeGreaterThanOrEqual(101)),
+      20_000,
+    );
+    const reports = clients.map((c) =>
+      deliveryReport(
+        stored,
+        c.of('ReceiveMessage').map(([m]) => m as StoredMessage),
+      ),
+    );
     // eslint-disable-next-line no-console -- the counts are the result
     console.log(`after kill -9 of the api: per client ${JSON.stringify(reports[0])} (10 clients, 100 buffered)`);
     for (const report of reports) expect(report).toEqual({ lost: 0, duplicated: 0, outOfOrder: 0 });
     // Everything acknowledged: the outbox is empty again.
-    await eventually(async () => expect(await api.metrics()).toMatch(/realtime_outbox_pending(\{[^}]*\})? 0\b/), 10_000);
+    await eventually(
+      async () => expect(await api.metrics()).toMatch(/realtime_outbox_pending(\{[^}]*\})? 0\b/),
+      10_000,
+    );
   });
 });

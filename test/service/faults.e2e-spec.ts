@@ -47,7 +47,10 @@ describe('reference service under faults (real redis-server, stock clients)', ()
     }, 5000);
     await sleep(700);
     await redis.start();
-    await eventually(async () => expect((await service.health()).body.info.realtime_transport.active).toBe('redis-streams'), 10_000);
+    await eventually(
+      async () => expect((await service.health()).body.info.realtime_transport.active).toBe('redis-streams'),
+      10_000,
+    );
 
     await posting;
     // Posts overlap, so the order to expect is the service's: the order it stored (and published) them in.
@@ -109,7 +112,9 @@ describe('reference service under faults (real redis-server, stock clients)', ()
     const { writeFileSync } = await import('node:fs');
     writeFileSync(service.envFile, `REDIS_URL=${redis.url}\nREALTIME_USE_REDIS_STREAMS=false\n`);
     service.signal('SIGHUP');
-    await eventually(async () => expect((await service.health()).body.info.realtime_transport.preferred).toBe('http-bridge'));
+    await eventually(async () =>
+      expect((await service.health()).body.info.realtime_transport.preferred).toBe('http-bridge'),
+    );
 
     await postSteadily(api, 'rb', 50, 200);
     const sent = (await api.list('rb', undefined, 500)).map((m) => m.text);
@@ -122,7 +127,9 @@ describe('reference service under faults (real redis-server, stock clients)', ()
     const client = redis.client();
     expect(await client.xlen('realtime:{0}')).toBe(50);
     client.disconnect();
-    expect(await service.metrics()).toMatch(/realtime_published_envelopes_total\{transport="http-bridge",outcome="success"\} 50/);
+    expect(await service.metrics()).toMatch(
+      /realtime_published_envelopes_total\{transport="http-bridge",outcome="success"\} 50/,
+    );
   });
 });
 
@@ -146,10 +153,15 @@ describe('npm start without a reachable Redis', () => {
       expect(service.output.join('')).toMatch(/Redis: connect ECONNREFUSED/);
 
       await redis.start();
-      await eventually(async () => expect((await service.health()).body.info.realtime_transport.active).toBe('redis-streams'), 15_000);
+      await eventually(
+        async () => expect((await service.health()).body.info.realtime_transport.active).toBe('redis-streams'),
+        15_000,
+      );
       const second = await api.post('offline', 'over the stream');
       await eventually(() => expect(alice.of('ReceiveMessage')).toEqual([[first], [second]]), 15_000);
-      expect(await service.metrics()).toMatch(/realtime_gateway_envelopes_received_total\{transport="redis-streams"\} 1/);
+      expect(await service.metrics()).toMatch(
+        /realtime_gateway_envelopes_received_total\{transport="redis-streams"\} 1/,
+      );
     } finally {
       await alice.stop();
       await service.dispose();
@@ -171,7 +183,9 @@ describe('REALTIME_ROLE=api and REALTIME_ROLE=gateway as two processes', () => {
       await alice.connection.invoke('JoinRoom', 'split');
       const message = await new ChatApi(api.baseUrl, 'bob').post('split', 'across processes');
       await eventually(() => expect(alice.of('ReceiveMessage')).toEqual([[message]]));
-      expect(await gateway.metrics()).toMatch(/realtime_gateway_envelopes_received_total\{transport="redis-streams"\} 1/);
+      expect(await gateway.metrics()).toMatch(
+        /realtime_gateway_envelopes_received_total\{transport="redis-streams"\} 1/,
+      );
       // Each process serves only its role.
       expect((await fetch(`${gateway.baseUrl}/rooms/split/messages`)).status).toBe(404);
       expect((await fetch(`${api.baseUrl}/hubs/chat/negotiate`, { method: 'POST' })).status).toBe(404);

@@ -55,11 +55,22 @@ describe('a gateway deploy (SIGTERM, then a replacement on the same port) with s
       REALTIME_SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
     };
     gateway = await ServiceProcess.start(gatewayEnv);
-    api = await ServiceProcess.start({ REDIS_URL: redis.url, REALTIME_ROLE: 'api', REALTIME_BRIDGE_SECRET: BRIDGE_SECRET });
+    api = await ServiceProcess.start({
+      REDIS_URL: redis.url,
+      REALTIME_ROLE: 'api',
+      REALTIME_BRIDGE_SECRET: BRIDGE_SECRET,
+    });
     const poster = new ChatApi(api.baseUrl, 'poster');
     for (let i = 0; i < 10; i++) {
       const user = `user${i}`;
-      clients.push(await new GapFillingClient(gateway.hubUrl, serviceToken(user), 'deploy', new ChatApi(api.baseUrl, user)).start());
+      clients.push(
+        await new GapFillingClient(
+          gateway.hubUrl,
+          serviceToken(user),
+          'deploy',
+          new ChatApi(api.baseUrl, user),
+        ).start(),
+      );
     }
 
     const posting = postSteadily(poster, 'deploy', 500, 100);
@@ -79,7 +90,11 @@ describe('a gateway deploy (SIGTERM, then a replacement on the same port) with s
       await Promise.all(clients.map((c) => c.settled()));
       for (const client of clients) expect(client.shown.length).toBeGreaterThanOrEqual(500);
     }, 30_000);
-    const reports = clients.map((c) => ({ ...deliveryReport(stored, c.shown), liveDuplicates: c.liveDuplicates, reconnects: c.reconnects }));
+    const reports = clients.map((c) => ({
+      ...deliveryReport(stored, c.shown),
+      liveDuplicates: c.liveDuplicates,
+      reconnects: c.reconnects,
+    }));
     // eslint-disable-next-line no-console -- the counts are the result (lost, duplicated, out of order)
     console.log(`gateway exited ${exitMs} ms after SIGTERM; per client: ${JSON.stringify(reports[0])} (10 clients)`);
     expect(exitMs).toBeLessThan(SHUTDOWN_TIMEOUT_MS + 2000);

@@ -5,7 +5,12 @@ import { ServiceProcess } from '../support/service-process';
 const stripColours = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, ''); // eslint-disable-line no-control-regex
 
 /** A raw request with the user's token, a body as given and headers as given. */
-function send(service: ServiceProcess, path: string, body: string | Buffer, headers: Record<string, string>): Promise<Response> {
+function send(
+  service: ServiceProcess,
+  path: string,
+  body: string | Buffer,
+  headers: Record<string, string>,
+): Promise<Response> {
   return fetch(`${service.baseUrl}${path}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${serviceToken('alice')}`, ...headers },
@@ -40,11 +45,41 @@ describe('reference service: bad input is a 4xx that names the problem, never a 
   });
 
   it.each([
-    ['a body over the limit', 413, JSON.stringify({ text: 'x'.repeat(200_000) }), { 'content-type': 'application/json' }, /request body over 102400 bytes/],
-    ['an unsupported charset', 415, '{"text":"caf\xe9"}', { 'content-type': 'application/json; charset=latin1' }, /unsupported charset "LATIN1": send JSON in UTF-8/],
-    ['an unsupported content encoding', 415, '{"text":"x"}', { 'content-type': 'application/json', 'content-encoding': 'x-unknown' }, /unsupported content encoding "x-unknown"/],
-    ['JSON that does not parse', 400, '{"text": "x",', { 'content-type': 'application/json' }, /body is not valid JSON/],
-    ['a JSON body that is not an object or array', 400, '"just a string"', { 'content-type': 'application/json' }, /body is not valid JSON/],
+    [
+      'a body over the limit',
+      413,
+      JSON.stringify({ text: 'x'.repeat(200_000) }),
+      { 'content-type': 'application/json' },
+      /request body over 102400 bytes/,
+    ],
+    [
+      'an unsupported charset',
+      415,
+      '{"text":"caf\xe9"}',
+      { 'content-type': 'application/json; charset=latin1' },
+      /unsupported charset "LATIN1": send JSON in UTF-8/,
+    ],
+    [
+      'an unsupported content encoding',
+      415,
+      '{"text":"x"}',
+      { 'content-type': 'application/json', 'content-encoding': 'x-unknown' },
+      /unsupported content encoding "x-unknown"/,
+    ],
+    [
+      'JSON that does not parse',
+      400,
+      '{"text": "x",',
+      { 'content-type': 'application/json' },
+      /body is not valid JSON/,
+    ],
+    [
+      'a JSON body that is not an object or array',
+      400,
+      '"just a string"',
+      { 'content-type': 'application/json' },
+      /body is not valid JSON/,
+    ],
   ])('answers %s with a %d JSON answer naming the problem', async (_what, status, body, headers, message) => {
     const response = await send(service, '/rooms/1/messages', body, headers);
     expect(response.status).toBe(status);
@@ -68,9 +103,17 @@ describe('reference service: bad input is a 4xx that names the problem, never a 
       ['POST', '/rooms/1/members', { userId: 42 }],
       ['POST', '/dev/token', { userId: { $gt: '' } }],
     ];
-    const statuses = await Promise.all(requests.map(async ([method, path, body]) => [method, path, (await api.request(method, path, body)).status]));
+    const statuses = await Promise.all(
+      requests.map(async ([method, path, body]) => [method, path, (await api.request(method, path, body)).status]),
+    );
     expect(statuses.filter(([, , status]) => Number(status) >= 500)).toEqual([]);
-    expect((await send(service, '/rooms/1/messages', Buffer.from([0xff, 0xfe, 0x00]), { 'content-type': 'application/json' })).status).toBe(400);
+    expect(
+      (
+        await send(service, '/rooms/1/messages', Buffer.from([0xff, 0xfe, 0x00]), {
+          'content-type': 'application/json',
+        })
+      ).status,
+    ).toBe(400);
   });
 
   it('logged none of it at ERROR and printed no stack trace', () => {

@@ -53,7 +53,11 @@ describe('rooms with members (ROOMS_OPEN=false): REST and hub, stock clients', (
     ['no id', {}, /^id must be/],
     ['members not an array', { id: 'ok', members: 'bob' }, /^members must be an array of at most 1000 user ids$/],
     ['a bad member', { id: 'ok', members: ['bob', 'not ok'] }, /^members\[1\] must be 1-64 letters/],
-    ['1001 members', { id: 'ok', members: Array.from({ length: 1001 }, (_, i) => `u${i}`) }, /^members must be an array of at most 1000/],
+    [
+      '1001 members',
+      { id: 'ok', members: Array.from({ length: 1001 }, (_, i) => `u${i}`) },
+      /^members must be an array of at most 1000/,
+    ],
   ])('answers POST /rooms with %s with a 400 naming the field', async (_what, body, message) => {
     const response = await new ChatApi(service.baseUrl, 'alice').request('POST', '/rooms', body);
     expect(response.status).toBe(400);
@@ -135,7 +139,11 @@ describe('rooms with members (ROOMS_OPEN=false): REST and hub, stock clients', (
       REALTIME_BRIDGE_SECRET: BRIDGE_SECRET,
       DATABASE_PATH: join(service.dir, 'split.sqlite'),
     };
-    const gateway = await ServiceProcess.start({ ...shared, REALTIME_ROLE: 'gateway', REALTIME_INSTANCE_ID: 'gw-rooms' });
+    const gateway = await ServiceProcess.start({
+      ...shared,
+      REALTIME_ROLE: 'gateway',
+      REALTIME_INSTANCE_ID: 'gw-rooms',
+    });
     const api = await ServiceProcess.start({ ...shared, REALTIME_ROLE: 'api' });
     try {
       const alice = new ChatApi(api.baseUrl, 'alice');

@@ -17,10 +17,22 @@ const BRIDGE_SECRET = 'secrets-test-bridge-secret-0123456789abcdef';
 const SHARE_MESSAGE = /the api and gateway processes must share REALTIME_BRIDGE_SECRET/;
 
 function forgedMessage(room: string): object {
-  const message = { id: randomUUID(), roomId: room, userId: 'ceo', text: 'wire the money', createdAt: new Date().toISOString() };
+  const message = {
+    id: randomUUID(),
+    roomId: room,
+    userId: 'ceo',
+    text: 'wire the money',
+    createdAt: new Date().toISOString(),
+  };
   return {
-    v: 1, id: randomUUID(), type: 'chat.message.created', target: { kind: 'group', name: `room:${room}` },
-    method: 'ReceiveMessage', args: [message], ts: Date.now(), volatile: false,
+    v: 1,
+    id: randomUUID(),
+    type: 'chat.message.created',
+    target: { kind: 'group', name: `room:${room}` },
+    method: 'ReceiveMessage',
+    args: [message],
+    ts: Date.now(),
+    volatile: false,
   };
 }
 
@@ -74,7 +86,9 @@ describe('secrets: nothing to forge with on a fresh installation', () => {
         await eventually(() => expect(client.of('ReceiveMessage')).toEqual([[real]]));
         await sleep(200);
         expect(client.of('ReceiveMessage')).toEqual([[real]]);
-        expect(await service.metrics()).toMatch(/realtime_gateway_envelopes_received_total\{transport="http-bridge"\} 1\b/);
+        expect(await service.metrics()).toMatch(
+          /realtime_gateway_envelopes_received_total\{transport="http-bridge"\} 1\b/,
+        );
       } finally {
         await client.stop();
       }
@@ -92,7 +106,12 @@ describe('secrets: nothing to forge with on a fresh installation', () => {
   });
 
   describe('production mode (NODE_ENV=production) refuses to start', () => {
-    const production = () => ({ NODE_ENV: 'production', REDIS_URL: redis.url, JWT_SECRET, REALTIME_BRIDGE_SECRET: BRIDGE_SECRET });
+    const production = () => ({
+      NODE_ENV: 'production',
+      REDIS_URL: redis.url,
+      JWT_SECRET,
+      REALTIME_BRIDGE_SECRET: BRIDGE_SECRET,
+    });
 
     it('without JWT_SECRET (instead of running on a public development secret), naming it', async () => {
       const result = await ServiceProcess.failToStart({ ...production(), JWT_SECRET: undefined });
@@ -105,25 +124,42 @@ describe('secrets: nothing to forge with on a fresh installation', () => {
     });
 
     it('with DEV_TOKENS=true, naming it', async () => {
-      expectRefused(await ServiceProcess.failToStart({ ...production(), DEV_TOKENS: 'true' }), /DEV_TOKENS=true is refused/);
+      expectRefused(
+        await ServiceProcess.failToStart({ ...production(), DEV_TOKENS: 'true' }),
+        /DEV_TOKENS=true is refused/,
+      );
     });
 
-    it.each(['JWT_SECRET', 'REALTIME_BRIDGE_SECRET'])('with a %s shorter than 32 characters, naming it', async (name) => {
-      const result = await ServiceProcess.failToStart({ ...production(), [name]: 'short-but-not-empty' });
-      expectRefused(result, new RegExp(`${name} is too short \\(19 characters\\).*at least 32`));
-    });
+    it.each(['JWT_SECRET', 'REALTIME_BRIDGE_SECRET'])(
+      'with a %s shorter than 32 characters, naming it',
+      async (name) => {
+        const result = await ServiceProcess.failToStart({ ...production(), [name]: 'short-but-not-empty' });
+        expectRefused(result, new RegExp(`${name} is too short \\(19 characters\\).*at least 32`));
+      },
+    );
   });
 
   it('production mode starts with both secrets: no development tokens, members-only rooms, old secrets useless', async () => {
-    const service = await ServiceProcess.start({ NODE_ENV: 'production', REDIS_URL: redis.url, JWT_SECRET, REALTIME_BRIDGE_SECRET: BRIDGE_SECRET });
+    const service = await ServiceProcess.start({
+      NODE_ENV: 'production',
+      REDIS_URL: redis.url,
+      JWT_SECRET,
+      REALTIME_BRIDGE_SECRET: BRIDGE_SECRET,
+    });
     try {
       expect(await (await fetch(`${service.baseUrl}/demo/config.json`)).json()).toMatchObject({ devTokens: false });
       expect((await fetch(`${service.baseUrl}/dev/token`, { method: 'POST' })).status).toBe(403);
-      const old = await new ChatApi(service.baseUrl, 'mallory', { secret: OLD_DEV_JWT_SECRET }).request('GET', '/rooms/1/messages');
+      const old = await new ChatApi(service.baseUrl, 'mallory', { secret: OLD_DEV_JWT_SECRET }).request(
+        'GET',
+        '/rooms/1/messages',
+      );
       expect(old.status).toBe(401);
       expect((await postToBridge(service, OLD_DEV_BRIDGE_SECRET, [])).status).toBe(401);
       expect((await postToBridge(service, BRIDGE_SECRET, [])).status).toBe(200);
-      const stranger = await new ChatApi(service.baseUrl, 'mallory', { secret: JWT_SECRET }).request('GET', '/rooms/1/messages');
+      const stranger = await new ChatApi(service.baseUrl, 'mallory', { secret: JWT_SECRET }).request(
+        'GET',
+        '/rooms/1/messages',
+      );
       expect(stranger.status).toBe(403);
       expect(existsSync(join(service.dir, 'secrets.json'))).toBe(false); // production never generates or reads one
     } finally {
@@ -213,7 +249,9 @@ describe('secrets: nothing to forge with on a fresh installation', () => {
       try {
         const token = await other.token('alice');
         expect(token.code).toBe(0);
-        expect(token.stderr).toContain(`Generated JWT_SECRET for this installation in ${join(other.dir, 'secrets.json')}`);
+        expect(token.stderr).toContain(
+          `Generated JWT_SECRET for this installation in ${join(other.dir, 'secrets.json')}`,
+        );
         const mine = JSON.parse(readFileSync(join(service.dir, 'secrets.json'), 'utf8'));
         const theirs = JSON.parse(readFileSync(join(other.dir, 'secrets.json'), 'utf8'));
         expect(theirs.JWT_SECRET).not.toBe(mine.JWT_SECRET);
@@ -226,10 +264,15 @@ describe('secrets: nothing to forge with on a fresh installation', () => {
   });
 
   it('docker-compose.yml ships no secret: each one is required from the environment, and no development tokens', () => {
-    const services = Object.entries<any>(readYaml(COMPOSE_FILE).services).filter(([, service]) => service.environment?.REALTIME_ROLE);
+    const services = Object.entries<any>(readYaml(COMPOSE_FILE).services).filter(
+      ([, service]) => service.environment?.REALTIME_ROLE,
+    );
     expect(services.map(([name]) => name).sort()).toEqual(['api', 'gateway-1', 'gateway-2']);
     for (const [name, { environment }] of services) {
-      expect({ name, jwt: environment.JWT_SECRET }).toEqual({ name, jwt: expect.stringMatching(/^\$\{JWT_SECRET:\?[^}]+\}$/) });
+      expect({ name, jwt: environment.JWT_SECRET }).toEqual({
+        name,
+        jwt: expect.stringMatching(/^\$\{JWT_SECRET:\?[^}]+\}$/),
+      });
       expect({ name, bridge: environment.REALTIME_BRIDGE_SECRET }).toEqual({
         name,
         bridge: expect.stringMatching(/^\$\{REALTIME_BRIDGE_SECRET:\?[^}]+\}$/),

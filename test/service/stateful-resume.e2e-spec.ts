@@ -48,7 +48,11 @@ describe('stateful reconnect with stock clients, two gateways behind a load bala
       ...gatewayEnv,
     });
     const gateways = [await ServiceProcess.start(env('gw-1')), await ServiceProcess.start(env('gw-2'))];
-    const api = await ServiceProcess.start({ REDIS_URL: redis.url, REALTIME_ROLE: 'api', REALTIME_BRIDGE_SECRET: BRIDGE_SECRET });
+    const api = await ServiceProcess.start({
+      REDIS_URL: redis.url,
+      REALTIME_ROLE: 'api',
+      REALTIME_BRIDGE_SECRET: BRIDGE_SECRET,
+    });
     const proxy = await FirstLiveProxy.start(gateways.map((g) => g.port));
     deployment = { redis, api, gateways, proxy };
     return deployment;
@@ -59,7 +63,16 @@ describe('stateful reconnect with stock clients, two gateways behind a load bala
     const hubUrl = d.proxy.url + new URL(d.gateways[0].hubUrl).pathname;
     for (let i = 0; i < CLIENTS; i++) {
       const user = `${room}-user${i}`;
-      clients.push(await new GapFillingClient(hubUrl, serviceToken(user), room, new ChatApi(d.api.baseUrl, user), 200, stateful).start());
+      clients.push(
+        await new GapFillingClient(
+          hubUrl,
+          serviceToken(user),
+          room,
+          new ChatApi(d.api.baseUrl, user),
+          200,
+          stateful,
+        ).start(),
+      );
     }
     const poster = new ChatApi(d.api.baseUrl, 'poster');
     const posting = postSteadily(poster, room, MESSAGES, PER_SECOND);
@@ -74,15 +87,21 @@ describe('stateful reconnect with stock clients, two gateways behind a load bala
       for (const client of clients) expect(client.shown.length).toBeGreaterThanOrEqual(MESSAGES);
     }, 20_000).catch(() => undefined);
     await sleep(300);
-    const reports = clients.map((c) => ({ ...deliveryReport(stored, c.shown), liveDuplicates: c.liveDuplicates, newConnections: c.reconnects }));
+    const reports = clients.map((c) => ({
+      ...deliveryReport(stored, c.shown),
+      liveDuplicates: c.liveDuplicates,
+      newConnections: c.reconnects,
+    }));
     // eslint-disable-next-line no-console -- the counts are the result (lost, duplicated, out of order)
     console.log(`${room}: ${JSON.stringify(reports)}`);
     for (const c of clients) {
       const shownIds = new Set(c.shown.map((m) => m.id));
       const missing = stored.map((m, i) => (shownIds.has(m.id) ? -1 : i)).filter((i) => i >= 0);
-      if (missing.length) console.log(`${room}: ${c.client.connection.connectionId} is missing messages ${missing.join(',')}`); // eslint-disable-line no-console
+      if (missing.length)
+        console.log(`${room}: ${c.client.connection.connectionId} is missing messages ${missing.join(',')}`); // eslint-disable-line no-console
     }
-    for (const report of reports) expect(report).toMatchObject({ lost: 0, duplicated: 0, outOfOrder: 0, liveDuplicates: 0 });
+    for (const report of reports)
+      expect(report).toMatchObject({ lost: 0, duplicated: 0, outOfOrder: 0, liveDuplicates: 0 });
     return reports;
   }
 
@@ -101,14 +120,14 @@ describe('stateful reconnect with stock clients, two gateways behind a load bala
     expect(await metric(d.gateways[0], 'realtime_hub_sessions_resumed_total{instance="same"}')).toBe(CLIENTS);
   });
 
-  it('SIGTERM of the clients\' gateway hands the sessions over: they resume on the other one', async () => {
+  it("SIGTERM of the clients' gateway hands the sessions over: they resume on the other one", async () => {
     const d = await deploy();
     const reports = await flow(d, 'deploy', () => d.gateways[0].stop());
     for (const report of reports) expect(report.newConnections).toBe(0);
     expect(await metric(d.gateways[1], 'realtime_hub_sessions_resumed_total{instance="other"}')).toBe(CLIENTS);
   });
 
-  it('kill -9 of the clients\' gateway: they resume on the other one from the last checkpoint and the stream', async () => {
+  it("kill -9 of the clients' gateway: they resume on the other one from the last checkpoint and the stream", async () => {
     const d = await deploy();
     const reports = await flow(d, 'crash', () => d.gateways[0].kill());
     for (const report of reports) expect(report.newConnections).toBe(0);
@@ -123,7 +142,9 @@ describe('stateful reconnect with stock clients, two gateways behind a load bala
       d.proxy.resumeAll();
     });
     for (const report of reports) expect(report.newConnections).toBeGreaterThanOrEqual(1);
-    expect(await metric(d.gateways[0], 'realtime_client_limit_hits_total{limit="replay_buffer"}')).toBeGreaterThanOrEqual(CLIENTS);
+    expect(
+      await metric(d.gateways[0], 'realtime_client_limit_hits_total{limit="replay_buffer"}'),
+    ).toBeGreaterThanOrEqual(CLIENTS);
   });
 
   it('a client away longer than the reconnect window gets 404, starts over and re-fetches', async () => {

@@ -6,7 +6,12 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * Posts `count` messages (`#0`, `#1`, ...) at about `perSecond`, open loop: without waiting for each answer before
  * the next. Resolves with what the service stored, in posting order.
  */
-export async function postSteadily(api: ChatApi, room: string, count: number, perSecond: number): Promise<StoredMessage[]> {
+export async function postSteadily(
+  api: ChatApi,
+  room: string,
+  count: number,
+  perSecond: number,
+): Promise<StoredMessage[]> {
   const posts: Array<Promise<StoredMessage>> = [];
   const started = Date.now();
   for (let n = 0; n < count; n++) {

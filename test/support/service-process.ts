@@ -14,8 +14,17 @@ export type ServiceEnv = Record<string, string | undefined>;
  * Variables that change what the service trusts or runs. The test runner's own values never leak into a service
  * (jest sets NODE_ENV=test, a developer's shell may hold JWT_SECRET): each test states what it runs with.
  */
-const NOT_INHERITED = ['NODE_ENV', 'JWT_SECRET', 'REALTIME_BRIDGE_SECRET', 'REALTIME_BRIDGE_RECEIVER', 'DEV_TOKENS',
-  'ROOMS_OPEN', 'REALTIME_SECRETS_FILE', 'REALTIME_ROLE', 'REALTIME_HTTP_BRIDGE_URL'];
+const NOT_INHERITED = [
+  'NODE_ENV',
+  'JWT_SECRET',
+  'REALTIME_BRIDGE_SECRET',
+  'REALTIME_BRIDGE_RECEIVER',
+  'DEV_TOKENS',
+  'ROOMS_OPEN',
+  'REALTIME_SECRETS_FILE',
+  'REALTIME_ROLE',
+  'REALTIME_HTTP_BRIDGE_URL',
+];
 
 export interface FailedStart {
   code: number | null;
@@ -55,8 +64,10 @@ export class ServiceProcess {
       const closed = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
       const deadline = Date.now() + 30_000;
       while (child.exitCode === null && child.signalCode === null) {
-        if (await service.answersHealth()) throw new Error(`service started, expected a refusal:\n${service.output.join('')}`);
-        if (Date.now() > deadline) throw new Error(`service neither started nor exited in 30 s:\n${service.output.join('')}`);
+        if (await service.answersHealth())
+          throw new Error(`service started, expected a refusal:\n${service.output.join('')}`);
+        if (Date.now() > deadline)
+          throw new Error(`service neither started nor exited in 30 s:\n${service.output.join('')}`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
       return { code: await closed, output: service.output.join('') };
@@ -122,7 +133,8 @@ export class ServiceProcess {
         process.execPath,
         ['-r', '@swc-node/register', 'scripts/token.ts', user],
         { cwd: ROOT, env: this.childEnv, timeout: 30_000 },
-        (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout: stdout.trim(), stderr }),
+        (error, stdout, stderr) =>
+          resolve({ code: error ? Number(error.code ?? 1) : 0, stdout: stdout.trim(), stderr }),
       );
     });
   }

@@ -1,4 +1,10 @@
-import { HubConnection, HubConnectionBuilder, HttpTransportType, LogLevel, type IRetryPolicy } from '@microsoft/signalr';
+import {
+  HubConnection,
+  HubConnectionBuilder,
+  HttpTransportType,
+  LogLevel,
+  type IRetryPolicy,
+} from '@microsoft/signalr';
 
 export interface Received {
   method: string;

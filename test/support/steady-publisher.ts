@@ -2,7 +2,12 @@
  * Calls `publish(seq)` at a steady rate (in small bursts every `tickMs`) until `total` calls were made, like a
  * service under constant load. Resolves when the last one was made.
  */
-export function publishSteadily(total: number, perSecond: number, publish: (seq: number) => void, tickMs = 10): Promise<void> {
+export function publishSteadily(
+  total: number,
+  perSecond: number,
+  publish: (seq: number) => void,
+  tickMs = 10,
+): Promise<void> {
   const perTick = Math.max(1, Math.round((perSecond * tickMs) / 1000));
   const started = Date.now();
   let seq = 0;

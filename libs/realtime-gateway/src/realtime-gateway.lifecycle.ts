@@ -27,7 +27,9 @@ import { StreamMonitor } from './stream/stream-monitor';
  * with a reason clients reconnect on.
  */
 @Injectable()
-export class RealtimeGatewayLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+export class RealtimeGatewayLifecycle
+  implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
+{
   private readonly logger = new Logger('RealtimeGateway');
   private unregisterSink?: () => void;
 
@@ -48,7 +50,9 @@ export class RealtimeGatewayLifecycle implements OnApplicationBootstrap, BeforeA
   async onApplicationBootstrap(): Promise<void> {
     const server = this.adapterHost.httpAdapter?.getHttpServer() as Server | undefined;
     if (!server) {
-      throw new Error('RealtimeGatewayModule needs an HTTP application: create it with NestFactory.create(), not an application context.');
+      throw new Error(
+        'RealtimeGatewayModule needs an HTTP application: create it with NestFactory.create(), not an application context.',
+      );
     }
     const { hub, bridge } = this.options;
     this.takeover.route(`${hub.path}/negotiate`, this.negotiate.handle);

@@ -46,11 +46,18 @@ export const realtimeGatewayProviders: Provider[] = [
     // Where the consumer stands on every shard: what stateful sessions record, for a resume on another instance.
     provide: StreamPositions,
     inject: [RESOLVED_GATEWAY_OPTIONS],
-    useFactory: (o: Options) => (o.redis ? new StreamPositions(new StreamKeys(o.redis.streamKeyPrefix, o.redis.shards).all) : undefined),
+    useFactory: (o: Options) =>
+      o.redis ? new StreamPositions(new StreamKeys(o.redis.streamKeyPrefix, o.redis.shards).all) : undefined,
   },
   {
     provide: StatefulSessions,
-    inject: [RESOLVED_GATEWAY_OPTIONS, ConnectionRegistry, RealtimeGatewayMetrics, InboundEnvelopeReader, StreamPositions],
+    inject: [
+      RESOLVED_GATEWAY_OPTIONS,
+      ConnectionRegistry,
+      RealtimeGatewayMetrics,
+      InboundEnvelopeReader,
+      StreamPositions,
+    ],
     useFactory: (
       o: Options,
       registry: ConnectionRegistry,
@@ -90,7 +97,14 @@ export const realtimeGatewayProviders: Provider[] = [
   },
   {
     provide: NegotiateHandler,
-    inject: [RESOLVED_GATEWAY_OPTIONS, NegotiatedConnections, CorsPolicy, UserConnectionCounter, RealtimeGatewayMetrics, StatefulSessions],
+    inject: [
+      RESOLVED_GATEWAY_OPTIONS,
+      NegotiatedConnections,
+      CorsPolicy,
+      UserConnectionCounter,
+      RealtimeGatewayMetrics,
+      StatefulSessions,
+    ],
     useFactory: (
       o: Options,
       negotiated: NegotiatedConnections,
@@ -99,7 +113,16 @@ export const realtimeGatewayProviders: Provider[] = [
       metrics: RealtimeGatewayMetrics,
       sessions: StatefulSessions,
     ) =>
-      new NegotiateHandler(o.verifier, negotiated, cors, openSockets, o.limits.maxConnectionsPerUser, metrics, sessions, o.hub.negotiateTtlMs),
+      new NegotiateHandler(
+        o.verifier,
+        negotiated,
+        cors,
+        openSockets,
+        o.limits.maxConnectionsPerUser,
+        metrics,
+        sessions,
+        o.hub.negotiateTtlMs,
+      ),
   },
   {
     provide: HubServer,
@@ -127,12 +150,26 @@ export const realtimeGatewayProviders: Provider[] = [
   {
     provide: BridgeReceiverHandler,
     inject: [RESOLVED_GATEWAY_OPTIONS, InboundEnvelopeReader, DeliveryService, RealtimeGatewayMetrics],
-    useFactory: (o: Options, reader: InboundEnvelopeReader, delivery: DeliveryService, metrics: RealtimeGatewayMetrics) =>
-      o.bridge ? new BridgeReceiverHandler(o.bridge.secret, o.bridge.maxBodyBytes, reader, delivery, metrics) : undefined,
+    useFactory: (
+      o: Options,
+      reader: InboundEnvelopeReader,
+      delivery: DeliveryService,
+      metrics: RealtimeGatewayMetrics,
+    ) =>
+      o.bridge
+        ? new BridgeReceiverHandler(o.bridge.secret, o.bridge.maxBodyBytes, reader, delivery, metrics)
+        : undefined,
   },
   {
     provide: StreamConsumer,
-    inject: [RESOLVED_GATEWAY_OPTIONS, InboundEnvelopeReader, DeliveryService, RealtimeGatewayMetrics, HubServer, StreamPositions],
+    inject: [
+      RESOLVED_GATEWAY_OPTIONS,
+      InboundEnvelopeReader,
+      DeliveryService,
+      RealtimeGatewayMetrics,
+      HubServer,
+      StreamPositions,
+    ],
     useFactory: (
       o: Options,
       reader: InboundEnvelopeReader,

@@ -62,15 +62,7 @@ export { TransportPublishError } from './errors/transport-publish.error';
 export { TransportUnavailableError } from './errors/transport-unavailable.error';
 
 // Environment parsing helpers, shared with the gateway's configuration.
-export {
-  type Env,
-  readBoolean,
-  readNumber,
-  readString,
-  readUrl,
-  readUrls,
-  checkUrl,
-} from './config/env-readers';
+export { type Env, readBoolean, readNumber, readString, readUrl, readUrls, checkUrl } from './config/env-readers';
 export { DEFAULTS as TRANSPORT_DEFAULTS } from './config/realtime-defaults';
 export { errorMessage } from './util/error-message';
 export { withTimeout, TimeoutError } from './util/with-timeout';

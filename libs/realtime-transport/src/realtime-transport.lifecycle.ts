@@ -18,7 +18,9 @@ import type { RealtimeTransport } from './transports/realtime-transport.interfac
  * within the deadline before closing connections: no timer or socket outlives the app.
  */
 @Injectable()
-export class RealtimeTransportLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+export class RealtimeTransportLifecycle
+  implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
+{
   private readonly logger = new Logger('RealtimeTransport');
 
   constructor(

@@ -20,7 +20,10 @@ import { RealtimePublisher } from './pipeline/realtime.publisher';
 import { REALTIME_TRANSPORT_OPTIONS } from './realtime-transport.module-definition';
 import { REALTIME_TRANSPORTS, RESOLVED_REALTIME_OPTIONS } from './realtime-transport.constants';
 import { RealtimeTransportLifecycle } from './realtime-transport.lifecycle';
-import type { RealtimeTransportOptions, ResolvedRealtimeTransportOptions } from './realtime-transport-options.interface';
+import type {
+  RealtimeTransportOptions,
+  ResolvedRealtimeTransportOptions,
+} from './realtime-transport-options.interface';
 import { TransportRouter } from './routing/transport.router';
 import { createTransports } from './transports/create-transports';
 import { InProcessSinkRegistry } from './transports/in-process-sink.registry';

@@ -66,7 +66,10 @@ export class SqliteMessageRepository extends MessageRepository implements OnAppl
     return this.db;
   }
 
-  add(message: Omit<ChatMessage, 'id' | 'createdAt' | 'acceptedAt'>, inTransaction?: (stored: ChatMessage) => void): ChatMessage {
+  add(
+    message: Omit<ChatMessage, 'id' | 'createdAt' | 'acceptedAt'>,
+    inTransaction?: (stored: ChatMessage) => void,
+  ): ChatMessage {
     const acceptedAt = epochMs();
     const stored: ChatMessage = {
       ...message,

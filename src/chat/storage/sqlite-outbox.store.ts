@@ -44,7 +44,13 @@ export class SqliteOutboxStore implements OutboxStore {
     // Closed at shutdown: what is left is read on the next start.
     if (!this.db.open) return [];
     const rows = (after === undefined ? this.fromStart.all(limit) : this.afterCursor.all(after, limit)) as Row[];
-    return rows.map((row) => ({ cursor: row.cursor, id: row.id, type: row.type, targetKey: row.target_key, json: row.json }));
+    return rows.map((row) => ({
+      cursor: row.cursor,
+      id: row.id,
+      type: row.type,
+      targetKey: row.target_key,
+      json: row.json,
+    }));
   }
 
   remove(ids: readonly string[]): void {

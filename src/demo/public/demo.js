@@ -26,7 +26,8 @@
       ...options,
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...(options.headers || {}) },
     });
-    if (!response.ok) throw new Error(`${options.method || 'GET'} ${path}: ${response.status} ${await response.text()}`);
+    if (!response.ok)
+      throw new Error(`${options.method || 'GET'} ${path}: ${response.status} ${await response.text()}`);
     return response.status === 204 || response.status === 202 ? undefined : response.json();
   }
 
@@ -64,7 +65,8 @@
     if (latencies.length > 30) latencies.shift();
     const sorted = [...latencies].sort((a, b) => a - b);
     const median = sorted[Math.floor(sorted.length / 2)];
-    $('latency').textContent = `last ${ms} ms · median ${median} ms · max ${sorted[sorted.length - 1]} ms (${sorted.length} message${sorted.length === 1 ? '' : 's'})`;
+    $('latency').textContent =
+      `last ${ms} ms · median ${median} ms · max ${sorted[sorted.length - 1]} ms (${sorted.length} message${sorted.length === 1 ? '' : 's'})`;
     const max = Math.max(...latencies, 1);
     const points = latencies.map((v, i) => `${(i / 29) * 200},${60 - (v / max) * 55}`).join(' ');
     $('sparkline').innerHTML = `<polyline points="${points}" />`;
@@ -130,7 +132,9 @@
       .withStatefulReconnect()
       // When a resume is refused (too long away, buffer full, gateway crash it cannot replay), a new connection
       // follows: keep trying (a deploy takes seconds; the stock policy gives up after four tries).
-      .withAutomaticReconnect({ nextRetryDelayInMilliseconds: (retry) => [0, 1000, 2000][retry.previousRetryCount] ?? 5000 })
+      .withAutomaticReconnect({
+        nextRetryDelayInMilliseconds: (retry) => [0, 1000, 2000][retry.previousRetryCount] ?? 5000,
+      })
       .configureLogging(signalR.LogLevel.Warning)
       .build();
     connection.on('ReceiveMessage', (message) => {

@@ -28,4 +28,15 @@ export interface JwtVerificationOptions {
 /** Tokens longer than this are refused before any decoding. */
 export const MAX_TOKEN_LENGTH = 8192;
 export const HMAC_ALGORITHMS: readonly string[] = ['HS256', 'HS384', 'HS512'];
-export const ASYMMETRIC_ALGORITHMS: readonly string[] = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+export const ASYMMETRIC_ALGORITHMS: readonly string[] = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+];

@@ -28,7 +28,11 @@ describe('JwtVerifier', () => {
   it.each([
     ['no exp', () => sign({ sub: 'a' }), /token has no exp/],
     ['a string exp', () => sign({ sub: 'a', exp: String(nowS + 60) }), /exp/],
-    ['another secret', () => sign({ sub: 'a', exp: nowS + 60 }, 'another-secret-of-thirty-two-characters!'), /bad token signature/],
+    [
+      'another secret',
+      () => sign({ sub: 'a', exp: nowS + 60 }, 'another-secret-of-thirty-two-characters!'),
+      /bad token signature/,
+    ],
     ['an expired token', () => sign({ sub: 'a', exp: nowS - 60 }), /expired/],
     ['a token not valid yet', () => sign({ sub: 'a', exp: nowS + 900, nbf: nowS + 600 }), /not valid yet/],
     ['no sub', () => sign({ exp: nowS + 60 }), /no sub/],
@@ -55,7 +59,9 @@ describe('JwtVerifier', () => {
     const last = token.at(-1)!;
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
     const twin = [...alphabet].find(
-      (c) => c !== last && Buffer.from(token.slice(-43, -1) + c, 'base64url').equals(Buffer.from(token.slice(-43), 'base64url')),
+      (c) =>
+        c !== last &&
+        Buffer.from(token.slice(-43, -1) + c, 'base64url').equals(Buffer.from(token.slice(-43), 'base64url')),
     );
     await refused(token.slice(0, -1) + twin, /malformed token signature/);
   });
@@ -66,7 +72,9 @@ describe('JwtVerifier', () => {
 
   it('checks iss and aud when configured', async () => {
     const strict = new JwtVerifier({ secret, issuer: 'https://idp', audience: ['chat', 'other'] }, () => now);
-    await expect(strict.verify(sign({ sub: 'a', exp: nowS + 60, iss: 'https://idp', aud: 'chat' }))).resolves.toMatchObject({ id: 'a' });
+    await expect(
+      strict.verify(sign({ sub: 'a', exp: nowS + 60, iss: 'https://idp', aud: 'chat' })),
+    ).resolves.toMatchObject({ id: 'a' });
     await refused(sign({ sub: 'a', exp: nowS + 60, iss: 'https://evil', aud: 'chat' }), /iss/, strict);
     await refused(sign({ sub: 'a', exp: nowS + 60, iss: 'https://idp' }), /aud/, strict);
   });
@@ -86,7 +94,10 @@ describe('JwtVerifier', () => {
       const { publicKey, privateKey } = await generateKeyPair('RS256');
       const pem = await exportSPKI(publicKey);
       const rs = new JwtVerifier({ publicKey: pem });
-      const token = await new SignJWT({ sub: 'bob' }).setProtectedHeader({ alg: 'RS256' }).setExpirationTime('1h').sign(privateKey);
+      const token = await new SignJWT({ sub: 'bob' })
+        .setProtectedHeader({ alg: 'RS256' })
+        .setExpirationTime('1h')
+        .sign(privateKey);
       await expect(rs.verify(token)).resolves.toMatchObject({ id: 'bob' });
       await refused(signHs256Jwt({ sub: 'mallory', exp: Math.floor(Date.now() / 1000) + 60 }, pem), /not allowed/, rs);
     });
@@ -119,7 +130,9 @@ describe('JwtVerifier', () => {
     expect(() => new JwtVerifier({})).toThrow(/exactly one of secret, publicKey or jwksUrl/);
     expect(() => new JwtVerifier({ secret, jwksUrl: 'https://idp/jwks' })).toThrow(/exactly one/);
     expect(() => new JwtVerifier({ secret, algorithms: ['RS256'] })).toThrow(/auth.jwt.algorithms/);
-    expect(() => new JwtVerifier({ jwksUrl: 'https://idp/jwks', algorithms: ['HS256'] })).toThrow(/auth.jwt.algorithms/);
+    expect(() => new JwtVerifier({ jwksUrl: 'https://idp/jwks', algorithms: ['HS256'] })).toThrow(
+      /auth.jwt.algorithms/,
+    );
     expect(() => new JwtVerifier({ publicKey: 'not a key' })).toThrow(/auth.jwt.publicKey/);
     expect(() => new JwtVerifier({ jwksUrl: 'ftp://idp' })).toThrow(/auth.jwt.jwksUrl/);
   });
@@ -127,7 +140,12 @@ describe('JwtVerifier', () => {
   it('reads its settings from the environment', () => {
     expect(parseJwtEnv({})).toBeUndefined();
     expect(
-      parseJwtEnv({ JWT_JWKS_URL: 'https://idp/jwks', JWT_ALGORITHMS: 'RS256, ES256', JWT_AUDIENCE: 'chat', JWT_MAX_LIFETIME_S: '3600' }),
+      parseJwtEnv({
+        JWT_JWKS_URL: 'https://idp/jwks',
+        JWT_ALGORITHMS: 'RS256, ES256',
+        JWT_AUDIENCE: 'chat',
+        JWT_MAX_LIFETIME_S: '3600',
+      }),
     ).toEqual({
       secret: undefined,
       publicKey: undefined,

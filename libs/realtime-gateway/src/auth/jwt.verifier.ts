@@ -46,15 +46,21 @@ export class JwtVerifier implements AccessTokenVerifier {
     }
     this.toleranceS = options.clockToleranceSec ?? 30;
     if (options.maxLifetimeSec !== undefined && !(options.maxLifetimeSec > 0)) {
-      throw new InvalidRealtimeConfigError('auth.jwt.maxLifetimeSec', options.maxLifetimeSec, 'a positive number of seconds');
+      throw new InvalidRealtimeConfigError(
+        'auth.jwt.maxLifetimeSec',
+        options.maxLifetimeSec,
+        'a positive number of seconds',
+      );
     }
     if (options.secret) this.key = new TextEncoder().encode(options.secret);
     else if (options.publicKey) this.key = publicKeyOf(options.publicKey);
-    else this.key = createRemoteJWKSet(jwksUrlOf(options.jwksUrl!), { timeoutDuration: 5000, cooldownDuration: 30_000 });
+    else
+      this.key = createRemoteJWKSet(jwksUrlOf(options.jwksUrl!), { timeoutDuration: 5000, cooldownDuration: 30_000 });
   }
 
   async verify(token: string): Promise<AuthenticatedUser> {
-    if (token.length > MAX_TOKEN_LENGTH) throw new UnauthorizedTokenError(`token longer than ${MAX_TOKEN_LENGTH} characters`);
+    if (token.length > MAX_TOKEN_LENGTH)
+      throw new UnauthorizedTokenError(`token longer than ${MAX_TOKEN_LENGTH} characters`);
     if (!COMPACT_JWS.test(token)) throw new UnauthorizedTokenError('malformed token');
     const signature = token.slice(token.lastIndexOf('.') + 1);
     if (Buffer.from(signature, 'base64url').toString('base64url') !== signature) {

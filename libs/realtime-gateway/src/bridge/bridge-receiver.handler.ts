@@ -65,7 +65,8 @@ export class BridgeReceiverHandler {
       argsJsons.push(checked.argsJson);
     }
     let written = 0;
-    for (let i = 0; i < envelopes.length; i++) written += this.delivery.deliver(envelopes[i], 'http-bridge', argsJsons[i]);
+    for (let i = 0; i < envelopes.length; i++)
+      written += this.delivery.deliver(envelopes[i], 'http-bridge', argsJsons[i]);
     sendJson(response, 200, { accepted: envelopes.length, written });
   };
 
@@ -85,4 +86,3 @@ export class BridgeReceiverHandler {
 function digest(value: string): Buffer {
   return createHash('sha256').update(value, 'utf8').digest();
 }
-

@@ -24,7 +24,10 @@ export const GATEWAY_DEFAULTS = Object.freeze({
   bridge: Object.freeze({ path: '/internal/realtime/events', maxBodyBytes: 5 * 1024 * 1024 }),
   slowClients: Object.freeze({ softLimitBytes: 256 * 1024, hardLimitBytes: 1024 * 1024 }),
   // The publisher's bounds: what one accepts, the other must not refuse.
-  envelopes: Object.freeze({ maxArgsBytes: TRANSPORT_DEFAULTS.maxArgsBytes, maxArgsDepth: TRANSPORT_DEFAULTS.maxArgsDepth }),
+  envelopes: Object.freeze({
+    maxArgsBytes: TRANSPORT_DEFAULTS.maxArgsBytes,
+    maxArgsDepth: TRANSPORT_DEFAULTS.maxArgsDepth,
+  }),
   dedup: Object.freeze({ ttlMs: 300_000, maxEntries: 100_000 }),
   limits: Object.freeze({
     invocationsPerSecond: 20,

@@ -23,18 +23,27 @@ describe('gateway configuration from the environment', () => {
   });
 
   it('reads a CORS list or *', () => {
-    expect(parseGatewayEnv({ REALTIME_CORS_ORIGINS: 'http://a, http://b' }).hub?.corsOrigins).toEqual(['http://a', 'http://b']);
+    expect(parseGatewayEnv({ REALTIME_CORS_ORIGINS: 'http://a, http://b' }).hub?.corsOrigins).toEqual([
+      'http://a',
+      'http://b',
+    ]);
     expect(parseGatewayEnv({ REALTIME_CORS_ORIGINS: '*' }).hub?.corsOrigins).toBe('*');
   });
 
   it('stops on bad values, naming them', () => {
-    expect(() => parseGatewayEnv({ REALTIME_KEEPALIVE_MS: 'soon' })).toThrow(/REALTIME_KEEPALIVE_MS must be an integer/);
+    expect(() => parseGatewayEnv({ REALTIME_KEEPALIVE_MS: 'soon' })).toThrow(
+      /REALTIME_KEEPALIVE_MS must be an integer/,
+    );
     expect(() => parseGatewayEnv({ REDIS_URL: 'localhost' })).toThrow(InvalidRealtimeConfigError);
-    expect(() => resolveGatewayOptions(parseGatewayEnv({}))).toThrow(/auth must be a verifier, jwt settings or a jwtSecret/);
+    expect(() => resolveGatewayOptions(parseGatewayEnv({}))).toThrow(
+      /auth must be a verifier, jwt settings or a jwtSecret/,
+    );
     expect(() =>
       resolveGatewayOptions({ auth: { jwtSecret: 's' }, slowClients: { softLimitBytes: 10, hardLimitBytes: 5 } }),
     ).toThrow(/hardLimitBytes must be >= softLimitBytes/);
-    expect(() => resolveGatewayOptions({ auth: { jwtSecret: 's' }, hub: { path: 'hubs' } })).toThrow(/hub.path must be a path/);
+    expect(() => resolveGatewayOptions({ auth: { jwtSecret: 's' }, hub: { path: 'hubs' } })).toThrow(
+      /hub.path must be a path/,
+    );
   });
 
   it('reads the per-client limits and the token settings', () => {
@@ -57,7 +66,11 @@ describe('gateway configuration from the environment', () => {
     });
     expect(options.closeOnTokenExpiry).toBe(false);
     expect(resolveGatewayOptions(parseGatewayEnv({ JWT_SECRET: 's' })).closeOnTokenExpiry).toBe(true);
-    expect(() => parseGatewayEnv({ REALTIME_MAX_CONNECTIONS_PER_USER: '0' })).toThrow(/REALTIME_MAX_CONNECTIONS_PER_USER/);
-    expect(() => resolveGatewayOptions({ auth: { jwtSecret: 's' }, limits: { invocationBurst: 0 } })).toThrow(/limits.invocationBurst/);
+    expect(() => parseGatewayEnv({ REALTIME_MAX_CONNECTIONS_PER_USER: '0' })).toThrow(
+      /REALTIME_MAX_CONNECTIONS_PER_USER/,
+    );
+    expect(() => resolveGatewayOptions({ auth: { jwtSecret: 's' }, limits: { invocationBurst: 0 } })).toThrow(
+      /limits.invocationBurst/,
+    );
   });
 });

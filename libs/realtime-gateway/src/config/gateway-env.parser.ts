@@ -39,7 +39,13 @@ export function parseGatewayEnv(env: Env): RealtimeGatewayOptions {
       ? {
           path: readString(env, 'REALTIME_BRIDGE_PATH') ?? D.bridge.path,
           secret: bridgeSecret,
-          maxBodyBytes: readNumber(env, 'REALTIME_BRIDGE_MAX_BODY_BYTES', D.bridge.maxBodyBytes, 1024, 1024 * 1024 * 1024),
+          maxBodyBytes: readNumber(
+            env,
+            'REALTIME_BRIDGE_MAX_BODY_BYTES',
+            D.bridge.maxBodyBytes,
+            1024,
+            1024 * 1024 * 1024,
+          ),
         }
       : undefined,
     statefulReconnect: {
@@ -57,11 +63,35 @@ export function parseGatewayEnv(env: Env): RealtimeGatewayOptions {
       maxArgsDepth: readNumber(env, 'REALTIME_MAX_ARGS_DEPTH', D.envelopes.maxArgsDepth, 1, 10_000),
     },
     limits: {
-      invocationsPerSecond: readNumber(env, 'REALTIME_MAX_INVOCATIONS_PER_SECOND', D.limits.invocationsPerSecond, 1, 100_000),
+      invocationsPerSecond: readNumber(
+        env,
+        'REALTIME_MAX_INVOCATIONS_PER_SECOND',
+        D.limits.invocationsPerSecond,
+        1,
+        100_000,
+      ),
       invocationBurst: readNumber(env, 'REALTIME_INVOCATION_BURST', D.limits.invocationBurst, 1, 1_000_000),
-      maxRefusedInvocations: readNumber(env, 'REALTIME_MAX_REFUSED_INVOCATIONS', D.limits.maxRefusedInvocations, 1, 1_000_000),
-      maxGroupsPerConnection: readNumber(env, 'REALTIME_MAX_GROUPS_PER_CONNECTION', D.limits.maxGroupsPerConnection, 1, 1_000_000),
-      maxConnectionsPerUser: readNumber(env, 'REALTIME_MAX_CONNECTIONS_PER_USER', D.limits.maxConnectionsPerUser, 1, 1_000_000),
+      maxRefusedInvocations: readNumber(
+        env,
+        'REALTIME_MAX_REFUSED_INVOCATIONS',
+        D.limits.maxRefusedInvocations,
+        1,
+        1_000_000,
+      ),
+      maxGroupsPerConnection: readNumber(
+        env,
+        'REALTIME_MAX_GROUPS_PER_CONNECTION',
+        D.limits.maxGroupsPerConnection,
+        1,
+        1_000_000,
+      ),
+      maxConnectionsPerUser: readNumber(
+        env,
+        'REALTIME_MAX_CONNECTIONS_PER_USER',
+        D.limits.maxConnectionsPerUser,
+        1,
+        1_000_000,
+      ),
     },
     dedup: {
       ttlMs: readNumber(env, 'REALTIME_DEDUP_TTL_MS', D.dedup.ttlMs, 1000, 86_400_000),

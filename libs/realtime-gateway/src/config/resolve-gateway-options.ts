@@ -16,8 +16,14 @@ export function resolveGatewayOptions(options: RealtimeGatewayOptions): Resolved
   if (!verifier) throw new InvalidRealtimeConfigError('auth', '(none)', 'a verifier, jwt settings or a jwtSecret');
   const path = normalizePath('hub.path', hub.path ?? D.hub.path);
   const slowClients = {
-    softLimitBytes: positive('slowClients.softLimitBytes', options.slowClients?.softLimitBytes ?? D.slowClients.softLimitBytes),
-    hardLimitBytes: positive('slowClients.hardLimitBytes', options.slowClients?.hardLimitBytes ?? D.slowClients.hardLimitBytes),
+    softLimitBytes: positive(
+      'slowClients.softLimitBytes',
+      options.slowClients?.softLimitBytes ?? D.slowClients.softLimitBytes,
+    ),
+    hardLimitBytes: positive(
+      'slowClients.hardLimitBytes',
+      options.slowClients?.hardLimitBytes ?? D.slowClients.hardLimitBytes,
+    ),
   };
   if (slowClients.hardLimitBytes < slowClients.softLimitBytes) {
     throw new InvalidRealtimeConfigError('slowClients.hardLimitBytes', slowClients.hardLimitBytes, '>= softLimitBytes');
@@ -41,7 +47,8 @@ export function resolveGatewayOptions(options: RealtimeGatewayOptions): Resolved
     secret: options.bridge.secret,
     maxBodyBytes: positive('bridge.maxBodyBytes', options.bridge.maxBodyBytes ?? D.bridge.maxBodyBytes),
   };
-  if (bridge && !bridge.secret) throw new InvalidRealtimeConfigError('bridge.secret', bridge.secret, 'a non-empty secret');
+  if (bridge && !bridge.secret)
+    throw new InvalidRealtimeConfigError('bridge.secret', bridge.secret, 'a non-empty secret');
   const redis = options.redis && {
     url: checkUrl('redis.url', options.redis.url, ['redis:', 'rediss:']),
     streamKeyPrefix: options.redis.streamKeyPrefix ?? D.redis.streamKeyPrefix,
@@ -49,7 +56,10 @@ export function resolveGatewayOptions(options: RealtimeGatewayOptions): Resolved
     blockMs: positive('redis.blockMs', options.redis.blockMs ?? D.redis.blockMs),
     readCount: positive('redis.readCount', options.redis.readCount ?? D.redis.readCount),
     groupMaxIdleMs: positive('redis.groupMaxIdleMs', options.redis.groupMaxIdleMs ?? D.redis.groupMaxIdleMs),
-    monitorIntervalMs: positive('redis.monitorIntervalMs', options.redis.monitorIntervalMs ?? D.redis.monitorIntervalMs),
+    monitorIntervalMs: positive(
+      'redis.monitorIntervalMs',
+      options.redis.monitorIntervalMs ?? D.redis.monitorIntervalMs,
+    ),
   };
   return {
     instanceId: options.instanceId ?? `${hostname()}-${process.pid}`,
@@ -75,16 +85,34 @@ export function resolveGatewayOptions(options: RealtimeGatewayOptions): Resolved
       maxEntries: positive('dedup.maxEntries', options.dedup?.maxEntries ?? D.dedup.maxEntries),
     },
     limits: {
-      invocationsPerSecond: positive('limits.invocationsPerSecond', limits.invocationsPerSecond ?? D.limits.invocationsPerSecond),
+      invocationsPerSecond: positive(
+        'limits.invocationsPerSecond',
+        limits.invocationsPerSecond ?? D.limits.invocationsPerSecond,
+      ),
       invocationBurst: positive('limits.invocationBurst', limits.invocationBurst ?? D.limits.invocationBurst),
-      maxRefusedInvocations: positive('limits.maxRefusedInvocations', limits.maxRefusedInvocations ?? D.limits.maxRefusedInvocations),
-      maxGroupsPerConnection: positive('limits.maxGroupsPerConnection', limits.maxGroupsPerConnection ?? D.limits.maxGroupsPerConnection),
-      maxConnectionsPerUser: positive('limits.maxConnectionsPerUser', limits.maxConnectionsPerUser ?? D.limits.maxConnectionsPerUser),
+      maxRefusedInvocations: positive(
+        'limits.maxRefusedInvocations',
+        limits.maxRefusedInvocations ?? D.limits.maxRefusedInvocations,
+      ),
+      maxGroupsPerConnection: positive(
+        'limits.maxGroupsPerConnection',
+        limits.maxGroupsPerConnection ?? D.limits.maxGroupsPerConnection,
+      ),
+      maxConnectionsPerUser: positive(
+        'limits.maxConnectionsPerUser',
+        limits.maxConnectionsPerUser ?? D.limits.maxConnectionsPerUser,
+      ),
     },
     statefulReconnect: {
       enabled: options.statefulReconnect?.enabled ?? D.statefulReconnect.enabled,
-      bufferBytes: positive('statefulReconnect.bufferBytes', options.statefulReconnect?.bufferBytes ?? D.statefulReconnect.bufferBytes),
-      windowMs: positive('statefulReconnect.windowMs', options.statefulReconnect?.windowMs ?? D.statefulReconnect.windowMs),
+      bufferBytes: positive(
+        'statefulReconnect.bufferBytes',
+        options.statefulReconnect?.bufferBytes ?? D.statefulReconnect.bufferBytes,
+      ),
+      windowMs: positive(
+        'statefulReconnect.windowMs',
+        options.statefulReconnect?.windowMs ?? D.statefulReconnect.windowMs,
+      ),
     },
     closeOnTokenExpiry: options.auth?.closeOnExpiration ?? D.closeOnTokenExpiry,
     shutdownTimeoutMs: positive('shutdownTimeoutMs', options.shutdownTimeoutMs ?? D.shutdownTimeoutMs),

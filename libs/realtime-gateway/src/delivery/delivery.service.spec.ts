@@ -25,7 +25,12 @@ class FakeConnection {
   }
 }
 
-const counter = () => ({ count: 0, inc(this: { count: number }, n = 1) { this.count += n; } });
+const counter = () => ({
+  count: 0,
+  inc(this: { count: number }, n = 1) {
+    this.count += n;
+  },
+});
 
 describe('DeliveryService slow-client bounds', () => {
   const soft = 256 * 1024;

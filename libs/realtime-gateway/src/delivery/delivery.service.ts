@@ -91,7 +91,9 @@ export class DeliveryService {
     const session = connection.session;
     if (session && session.bufferedBytes > this.options.statefulReconnect.bufferBytes) {
       this.metrics.clientLimitHits.inc({ limit: 'replay_buffer' });
-      this.logger.warn(`Closing connection ${connection.id} of ${connection.user.id}: ${session.bufferedBytes} bytes not acknowledged`);
+      this.logger.warn(
+        `Closing connection ${connection.id} of ${connection.user.id}: ${session.bufferedBytes} bytes not acknowledged`,
+      );
       this.sessions?.overflowed(connection);
     }
     return true;

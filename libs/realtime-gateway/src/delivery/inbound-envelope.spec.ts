@@ -15,7 +15,11 @@ describe('InboundEnvelopeReader', () => {
   const json = (argsJson: string) => JSON.stringify(envelope([])).replace('"args":[]', `"args":${argsJson}`);
 
   it('passes a valid envelope with its args serialized once, for delivery', () => {
-    expect(reader.check(envelope([{ a: [1] }]))).toEqual({ ok: true, envelope: envelope([{ a: [1] }]), argsJson: '[{"a":[1]}]' });
+    expect(reader.check(envelope([{ a: [1] }]))).toEqual({
+      ok: true,
+      envelope: envelope([{ a: [1] }]),
+      argsJson: '[{"a":[1]}]',
+    });
     expect(reader.fromJson(json('[ 1, 2 ]'))).toMatchObject({ ok: true, argsJson: '[1,2]' });
   });
 

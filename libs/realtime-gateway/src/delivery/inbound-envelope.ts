@@ -4,8 +4,7 @@ import type { EnvelopeLimitOptions } from '../realtime-gateway-options.interface
 
 /** A checked envelope carries its args as JSON: serialized once, here, and reused for every recipient's frame. */
 export type InboundEnvelope =
-  | { ok: true; envelope: Envelope; argsJson: string }
-  | { ok: false; reason: string; rejection: EnvelopeRejection };
+  { ok: true; envelope: Envelope; argsJson: string } | { ok: false; reason: string; rejection: EnvelopeRejection };
 
 /**
  * What an envelope holds besides its args, with room to spare: the schema bounds every other field (id 64, type 200,

@@ -98,7 +98,13 @@ export class HubConnection {
    * Sends a counted message (types 1-5). With a session it is numbered and kept until the client acknowledges it,
    * and sent only if the socket is there (a resumed client gets it with the resend).
    */
-  sendMessage(frame: string | Buffer, now: number, at?: PositionVector, entry?: HeldMessage['entry'], envelopeId?: string): void {
+  sendMessage(
+    frame: string | Buffer,
+    now: number,
+    at?: PositionVector,
+    entry?: HeldMessage['entry'],
+    envelopeId?: string,
+  ): void {
     if (this.held) {
       this.held.push({ frame, at, entry, envelopeId });
       return;

@@ -30,8 +30,19 @@ describe('hub protocol', () => {
   });
 
   it('builds completions with a result, without one, and with an error', () => {
-    expect(JSON.parse(completionFrame('1', { result: 5 }).slice(0, -1))).toEqual({ type: 3, invocationId: '1', result: 5 });
-    expect(JSON.parse(completionFrame('2', { result: undefined }).slice(0, -1))).toEqual({ type: 3, invocationId: '2' });
-    expect(JSON.parse(completionFrame('3', { error: 'no' }).slice(0, -1))).toEqual({ type: 3, invocationId: '3', error: 'no' });
+    expect(JSON.parse(completionFrame('1', { result: 5 }).slice(0, -1))).toEqual({
+      type: 3,
+      invocationId: '1',
+      result: 5,
+    });
+    expect(JSON.parse(completionFrame('2', { result: undefined }).slice(0, -1))).toEqual({
+      type: 3,
+      invocationId: '2',
+    });
+    expect(JSON.parse(completionFrame('3', { error: 'no' }).slice(0, -1))).toEqual({
+      type: 3,
+      invocationId: '3',
+      error: 'no',
+    });
   });
 });

@@ -95,7 +95,8 @@ export function asHubMessage(record: unknown): HubMessage {
     throw new HubProtocolError('A hub message must be a JSON object');
   }
   const type = (record as { type?: unknown }).type;
-  if (typeof type !== 'number' || !Number.isInteger(type)) throw new HubProtocolError('A hub message needs a numeric type');
+  if (typeof type !== 'number' || !Number.isInteger(type))
+    throw new HubProtocolError('A hub message needs a numeric type');
   return record as HubMessage;
 }
 

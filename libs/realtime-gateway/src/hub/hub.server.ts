@@ -71,7 +71,11 @@ export class HubServer {
       sessions.writeNow(connection);
     };
     // ws refuses far bigger frames itself (close 1009); between the two bounds the client gets a proper close message.
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxMessageBytes * 4, perMessageDeflate: false });
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: options.maxMessageBytes * 4,
+      perMessageDeflate: false,
+    });
   }
 
   start(): void {
@@ -156,7 +160,14 @@ export class HubServer {
     // interleave with another upgrade of the same user.
     this.wss.handleUpgrade(request, socket, head, (ws) => {
       if (resolved.kind === 'new') this.open(ws, resolved.connectionId, user, token, resolved.stateful);
-      else this.resume(ws, resolved.connection, user, resolved.kind === 'resume-here' ? 'same' : 'other', resolved.kind === 'resumed' ? resolved.replayed : undefined);
+      else
+        this.resume(
+          ws,
+          resolved.connection,
+          user,
+          resolved.kind === 'resume-here' ? 'same' : 'other',
+          resolved.kind === 'resumed' ? resolved.replayed : undefined,
+        );
     });
   };
 
@@ -164,7 +175,10 @@ export class HubServer {
    * What a connection token names, in this order: a token negotiated here, a session of this instance waiting for
    * its socket, a token negotiated on another instance, a session recorded by another instance.
    */
-  private async resolveToken(token: string, user: AuthenticatedUser): Promise<Opening | 'unknown' | 'taken' | 'wrong_user'> {
+  private async resolveToken(
+    token: string,
+    user: AuthenticatedUser,
+  ): Promise<Opening | 'unknown' | 'taken' | 'wrong_user'> {
     const current = this.sessions.connectedHere(token);
     if (current) {
       // The client resumes while this instance still holds its old socket (a cut it has not noticed yet): the
@@ -217,10 +231,20 @@ export class HubServer {
    * Rebuilds a session recorded elsewhere. The connection joins its groups first, holding live messages, so nothing
    * delivered while the stream is read is missed; live messages the replay already covers are then dropped.
    */
-  private async takeOver(token: string, user: AuthenticatedUser, record: Parameters<StatefulSessions['rebuild']>[1]): Promise<Opening | 'unknown'> {
+  private async takeOver(
+    token: string,
+    user: AuthenticatedUser,
+    record: Parameters<StatefulSessions['rebuild']>[1],
+  ): Promise<Opening | 'unknown'> {
     const now = Date.now();
     const { invocationsPerSecond, invocationBurst } = this.policy.limits;
-    const connection = new HubConnection(record.connectionId, user, undefined, now, new InvocationBudget(invocationsPerSecond, invocationBurst, now));
+    const connection = new HubConnection(
+      record.connectionId,
+      user,
+      undefined,
+      now,
+      new InvocationBudget(invocationsPerSecond, invocationBurst, now),
+    );
     connection.handshakeDone = true;
     connection.held = [];
     this.registry.add(connection);
@@ -236,7 +260,8 @@ export class HubServer {
     }
     connection.session = rebuilt.session;
     connection.replayed = { upTo: rebuilt.readUpTo, ids: rebuilt.ids };
-    for (const message of held) connection.sendMessage(message.frame, now, message.at, message.entry, message.envelopeId);
+    for (const message of held)
+      connection.sendMessage(message.frame, now, message.at, message.entry, message.envelopeId);
     this.sessions.adopt(connection);
     return { kind: 'resumed', connection, replayed: rebuilt.replayed };
   }
@@ -244,7 +269,13 @@ export class HubServer {
   private open(ws: WebSocket, id: string, user: AuthenticatedUser, token: string | null, stateful: boolean): void {
     const now = Date.now();
     const { invocationsPerSecond, invocationBurst } = this.policy.limits;
-    const connection = new HubConnection(id, user, ws, now, new InvocationBudget(invocationsPerSecond, invocationBurst, now));
+    const connection = new HubConnection(
+      id,
+      user,
+      ws,
+      now,
+      new InvocationBudget(invocationsPerSecond, invocationBurst, now),
+    );
     this.statefulTokens.set(connection, stateful && token ? token : undefined);
     this.sockets.add(connection);
     this.userSockets.add(user.id);
@@ -258,7 +289,13 @@ export class HubServer {
    * The client of a session came back (stateful reconnect: no handshake, the socket reopened on the same URL).
    * The server speaks first: Sequence with the id of the oldest message not acknowledged, then every such message.
    */
-  private resume(ws: WebSocket, connection: HubConnection, user: AuthenticatedUser, instance: 'same' | 'other', replayed?: number): void {
+  private resume(
+    ws: WebSocket,
+    connection: HubConnection,
+    user: AuthenticatedUser,
+    instance: 'same' | 'other',
+    replayed?: number,
+  ): void {
     const now = Date.now();
     if (connection.ended) {
       ws.terminate();
@@ -287,7 +324,8 @@ export class HubServer {
     ws.on('message', (data, isBinary) => this.onMessage(connection, data, isBinary));
     ws.on('error', (error: Error & { code?: string }) => {
       // ws closes the socket itself (1009) for frames past its own bound.
-      if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.metrics.clientProtocolErrors.inc({ reason: 'too_large' });
+      if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH')
+        this.metrics.clientProtocolErrors.inc({ reason: 'too_large' });
       this.logger.debug(`socket ${id}: ${error.message}`);
     });
     ws.on('close', () => this.socketClosed(connection, ws, token));
@@ -324,7 +362,9 @@ export class HubServer {
       if (isBinary) throw new HubProtocolError('Binary messages are not supported by the JSON protocol');
       const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
       if (bytes.length > this.options.maxMessageBytes) {
-        throw new HubProtocolError(`Message of ${bytes.length} bytes is over the limit of ${this.options.maxMessageBytes}`);
+        throw new HubProtocolError(
+          `Message of ${bytes.length} bytes is over the limit of ${this.options.maxMessageBytes}`,
+        );
       }
       const records = parseRecords(bytes.toString('utf8'));
       let start = 0;
@@ -347,7 +387,8 @@ export class HubServer {
     let problem: string | undefined;
     if (typeof protocol !== 'string' || typeof version !== 'number') problem = 'Invalid handshake request.';
     else if (protocol !== 'json') problem = `The protocol '${protocol}' is not supported.`;
-    else if (version !== 1 && version !== 2) problem = `The server does not support version ${version} of the 'json' protocol.`;
+    else if (version !== 1 && version !== 2)
+      problem = `The server does not support version ${version} of the 'json' protocol.`;
     if (problem) {
       this.metrics.clientProtocolErrors.inc({ reason: 'handshake' });
       connection.send(handshakeError(problem), Date.now());
@@ -385,7 +426,8 @@ export class HubServer {
       case MessageType.Sequence:
         if (session) {
           const next = sequenceIdOf(message);
-          if (next > session.received + 1) throw new HubProtocolError('Sequence ID greater than amount of messages we have received.');
+          if (next > session.received + 1)
+            throw new HubProtocolError('Sequence ID greater than amount of messages we have received.');
           session.nextInbound = next;
         }
         return;
@@ -432,7 +474,10 @@ export class HubServer {
     if (connection.invocations.refusedInARow >= maxRefusedInvocations) {
       this.metrics.clientLimitHits.inc({ limit: 'invocations_close' });
       this.logger.warn(`Closing connection ${connection.id} of ${connection.user.id}: kept invoking past its limit`);
-      connection.close(`Connection closed: more than ${invocationsPerSecond} invocations per second, sustained.`, false);
+      connection.close(
+        `Connection closed: more than ${invocationsPerSecond} invocations per second, sustained.`,
+        false,
+      );
       return;
     }
     this.metrics.clientLimitHits.inc({ limit: 'invocations' });
@@ -442,7 +487,11 @@ export class HubServer {
   }
 
   /** Answers an `invoke`; a `send` (no invocation id) gets no answer. */
-  private complete(connection: HubConnection, invocationId: unknown, outcome: { result: unknown } | { error: string }): void {
+  private complete(
+    connection: HubConnection,
+    invocationId: unknown,
+    outcome: { result: unknown } | { error: string },
+  ): void {
     if (typeof invocationId !== 'string') return;
     let frame: string;
     try {
@@ -500,7 +549,8 @@ export class HubServer {
 
 function sequenceIdOf(message: HubMessage): number {
   const id = message.sequenceId;
-  if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) throw new HubProtocolError('sequenceId must be a non-negative integer');
+  if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0)
+    throw new HubProtocolError('sequenceId must be a non-negative integer');
   return id;
 }
 

@@ -1,5 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { InjectMetric, makeCounterProvider, makeGaugeProvider, makeHistogramProvider } from '@willsoto/nestjs-prometheus';
+import {
+  InjectMetric,
+  makeCounterProvider,
+  makeGaugeProvider,
+  makeHistogramProvider,
+} from '@willsoto/nestjs-prometheus';
 import type { Counter, Gauge, Histogram } from 'prom-client';
 
 /** Where an envelope reached the gateway from. */
@@ -79,13 +84,13 @@ export const gatewayMetricProviders = [
   makeGaugeProvider({
     name: GATEWAY_METRIC.streamLag,
     help:
-      'Entries appended to the stream and not yet read by this instance: the shard\'s counter minus the last entry ' +
+      "Entries appended to the stream and not yet read by this instance: the shard's counter minus the last entry " +
       'number it read (XINFO GROUPS lag for streams without numbered entries; -1: unknown).',
     labelNames: ['stream', 'group'],
   }),
   makeGaugeProvider({
     name: GATEWAY_METRIC.streamPending,
-    help: 'Entries delivered to this instance\'s group and not acknowledged yet (XINFO GROUPS pending).',
+    help: "Entries delivered to this instance's group and not acknowledged yet (XINFO GROUPS pending).",
     labelNames: ['stream', 'group'],
   }),
   makeCounterProvider({

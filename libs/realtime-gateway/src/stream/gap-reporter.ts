@@ -66,7 +66,8 @@ export class GapReporter {
   groupSetUp(key: string, setup: GroupSetup): void {
     const group = `Consumer group ${this.group} of ${key}`;
     if (setup === 'resumed') this.logger.warn(`${group} was gone; recreated where it stood, nothing missed`);
-    else if (setup === 'trimmed') this.logger.warn(`${group} was gone; recreated at the stream's start (the next read counts the gap)`);
+    else if (setup === 'trimmed')
+      this.logger.warn(`${group} was gone; recreated at the stream's start (the next read counts the gap)`);
     else if (setup === 'unplaced') {
       this.logger.warn(`${group}: its last entry is gone; entries trimmed before its first read are not counted`);
     }

@@ -118,7 +118,11 @@ export class StreamConsumer {
       try {
         await this.connect();
         // Alive before the group exists, or another instance could remove it as the group of a gone gateway.
-        await withTimeout(heartbeat(this.redis, this.settings.heartbeatKey, this.settings.heartbeatTtlMs), READ_GRACE_MS, 'SET heartbeat');
+        await withTimeout(
+          heartbeat(this.redis, this.settings.heartbeatKey, this.settings.heartbeatTtlMs),
+          READ_GRACE_MS,
+          'SET heartbeat',
+        );
         await withTimeout(this.ensureGroups(createdOnce), READ_GRACE_MS, 'XGROUP CREATE');
         createdOnce = true;
         await withTimeout(this.placePositions(), READ_GRACE_MS, 'XINFO GROUPS');
@@ -172,7 +176,8 @@ export class StreamConsumer {
       for (const fields of groups) {
         const info = new Map<unknown, unknown>();
         for (let i = 0; i + 1 < fields.length; i += 2) info.set(fields[i], fields[i + 1]);
-        if (info.get('name') === this.settings.group) this.positions.advance(key, String(info.get('last-delivered-id')));
+        if (info.get('name') === this.settings.group)
+          this.positions.advance(key, String(info.get('last-delivered-id')));
       }
     }
   }
@@ -227,7 +232,13 @@ export class StreamConsumer {
   }
 
   private async read(keys: readonly string[], ids: readonly string[], blockMs: number | undefined): Promise<ReadReply> {
-    const args: Array<string | number> = ['GROUP', this.settings.group, this.settings.consumer, 'COUNT', this.settings.readCount];
+    const args: Array<string | number> = [
+      'GROUP',
+      this.settings.group,
+      this.settings.consumer,
+      'COUNT',
+      this.settings.readCount,
+    ];
     if (blockMs !== undefined) args.push('BLOCK', blockMs);
     args.push('STREAMS', ...keys, ...ids);
     this.blocked = blockMs !== undefined;
@@ -286,7 +297,9 @@ export class StreamConsumer {
     const index = fields.indexOf('e');
     const json = index >= 0 && index % 2 === 0 ? fields[index + 1] : undefined;
     const checked =
-      json === undefined ? { ok: false as const, reason: 'no field e', rejection: 'invalid' as const } : this.reader.fromJson(json);
+      json === undefined
+        ? { ok: false as const, reason: 'no field e', rejection: 'invalid' as const }
+        : this.reader.fromJson(json);
     if (!checked.ok) {
       // The reason names the field or the bound, never the payload.
       this.metrics.invalidEnvelopes.inc({ transport: 'redis-streams', reason: checked.rejection });

@@ -12,7 +12,12 @@ export const GROUP_PREFIX = 'gateway:';
  * `from` is `$` for a first start (no history to replay) and `0` after Redis lost the group, when everything in
  * the (new) stream came after the loss. Returns how many groups it had to create.
  */
-export async function ensureGroups(redis: Redis, keys: readonly string[], group: string, from: '$' | '0'): Promise<number> {
+export async function ensureGroups(
+  redis: Redis,
+  keys: readonly string[],
+  group: string,
+  from: '$' | '0',
+): Promise<number> {
   let created = 0;
   for (const key of keys) {
     try {

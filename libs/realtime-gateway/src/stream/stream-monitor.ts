@@ -117,6 +117,8 @@ export class StreamMonitor {
     const instanceId = group.slice(GROUP_PREFIX.length);
     if ((await this.redis.exists(this.settings.heartbeatKeyOf(instanceId))) === 1) return;
     await this.redis.xgroup('DESTROY', key, group);
-    this.logger.log(`Removed consumer group ${group} of ${key}: its gateway has not been seen for ${this.settings.groupMaxIdleMs} ms`);
+    this.logger.log(
+      `Removed consumer group ${group} of ${key}: its gateway has not been seen for ${this.settings.groupMaxIdleMs} ms`,
+    );
   }
 }

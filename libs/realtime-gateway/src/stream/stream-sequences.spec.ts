@@ -47,11 +47,18 @@ describe('ConsumerStatus', () => {
     status.started(0);
     status.readStarted(200, 0);
     expect(status.health(true, 100).state).toBe('running');
-    expect(status.health(true, 200 + HEALTH_GRACE_MS + 1)).toMatchObject({ state: 'failing', lastError: expect.stringContaining('XREADGROUP') });
+    expect(status.health(true, 200 + HEALTH_GRACE_MS + 1)).toMatchObject({
+      state: 'failing',
+      lastError: expect.stringContaining('XREADGROUP'),
+    });
     status.readSucceeded(1500);
     expect(status.health(true, 1500)).toEqual({ state: 'running', lastReadMsAgo: 0 });
     status.failed(new Error('MOVED 1234 10.0.0.2:6379'));
-    expect(status.health(true, 1600)).toEqual({ state: 'failing', lastError: 'MOVED 1234 10.0.0.2:6379', lastReadMsAgo: 100 });
+    expect(status.health(true, 1600)).toEqual({
+      state: 'failing',
+      lastError: 'MOVED 1234 10.0.0.2:6379',
+      lastReadMsAgo: 100,
+    });
     // Back-off waits are not reads: still failing much later.
     expect(status.health(true, 60_000).state).toBe('failing');
     expect(status.health(false, 60_000).state).toBe('stopped');

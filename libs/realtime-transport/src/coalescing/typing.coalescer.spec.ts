@@ -25,7 +25,7 @@ function typing(room: string, user: string, isTyping: boolean, windowMs?: number
   };
 }
 
-const stateOf = (o: OutboundEnvelope) => (o.envelope.args[0] as { userId: string; isTyping: boolean });
+const stateOf = (o: OutboundEnvelope) => o.envelope.args[0] as { userId: string; isTyping: boolean };
 
 class RecordingMetrics implements CoalescerMetrics {
   in = 0;

@@ -36,7 +36,8 @@ describe('realtime configuration from the environment', () => {
         REALTIME_DUAL_WRITE: 'ON',
         REDIS_URL: 'redis://redis:6380/2',
         REALTIME_STREAM_SHARDS: '4',
-        REALTIME_HTTP_BRIDGE_URL: 'http://gw-1:3000/internal/realtime/events, http://gw-2:3000/internal/realtime/events',
+        REALTIME_HTTP_BRIDGE_URL:
+          'http://gw-1:3000/internal/realtime/events, http://gw-2:3000/internal/realtime/events',
         REALTIME_BRIDGE_SECRET: 's3cret',
         REALTIME_BUFFER_CAPACITY: '500',
         REALTIME_MAX_ARGS_BYTES: '1024',
@@ -71,7 +72,11 @@ describe('realtime configuration from the environment', () => {
   });
 
   it.each([
-    ['REALTIME_REDIS_STREAMS_PERCENTAGE', '150', /REALTIME_REDIS_STREAMS_PERCENTAGE must be a number between 0 and 100, got "150"/],
+    [
+      'REALTIME_REDIS_STREAMS_PERCENTAGE',
+      '150',
+      /REALTIME_REDIS_STREAMS_PERCENTAGE must be a number between 0 and 100, got "150"/,
+    ],
     ['REALTIME_REDIS_STREAMS_PERCENTAGE', 'half', /REALTIME_REDIS_STREAMS_PERCENTAGE must be a number/],
     ['REALTIME_USE_REDIS_STREAMS', 'maybe', /REALTIME_USE_REDIS_STREAMS must be true or false, got "maybe"/],
     ['REDIS_URL', 'not a url', /REDIS_URL must be a URL \(redis: or rediss:\)/],
@@ -103,7 +108,9 @@ describe('options given in code', () => {
     expect(() => resolveRealtimeOptions({ redis: { url: 'redis://x', shards: 0 } })).toThrow(
       /redis.shards must be a positive integer/,
     );
-    expect(() => resolveRealtimeOptions({ httpBridge: { urls: [] } })).toThrow(/httpBridge.urls must be at least one URL/);
+    expect(() => resolveRealtimeOptions({ httpBridge: { urls: [] } })).toThrow(
+      /httpBridge.urls must be at least one URL/,
+    );
     expect(() => resolveRealtimeOptions({})).toThrow(/at least one transport/);
   });
 

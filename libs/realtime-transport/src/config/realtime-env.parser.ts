@@ -58,7 +58,13 @@ export function parseRealtimeEnv(env: Env): RealtimeTransportOptions {
               1,
               10_000_000,
             ),
-            laneRetryMs: readNumber(env, 'REALTIME_HTTP_BRIDGE_LANE_RETRY_MS', DEFAULTS.httpBridge.laneRetryMs, 0, 3_600_000),
+            laneRetryMs: readNumber(
+              env,
+              'REALTIME_HTTP_BRIDGE_LANE_RETRY_MS',
+              DEFAULTS.httpBridge.laneRetryMs,
+              0,
+              3_600_000,
+            ),
           }
         : undefined,
     maxArgsBytes: readNumber(env, 'REALTIME_MAX_ARGS_BYTES', DEFAULTS.maxArgsBytes, 1, 64 * 1024 * 1024),

@@ -3,7 +3,10 @@ import { RESOLVED_REALTIME_OPTIONS } from '../realtime-transport.constants';
 import type { RealtimeRoutingFlags, ResolvedRealtimeTransportOptions } from '../realtime-transport-options.interface';
 import { checkRoutingFlags } from './resolve-options';
 
-export type SettingsListener = (flags: Readonly<RealtimeRoutingFlags>, previous: Readonly<RealtimeRoutingFlags>) => void;
+export type SettingsListener = (
+  flags: Readonly<RealtimeRoutingFlags>,
+  previous: Readonly<RealtimeRoutingFlags>,
+) => void;
 
 /**
  * The routing flags in force. Everything that routes reads them here, so a change (SIGHUP reload, or `update` from

@@ -78,10 +78,7 @@ export function resolveRealtimeOptions(options: RealtimeTransportOptions): Resol
     },
     probeIntervalMs: positiveInteger('probeIntervalMs', options.probeIntervalMs ?? DEFAULTS.probeIntervalMs),
     probeTimeoutMs: positiveInteger('probeTimeoutMs', options.probeTimeoutMs ?? DEFAULTS.probeTimeoutMs),
-    shutdownTimeoutMs: nonNegativeInteger(
-      'shutdownTimeoutMs',
-      options.shutdownTimeoutMs ?? DEFAULTS.shutdownTimeoutMs,
-    ),
+    shutdownTimeoutMs: nonNegativeInteger('shutdownTimeoutMs', options.shutdownTimeoutMs ?? DEFAULTS.shutdownTimeoutMs),
     reloadEnvFile: options.reloadEnvFile,
     typingWindowMs: positiveInteger('typingWindowMs', options.typingWindowMs ?? DEFAULTS.typingWindowMs),
     coalescerMaxKeys: positiveInteger('coalescerMaxKeys', options.coalescerMaxKeys ?? DEFAULTS.coalescerMaxKeys),
@@ -94,7 +91,11 @@ function outboxOptions(outbox: OutboxOptions | undefined): Required<OutboxOption
   if (outbox === undefined) return undefined;
   const store = outbox.store as Partial<OutboxStore> | undefined;
   if (typeof store?.pending !== 'function' || typeof store.remove !== 'function') {
-    throw new InvalidRealtimeConfigError('outbox.store', typeof store, 'an OutboxStore (pending(limit, after) and remove(ids))');
+    throw new InvalidRealtimeConfigError(
+      'outbox.store',
+      typeof store,
+      'an OutboxStore (pending(limit, after) and remove(ids))',
+    );
   }
   return {
     store: outbox.store,

@@ -67,9 +67,7 @@ describe('EnvelopeMapper', () => {
   });
 
   it('refuses an empty group name and a bad method name', () => {
-    expect(() => mapper.map(new MessageCreated('', 'x'), { method: 'M', to: () => toGroup('') })).toThrow(
-      /\/target/,
-    );
+    expect(() => mapper.map(new MessageCreated('', 'x'), { method: 'M', to: () => toGroup('') })).toThrow(/\/target/);
     expect(() => mapper.map(new MessageCreated('1', 'x'), { method: 'Receive Message', to: () => toAll() })).toThrow(
       /\/method must match pattern/,
     );
@@ -90,20 +88,23 @@ describe('EnvelopeMapper', () => {
   it('refuses args that do not serialize', () => {
     const circular: Record<string, unknown> = {};
     circular.self = circular;
-    expect(() => mapper.map(new MessageCreated('1', 'x'), { method: 'M', to: () => toAll(), args: () => [circular] })).toThrow(
-      /args are nested deeper than 32 levels \(REALTIME_MAX_ARGS_DEPTH\), or refer to themselves/,
-    );
-    expect(() => mapper.map(new MessageCreated('1', 'x'), { method: 'M', to: () => toAll(), args: () => [1n] })).toThrow(
-      InvalidEnvelopeError,
-    );
+    expect(() =>
+      mapper.map(new MessageCreated('1', 'x'), { method: 'M', to: () => toAll(), args: () => [circular] }),
+    ).toThrow(/args are nested deeper than 32 levels \(REALTIME_MAX_ARGS_DEPTH\), or refer to themselves/);
+    expect(() =>
+      mapper.map(new MessageCreated('1', 'x'), { method: 'M', to: () => toAll(), args: () => [1n] }),
+    ).toThrow(InvalidEnvelopeError);
   });
 
   it('refuses args nested deeper than the bound before serializing them, naming the bound', () => {
     let deep: unknown[] = [];
     for (let i = 0; i < 100_000; i++) deep = [deep];
-    const map = () => mapper.map(new MessageCreated('1', 'x'), { method: 'M', type: 'deep', to: () => toAll(), args: () => deep });
+    const map = () =>
+      mapper.map(new MessageCreated('1', 'x'), { method: 'M', type: 'deep', to: () => toAll(), args: () => deep });
     expect(map).toThrow(InvalidEnvelopeError);
-    expect(map).toThrow(/"deep" is not a valid envelope: args are nested deeper than 32 levels \(REALTIME_MAX_ARGS_DEPTH\)/);
+    expect(map).toThrow(
+      /"deep" is not a valid envelope: args are nested deeper than 32 levels \(REALTIME_MAX_ARGS_DEPTH\)/,
+    );
 
     const shallow = new EnvelopeMapper(validator, new EventIdGenerator(), { maxArgsBytes: 1024, maxArgsDepth: 3 });
     const withArgs = (value: unknown) => () =>

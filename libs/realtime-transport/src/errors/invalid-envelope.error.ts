@@ -7,7 +7,9 @@ export class InvalidEnvelopeError extends Error {
     readonly eventType: string,
     readonly reason: string,
   ) {
-    super(`Realtime event "${eventType}" is not a valid envelope: ${reason}. Fix the @RealtimeEvent mapping of this event.`);
+    super(
+      `Realtime event "${eventType}" is not a valid envelope: ${reason}. Fix the @RealtimeEvent mapping of this event.`,
+    );
     this.name = 'InvalidEnvelopeError';
   }
 }

@@ -84,7 +84,12 @@ export class FallbackChain {
         transport.acknowledgementsMayBeLost && settings.replayWindowMs > 0
           ? new RecentAcks(settings.replayWindowMs, MAX_REPLAY)
           : undefined;
-      const link: ChainLink = { transport, breaker: new CircuitBreaker(settings.breaker, now), bit: 1 << index, recent };
+      const link: ChainLink = {
+        transport,
+        breaker: new CircuitBreaker(settings.breaker, now),
+        bit: 1 << index,
+        recent,
+      };
       link.breaker.onChange((state, previous) => this.onBreakerChange(link, state, previous));
       this.byName.set(transport.name, link);
       metrics.breakerState(transport.name, 'closed');
@@ -307,8 +312,7 @@ export class FallbackChain {
       await withTimeout(link.transport.publish(batch), this.settings.publishTimeoutMs, `${name} publish`);
     } catch (error) {
       failure = error;
-      failed =
-        error instanceof TransportPublishError && error.failedIndexes ? new Set(error.failedIndexes) : 'all';
+      failed = error instanceof TransportPublishError && error.failedIndexes ? new Set(error.failedIndexes) : 'all';
     }
     const seconds = (performance.now() - started) / 1000;
     const failedCount = failed === undefined ? 0 : failed === 'all' ? entries.length : failed.size;

@@ -170,7 +170,7 @@ export class PendingBuffer {
   /** Removes everything that is not in flight and has no outbox record, reporting each as dropped. */
   dropWaiting(reason: DropReason): number {
     let dropped = 0;
-    for (let entry = this.head; entry; ) {
+    for (let entry = this.head; entry;) {
       const next = entry.next;
       if (!entry.inFlight && !entry.outboxed) {
         this.drop(entry, reason);
@@ -184,7 +184,7 @@ export class PendingBuffer {
   /** Removes the outboxed entries that are not in flight (their records stay in the store) and returns their ids. */
   releaseWaitingOutboxed(): string[] {
     const ids: string[] = [];
-    for (let entry = this.kinds[EntryKind.Outboxed].head; entry; ) {
+    for (let entry = this.kinds[EntryKind.Outboxed].head; entry;) {
       const next = entry.nextOfKind;
       if (!entry.inFlight) {
         ids.push(entry.outbound.envelope.id);

@@ -27,7 +27,10 @@ export class RedisHealthIndicator {
     this.redis = transports.find((t): t is RedisStreamsTransport => t instanceof RedisStreamsTransport);
   }
 
-  async isHealthy<const Key extends string = 'redis'>(key: Key = 'redis' as Key, timeoutMs = this.options.probeTimeoutMs) {
+  async isHealthy<const Key extends string = 'redis'>(
+    key: Key = 'redis' as Key,
+    timeoutMs = this.options.probeTimeoutMs,
+  ) {
     const indicator = this.health.check(key);
     if (!this.redis) return indicator.down({ message: 'the Redis Streams transport is not configured' });
     const probe = this.prober?.lastResult(this.redis.name);

@@ -39,7 +39,10 @@ export class TransportChainHealthIndicator {
       const name = link.transport.name;
       const probe = this.prober.lastResult(name);
       const breaker = link.breaker.state;
-      const details: TransportDetails = { breaker, lastProbe: probe ? (probe.healthy ? 'ok' : probe.error) : undefined };
+      const details: TransportDetails = {
+        breaker,
+        lastProbe: probe ? (probe.healthy ? 'ok' : probe.error) : undefined,
+      };
       if (probe && !probe.healthy) {
         details.failingSince = new Date(probe.failingSince ?? probe.at).toISOString();
         failing.push({ transport: name, error: probe.error ?? 'probe failed', since: details.failingSince });

@@ -1,5 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { InjectMetric, makeCounterProvider, makeGaugeProvider, makeHistogramProvider } from '@willsoto/nestjs-prometheus';
+import {
+  InjectMetric,
+  makeCounterProvider,
+  makeGaugeProvider,
+  makeHistogramProvider,
+} from '@willsoto/nestjs-prometheus';
 import type { Counter, Gauge, Histogram } from 'prom-client';
 import type { CoalescerDiscardReason, CoalescerMetrics } from '../coalescing/coalescer.metrics';
 import type { BreakerState } from '../fallback/circuit-breaker';
@@ -149,9 +154,14 @@ export const transportMetricProviders = [
 ];
 
 @Injectable()
-export class RealtimeTransportMetrics implements FallbackChainMetrics, CoalescerMetrics, HttpBridgeMetrics, OutboxMetrics {
+export class RealtimeTransportMetrics
+  implements FallbackChainMetrics, CoalescerMetrics, HttpBridgeMetrics, OutboxMetrics
+{
   /** Label children by event type: the coalescer counts every keystroke, so skip hashing the labels each time. */
-  private readonly byType = new Map<string, { in: Counter.Internal; out: Counter.Internal; delay: Histogram.Internal<string> }>();
+  private readonly byType = new Map<
+    string,
+    { in: Counter.Internal; out: Counter.Internal; delay: Histogram.Internal<string> }
+  >();
 
   constructor(
     @InjectMetric(TRANSPORT_METRIC.publishDuration) private readonly publishDuration: Histogram<string>,

@@ -87,7 +87,12 @@ const settings: FallbackChainSettings = {
   breaker: { failureThreshold: 1, openMs: 30 },
 };
 
-const flags: RealtimeRoutingFlags = { useRedisStreams: true, redisStreamsPercentage: 100, fallbackToHttp: false, dualWrite: false };
+const flags: RealtimeRoutingFlags = {
+  useRedisStreams: true,
+  redisStreamsPercentage: 100,
+  fallbackToHttp: false,
+  dualWrite: false,
+};
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const room = (i: number) => ({ kind: 'group' as const, name: `room:${i % 3}` });
 
@@ -100,10 +105,15 @@ describe('OutboxRelay with the fallback chain', () => {
 
   const chainWith = (overrides: Partial<FallbackChainSettings> = {}, routing: Partial<RealtimeRoutingFlags> = {}) => {
     const router = new TransportRouter(['redis-streams', 'http-bridge'], { ...flags, ...routing });
-    const chain = new FallbackChain([redis, http], router, { ...settings, ...overrides }, {
-      ...NO_FALLBACK_CHAIN_METRICS,
-      dropped: (reason, count) => (drops[reason] = (drops[reason] ?? 0) + count),
-    });
+    const chain = new FallbackChain(
+      [redis, http],
+      router,
+      { ...settings, ...overrides },
+      {
+        ...NO_FALLBACK_CHAIN_METRICS,
+        dropped: (reason, count) => (drops[reason] = (drops[reason] ?? 0) + count),
+      },
+    );
     const relay = new OutboxRelay(store, { relayBatchSize: 50, retryMs: 20 }, metrics);
     chain.useOutbox(relay);
     return { chain, relay };
@@ -147,7 +157,9 @@ describe('OutboxRelay with the fallback chain', () => {
   it('republishes at start what a previous process left, same ids and in order, before newer envelopes', async () => {
     store = new MemoryStore(5); // asynchronous: new envelopes arrive while the relay reads
     const left = Array.from({ length: 120 }, (_, i) => outbound(room(i)));
-    left.forEach((o) => store.insert({ id: o.envelope.id, type: o.envelope.type, targetKey: o.targetKey, json: o.json }));
+    left.forEach((o) =>
+      store.insert({ id: o.envelope.id, type: o.envelope.type, targetKey: o.targetKey, json: o.json }),
+    );
     const { chain, relay } = chainWith();
     relay.start();
     const fresh = Array.from({ length: 30 }, (_, i) => outbound(room(i)));
@@ -272,7 +284,9 @@ describe('OutboxRelay with the fallback chain', () => {
 
   it('retries a store that fails to read, without spinning, and still delivers everything in order', async () => {
     const left = Array.from({ length: 3 }, () => outbound());
-    left.forEach((o) => store.insert({ id: o.envelope.id, type: o.envelope.type, targetKey: o.targetKey, json: o.json }));
+    left.forEach((o) =>
+      store.insert({ id: o.envelope.id, type: o.envelope.type, targetKey: o.targetKey, json: o.json }),
+    );
     store.failPending = 2;
     const { chain, relay } = chainWith();
     relay.start();

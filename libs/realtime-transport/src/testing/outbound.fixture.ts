@@ -4,7 +4,10 @@ import { targetKeyOf } from '../envelope/targets';
 let sequence = 0;
 
 /** A serialized envelope for tests of the stages after mapping. */
-export function outbound(target: RealtimeTarget = { kind: 'group', name: 'room:1' }, volatile = false): OutboundEnvelope {
+export function outbound(
+  target: RealtimeTarget = { kind: 'group', name: 'room:1' },
+  volatile = false,
+): OutboundEnvelope {
   const envelope = {
     v: 1 as const,
     id: `test-${++sequence}`,
@@ -15,5 +18,10 @@ export function outbound(target: RealtimeTarget = { kind: 'group', name: 'room:1
     ts: Date.now(),
     volatile,
   };
-  return { envelope, json: JSON.stringify(envelope), targetKey: targetKeyOf(target), argsJson: JSON.stringify(envelope.args) };
+  return {
+    envelope,
+    json: JSON.stringify(envelope),
+    targetKey: targetKeyOf(target),
+    argsJson: JSON.stringify(envelope.args),
+  };
 }

@@ -265,7 +265,10 @@ export class HttpBridgeLane {
     const abort = new AbortController();
     const timeoutMs = this.settings.timeoutMs;
     // Our own timer rather than undici's coarse ones: the timeout is what bounds a paused instance's cost.
-    const timer = setTimeout(() => abort.abort(new Error(`POST ${this.url.href} timed out after ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => abort.abort(new Error(`POST ${this.url.href} timed out after ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     try {
       const response = await this.pool.request({
         path: this.path,

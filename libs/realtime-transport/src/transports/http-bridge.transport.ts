@@ -7,7 +7,10 @@ import { type HttpBridgeMetrics, NO_HTTP_BRIDGE_METRICS } from './http-bridge.me
 import { BridgeTicket } from './http-bridge.ticket';
 import type { RealtimeTransport } from './realtime-transport.interface';
 
-export interface HttpBridgeTransportSettings extends Omit<Required<HttpBridgeOptions>, 'laneQueueEnvelopes' | 'laneRetryMs'> {
+export interface HttpBridgeTransportSettings extends Omit<
+  Required<HttpBridgeOptions>,
+  'laneQueueEnvelopes' | 'laneRetryMs'
+> {
   /** Time one POST may take, and a `publish()` may wait for the first acknowledgement. */
   timeoutMs: number;
   /** Largest request body; a longer lane queue goes out in several POSTs, in order. */
@@ -66,7 +69,8 @@ export class HttpBridgeTransport implements RealtimeTransport {
     if (batch.length === 0) return;
     const up = this.lanes.filter((lane) => lane.up);
     // Fail fast, so the chain falls back or buffers at once; a lane's own probe brings it back.
-    if (up.length === 0) throw new TransportDisconnectedError(this.name, `every gateway instance is down (${this.errors()})`);
+    if (up.length === 0)
+      throw new TransportDisconnectedError(this.name, `every gateway instance is down (${this.errors()})`);
     const ticket = new BridgeTicket<HttpBridgeLane>(up, this.timeoutMs, (rejected) => {
       for (const lane of this.lanes) lane.withdraw(rejected);
     });

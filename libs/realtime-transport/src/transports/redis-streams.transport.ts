@@ -58,7 +58,8 @@ export class RedisStreamsTransport implements RealtimeTransport {
   }
 
   async publish(batch: readonly OutboundEnvelope[]): Promise<void> {
-    if (this.redis.status !== 'ready') throw new TransportDisconnectedError(this.name, `connection is ${this.redis.status}`);
+    if (this.redis.status !== 'ready')
+      throw new TransportDisconnectedError(this.name, `connection is ${this.redis.status}`);
     const byShard = this.groupByShard(batch);
     const shards = [...byShard];
     const replies = new Array<Promise<unknown>>(shards.length);
@@ -105,7 +106,8 @@ export class RedisStreamsTransport implements RealtimeTransport {
   }
 
   async health(): Promise<void> {
-    if (this.redis.status !== 'ready') throw new TransportDisconnectedError(this.name, `connection is ${this.redis.status}`);
+    if (this.redis.status !== 'ready')
+      throw new TransportDisconnectedError(this.name, `connection is ${this.redis.status}`);
     await this.redis.ping();
   }
 

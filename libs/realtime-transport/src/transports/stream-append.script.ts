@@ -32,7 +32,13 @@ return n
 `;
 
 export interface StreamAppender {
-  realtimeAppend(stream: string, counter: string, retentionMs: string, maxLen: string, ...json: string[]): Promise<number>;
+  realtimeAppend(
+    stream: string,
+    counter: string,
+    retentionMs: string,
+    maxLen: string,
+    ...json: string[]
+  ): Promise<number>;
 }
 
 /** Registers the script on a connection (EVALSHA, loaded on first use). */

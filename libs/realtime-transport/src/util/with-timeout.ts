@@ -1,6 +1,9 @@
 /** Thrown by `withTimeout` when the promise did not settle in time. */
 export class TimeoutError extends Error {
-  constructor(readonly what: string, readonly timeoutMs: number) {
+  constructor(
+    readonly what: string,
+    readonly timeoutMs: number,
+  ) {
     super(`${what} timed out after ${timeoutMs} ms`);
     this.name = 'TimeoutError';
   }

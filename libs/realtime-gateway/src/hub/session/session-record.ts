@@ -40,8 +40,10 @@ export function parseSessionRecord(json: string | null): SessionRecord | undefin
   if (!json) return undefined;
   try {
     const record = JSON.parse(json) as Partial<SessionRecord>;
-    if (record?.v !== 1 || typeof record.userId !== 'string' || typeof record.connectionId !== 'string') return undefined;
-    if (!Number.isSafeInteger(record.base) || !Array.isArray(record.frames) || !Array.isArray(record.groups)) return undefined;
+    if (record?.v !== 1 || typeof record.userId !== 'string' || typeof record.connectionId !== 'string')
+      return undefined;
+    if (!Number.isSafeInteger(record.base) || !Array.isArray(record.frames) || !Array.isArray(record.groups))
+      return undefined;
     if (typeof record.pos !== 'object' || record.pos === null || !Array.isArray(record.events)) return undefined;
     return record as SessionRecord;
   } catch {

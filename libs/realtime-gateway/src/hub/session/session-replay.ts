@@ -9,14 +9,7 @@ import type { PositionVector } from './stream-positions';
 
 /** Why a session could not be resumed: the client is told 404 and starts a new connection (and re-fetches). */
 export type ResumeFailure =
-  | 'unknown'
-  | 'wrong_user'
-  | 'busy'
-  | 'foreign'
-  | 'several_shards'
-  | 'too_far_behind'
-  | 'mismatch'
-  | 'redis';
+  'unknown' | 'wrong_user' | 'busy' | 'foreign' | 'several_shards' | 'too_far_behind' | 'mismatch' | 'redis';
 
 export type Rebuilt =
   | {
@@ -68,7 +61,12 @@ export interface ReplaySource {
  *   not come from the stream, or a recorded completion that lands on another id refuse the resume instead of
  *   guessing (the client starts over and re-fetches: nothing is lost silently).
  */
-export async function rebuildSession(record: SessionRecord, hash: string, userId: string, source: ReplaySource): Promise<Rebuilt> {
+export async function rebuildSession(
+  record: SessionRecord,
+  hash: string,
+  userId: string,
+  source: ReplaySource,
+): Promise<Rebuilt> {
   if (record.userId !== userId) return { ok: false, reason: 'wrong_user' };
   if (record.state !== 'live' && record.state !== 'detached') return { ok: false, reason: 'busy' };
   if (record.state === 'live' && record.foreign) return { ok: false, reason: 'foreign' };
@@ -102,7 +100,9 @@ export async function rebuildSession(record: SessionRecord, hash: string, userId
   } else {
     const events = [...record.events];
     const everyGroup = new Set([...record.groups, ...events.flatMap((e) => (e.k === 'done' ? [] : [e.g]))]);
-    const targeted = source.keys.filter((key, i) => entries[i].some(([, fields]) => replay.mayTarget(fields, everyGroup)));
+    const targeted = source.keys.filter((key, i) =>
+      entries[i].some(([, fields]) => replay.mayTarget(fields, everyGroup)),
+    );
     if (targeted.length > 1) return { ok: false, reason: 'several_shards' };
     const key = targeted[0] ?? source.keys[0];
     replay.entries(key, entries[source.keys.indexOf(key)] ?? [], events);
@@ -133,7 +133,10 @@ class Replay {
       const envelope = this.envelopeOf(fields);
       if (!envelope || this.ids.has(envelope.envelope.id) || !targets(envelope.envelope, this.member)) continue;
       this.ids.add(envelope.envelope.id);
-      const frame = invocationFrame(envelope.envelope.method, envelope.argsJson ?? JSON.stringify(envelope.envelope.args));
+      const frame = invocationFrame(
+        envelope.envelope.method,
+        envelope.argsJson ?? JSON.stringify(envelope.envelope.args),
+      );
       this.session.push(frame, this.position, false);
     }
   }

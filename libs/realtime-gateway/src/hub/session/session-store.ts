@@ -115,7 +115,8 @@ export class SessionStore {
   }
 
   rememberNegotiated(hash: string, record: NegotiatedRecord, ttlMs: number): void {
-    if (this.ready) this.redis.set(this.negotiatedKey(hash), JSON.stringify(record), 'PX', ttlMs).catch(() => undefined);
+    if (this.ready)
+      this.redis.set(this.negotiatedKey(hash), JSON.stringify(record), 'PX', ttlMs).catch(() => undefined);
   }
 
   /**
@@ -136,7 +137,11 @@ export class SessionStore {
   }
 
   /** Stream entries after `after` (exclusive), at most `count`: what a resume replays. */
-  async entriesAfter(keys: readonly string[], after: Readonly<Record<string, string>>, count: number): Promise<Array<Array<[string, string[]]>>> {
+  async entriesAfter(
+    keys: readonly string[],
+    after: Readonly<Record<string, string>>,
+    count: number,
+  ): Promise<Array<Array<[string, string[]]>>> {
     const pipeline = this.redis.pipeline();
     for (const key of keys) pipeline.xrange(key, `(${after[key]}`, '+', 'COUNT', count);
     const replies = (await pipeline.exec()) ?? [];

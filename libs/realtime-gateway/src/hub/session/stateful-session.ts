@@ -130,7 +130,13 @@ export class StatefulSession {
   }
 
   /** The exact state of a session whose socket went, with `pos` where the consumer stands now. */
-  detachedRecord(owner: string, userId: string, groups: Iterable<string>, pos: PositionVector, now: number): SessionRecord {
+  detachedRecord(
+    owner: string,
+    userId: string,
+    groups: Iterable<string>,
+    pos: PositionVector,
+    now: number,
+  ): SessionRecord {
     const frames: string[] = [];
     for (const frame of this.unacked()) frames.push(typeof frame === 'string' ? frame : frame.toString('utf8'));
     return {

@@ -95,7 +95,11 @@ export class StatefulSessions {
   overflowed(connection: HubConnection): void {
     const bytes = connection.session?.bufferedBytes ?? 0;
     if (connection.isOpen) {
-      connection.close(`Connection closed: ${bytes} bytes sent and not acknowledged, over the replay buffer.`, true, true);
+      connection.close(
+        `Connection closed: ${bytes} bytes sent and not acknowledged, over the replay buffer.`,
+        true,
+        true,
+      );
     } else connection.terminate();
     this.registry.remove(connection);
     this.ended(connection);
@@ -186,10 +190,17 @@ export class StatefulSessions {
     const connected = [...this.local.values()].filter((c) => c.isOpen);
     if (!this.store || !pos || connected.length === 0) return 0;
     const records = connected.map(
-      (c) => [c.session!.tokenHash, c.session!.detachedRecord(this.store!.owner, c.user.id, c.groups, pos, now)] as [string, SessionRecord],
+      (c) =>
+        [c.session!.tokenHash, c.session!.detachedRecord(this.store!.owner, c.user.id, c.groups, pos, now)] as [
+          string,
+          SessionRecord,
+        ],
     );
     try {
-      await Promise.race([this.store.save(records), new Promise((_, reject) => setTimeout(() => reject(new Error('timed out')), timeoutMs))]);
+      await Promise.race([
+        this.store.save(records),
+        new Promise((_, reject) => setTimeout(() => reject(new Error('timed out')), timeoutMs)),
+      ]);
     } catch (error) {
       this.logger.warn(`Shutdown: sessions not handed over (${errorMessage(error)}); clients will start over`);
       return 0;
