@@ -32,11 +32,12 @@ export class FirstLiveProxy {
 
   /** Cuts every connection now, both ends. */
   cutAll(): void {
-    for (const [client, backend] of this.pairs) {
+    const pairs = [...this.pairs];
+    this.pairs.clear();
+    for (const [client, backend] of pairs) {
       client.destroy();
       backend.destroy();
     }
-    this.pairs.clear();
   }
 
   /** Stops forwarding in both directions: kernel buffers fill, nobody reads. */
@@ -66,30 +67,61 @@ export class FirstLiveProxy {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  private async accept(client: Socket): Promise<void> {
+  /**
+   * Forwards to the first backend that accepts. A backend that closes before sending a byte (a process dying: its
+   * port may still complete the TCP handshake) is skipped and the bytes the client sent so far go to the next one,
+   * as load balancers retry an empty response (nginx `proxy_next_upstream error`).
+   */
+  private async accept(client: Socket, from = 0, sent: Buffer[] = []): Promise<void> {
     client.on('error', () => undefined);
     if (this.refusing) return void client.destroy();
     client.pause();
-    for (const port of this.backends) {
-      const backend = await this.tryConnect(port);
+    for (let index = from; index < this.backends.length; index++) {
+      const backend = await this.tryConnect(this.backends[index]);
       if (!backend) continue;
       if (client.destroyed) return void backend.destroy();
-      const pair: [Socket, Socket] = [client, backend];
-      this.pairs.add(pair);
-      const end = () => {
-        this.pairs.delete(pair);
-        client.destroy();
-        backend.destroy();
-      };
-      client.on('close', end);
-      backend.on('close', end);
-      client.pipe(backend);
-      backend.pipe(client);
-      if (this.paused) backend.pause();
-      else client.resume();
+      this.forward(client, backend, index, sent);
       return;
     }
     client.destroy();
+  }
+
+  private forward(client: Socket, backend: Socket, index: number, sent: Buffer[]): void {
+    const pair: [Socket, Socket] = [client, backend];
+    this.pairs.add(pair);
+    let answered = false;
+    let retried = false;
+    for (const chunk of sent) backend.write(chunk);
+    const fromClient = (chunk: Buffer) => {
+      if (!answered) sent.push(chunk);
+      if (!backend.write(chunk)) client.pause();
+    };
+    const fromBackend = (chunk: Buffer) => {
+      answered = true;
+      if (!client.write(chunk)) backend.pause();
+    };
+    client.on('data', fromClient);
+    backend.on('data', fromBackend);
+    client.on('drain', () => !this.paused && backend.resume());
+    backend.on('drain', () => !this.paused && client.resume());
+    client.on('close', () => {
+      this.pairs.delete(pair);
+      backend.destroy();
+    });
+    backend.on('close', () => {
+      this.pairs.delete(pair);
+      if (!answered && !client.destroyed && !retried) {
+        retried = true;
+        client.off('data', fromClient);
+        client.removeAllListeners('close');
+        client.removeAllListeners('drain');
+        void this.accept(client, index + 1, sent);
+        return;
+      }
+      client.destroy();
+    });
+    if (this.paused) backend.pause();
+    else client.resume();
   }
 
   private tryConnect(port: number): Promise<Socket | undefined> {

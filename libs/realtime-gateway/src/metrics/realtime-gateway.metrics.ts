@@ -137,8 +137,10 @@ export const gatewayMetricProviders = [
   makeCounterProvider({
     name: GATEWAY_METRIC.resumeFailures,
     help:
-      'Resumes refused (the client starts a new connection), by reason: unknown (expired or never existed), ' +
-      'wrong_user, busy, foreign, several_shards, too_far_behind, mismatch, redis, overflow (replay buffer full).',
+      'Stateful-reconnect sessions that could not be resumed, by reason: unknown (no such session: expired, ended, ' +
+      'never existed), wrong_user, busy, foreign, several_shards, too_far_behind, mismatch, redis (resumes refused: ' +
+      'the client starts a new connection), and expired (a session whose window passed without its client). A ' +
+      'session closed for its replay buffer is counted in realtime_client_limit_hits_total{limit="replay_buffer"}.',
     labelNames: ['reason'],
   }),
   makeGaugeProvider({
