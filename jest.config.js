@@ -16,12 +16,8 @@ const swc = [
 const shared = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   transform: { '^.+\\.ts$': swc },
-  moduleNameMapper: {
-    '^@realtime/transport$': '<rootDir>/libs/realtime-transport/src',
-    '^@realtime/transport/(.*)$': '<rootDir>/libs/realtime-transport/src/$1',
-    '^@realtime/gateway$': '<rootDir>/libs/realtime-gateway/src',
-    '^@realtime/gateway/(.*)$': '<rootDir>/libs/realtime-gateway/src/$1',
-  },
+  // The packages resolve by name, through their package.json exports, to what `npm run build:packages` built.
+  transformIgnorePatterns: ['/node_modules/', '/dist/'],
   testEnvironment: 'node',
   setupFiles: ['<rootDir>/test/support/quiet-logs.ts'],
 };
@@ -33,6 +29,7 @@ module.exports = {
       displayName: 'unit',
       rootDir: __dirname,
       roots: ['<rootDir>/libs', '<rootDir>/src'],
+      modulePathIgnorePatterns: ['<rootDir>/libs/[^/]+/dist/', '<rootDir>/examples/'],
       testRegex: '\\.spec\\.ts$',
     },
     {
@@ -40,6 +37,7 @@ module.exports = {
       displayName: 'e2e',
       rootDir: __dirname,
       roots: ['<rootDir>/test'],
+      modulePathIgnorePatterns: ['<rootDir>/examples/'],
       testRegex: '\\.e2e-spec\\.ts$',
     },
   ],

@@ -20,9 +20,8 @@ import { parseArgs } from 'node:util';
 import { Logger, Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { CqrsModule, EventBus } from '@nestjs/cqrs';
+import { epochMs } from '@realtime-streams/contracts';
 import {
-  epochMs,
-  FallbackChain,
   type OutboxCursor,
   type OutboxRecord,
   type OutboxStore,
@@ -32,7 +31,8 @@ import {
   type RealtimeTransportOptions,
   type StoredOutboxRecord,
   toGroup,
-} from '@realtime/transport';
+} from '@realtime-streams/transport';
+import { FallbackChain } from '@realtime-streams/transport/testing';
 import Redis from 'ioredis';
 import { register } from 'prom-client';
 import { SqliteOutboxStore } from '../test/fixtures/sqlite-outbox.store';

@@ -4,7 +4,7 @@
  * generated for this installation (the secrets file next to the database, created here if the service has not
  * started yet). In production (NODE_ENV=production) JWT_SECRET must be set.
  */
-import { signHs256Jwt } from '@realtime/gateway';
+import { signHs256Jwt } from '@realtime-streams/gateway';
 import { config as loadEnvFile } from 'dotenv';
 import { secretsFileOf } from '../src/config/installation-secrets';
 import { databasePathOf } from '../src/config/service.config';

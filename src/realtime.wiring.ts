@@ -4,15 +4,15 @@ import {
   HubMethodError,
   type RealtimeGatewayConfig,
   realtimeGatewayConfig,
-  type RealtimeGatewayOptions,
   RealtimeGatewayModule,
-} from '@realtime/gateway';
+  type RealtimeGatewayOptions,
+} from '@realtime-streams/gateway';
 import {
   type RealtimeConfig,
   realtimeConfig,
-  type RealtimeTransportOptions,
   RealtimeTransportModule,
-} from '@realtime/transport';
+  type RealtimeTransportOptions,
+} from '@realtime-streams/transport';
 import { ID_PATTERN } from './chat/chat-input';
 import { ChatStorageModule } from './chat/storage/chat-storage.module';
 import { SqliteOutboxStore } from './chat/storage/sqlite-outbox.store';

@@ -1,6 +1,6 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
-import { type AuthenticatedUser, JwtVerifier } from '@realtime/gateway';
-import { errorMessage } from '@realtime/transport';
+import { type AuthenticatedUser, JwtVerifier } from '@realtime-streams/gateway';
+import { errorMessage } from '@realtime-streams/common';
 import type { IncomingMessage } from 'node:http';
 import { serviceConfig, type ServiceConfig } from '../config/service.config';
 

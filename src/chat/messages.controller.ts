@@ -11,8 +11,8 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { EventBus } from '@nestjs/cqrs';
-import { RealtimePublisher } from '@realtime/transport';
-import type { AuthenticatedUser } from '@realtime/gateway';
+import { RealtimePublisher } from '@realtime-streams/transport';
+import type { AuthenticatedUser } from '@realtime-streams/gateway';
 import { CurrentUser } from '../auth/current-user.decorator';
 import { serviceConfig, type ServiceConfig } from '../config/service.config';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard';

@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
 import { EventBus } from '@nestjs/cqrs';
-import type { AuthenticatedUser } from '@realtime/gateway';
+import type { AuthenticatedUser } from '@realtime-streams/gateway';
 import { CurrentUser } from '../auth/current-user.decorator';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard';
 import { RoomAccess } from '../rooms/room-access';

@@ -1,13 +1,7 @@
 import { registerAs } from '@nestjs/config';
-import { type JwtVerificationOptions, parseJwtEnv } from '@realtime/gateway';
-import {
-  type Env,
-  InvalidRealtimeConfigError,
-  readBoolean,
-  readNumber,
-  readString,
-  readUrls,
-} from '@realtime/transport';
+import { type JwtVerificationOptions, parseJwtEnv } from '@realtime-streams/gateway';
+import { type Env, readBoolean, readNumber, readString, readUrls } from '@realtime-streams/common';
+import { InvalidRealtimeConfigError } from '@realtime-streams/transport';
 import { secretsFileOf, type SecretSource } from './installation-secrets';
 import { bridgeSecretOf, isProduction, jwtSecretOf } from './service-secrets';
 import { UnsafeConfigError } from './unsafe-config.error';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BadRequestException, Body, Controller, ForbiddenException, Get, Header, Inject, Post } from '@nestjs/common';
-import { signHs256Jwt } from '@realtime/gateway';
+import { signHs256Jwt } from '@realtime-streams/gateway';
 import { ID_PATTERN } from '../chat/chat-input';
 import { serviceConfig, type ServiceConfig } from '../config/service.config';
 

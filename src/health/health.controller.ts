@@ -1,7 +1,7 @@
 import { Controller, Get, Optional } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, type HealthIndicatorResult } from '@nestjs/terminus';
-import { GatewayHealthIndicator } from '@realtime/gateway';
-import { RedisHealthIndicator, TransportChainHealthIndicator } from '@realtime/transport';
+import { GatewayHealthIndicator } from '@realtime-streams/gateway';
+import { RedisHealthIndicator, TransportChainHealthIndicator } from '@realtime-streams/transport';
 
 /**
  * `/health` of whatever this process runs. A Redis outage makes the service degraded, not down: events go over the

@@ -1,5 +1,5 @@
 import { Body, ConflictException, Controller, Get, HttpCode, Param, Post, Res, UseGuards } from '@nestjs/common';
-import type { AuthenticatedUser } from '@realtime/gateway';
+import type { AuthenticatedUser } from '@realtime-streams/gateway';
 import { CurrentUser } from '../auth/current-user.decorator';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard';
 import { roomIdOf } from '../chat/chat-input';

@@ -1,13 +1,7 @@
 import { CqrsModule, EventBus } from '@nestjs/cqrs';
 import { Test, type TestingModule } from '@nestjs/testing';
-import {
-  FallbackChain,
-  InProcessSinkRegistry,
-  type OutboundEnvelope,
-  RealtimeEvent,
-  RealtimeTransportModule,
-  toGroup,
-} from '@realtime/transport';
+import { RealtimeEvent, RealtimeTransportModule, toGroup } from '@realtime-streams/transport';
+import { FallbackChain, InProcessSinkRegistry, type OutboundEnvelope } from '@realtime-streams/transport/testing';
 import { register } from 'prom-client';
 import { eventually } from '../support/stream-reader';
 

@@ -1,4 +1,4 @@
-import { signHs256Jwt } from '@realtime/gateway';
+import { signHs256Jwt } from '@realtime-streams/gateway';
 import { register } from 'prom-client';
 import { type GatewayApp, JWT_SECRET, startGatewayApp, tokenFor } from '../support/gateway-app';
 import { TestClient } from '../support/signalr-client';

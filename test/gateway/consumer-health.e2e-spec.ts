@@ -1,6 +1,6 @@
-import { GatewayHealthIndicator } from '@realtime/gateway';
-import { HEALTH_GRACE_MS } from '@realtime/gateway/stream/consumer-status';
-import { streamKey } from '@realtime/transport';
+import { GatewayHealthIndicator } from '@realtime-streams/gateway';
+import { HEALTH_GRACE_MS } from '../../libs/realtime-gateway/src/stream/consumer-status';
+import { streamKey } from '@realtime-streams/contracts';
 import type Redis from 'ioredis';
 import { type GatewayApp, startGatewayApp } from '../support/gateway-app';
 import { RedisServer } from '../support/redis-server';

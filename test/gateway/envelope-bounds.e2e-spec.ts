@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import { Logger } from '@nestjs/common';
-import { GATEWAY_METRIC } from '@realtime/gateway';
-import { streamKey } from '@realtime/transport';
+import { GATEWAY_METRIC } from '@realtime-streams/gateway';
+import { streamKey } from '@realtime-streams/contracts';
 import type Redis from 'ioredis';
 import { register } from 'prom-client';
 import { type GatewayApp, startGatewayApp, tokenFor } from '../support/gateway-app';

@@ -1,4 +1,4 @@
-import { ConnectionRegistry } from '@realtime/gateway';
+import { ConnectionRegistry } from '@realtime-streams/gateway/testing';
 import WebSocket from 'ws';
 import { type GatewayApp, startGatewayApp, tokenFor } from '../support/gateway-app';
 import { RawHubClient } from '../support/raw-hub-client';

@@ -1,4 +1,5 @@
-import { ConnectionRegistry, HubMethodError } from '@realtime/gateway';
+import { HubMethodError } from '@realtime-streams/gateway';
+import { ConnectionRegistry } from '@realtime-streams/gateway/testing';
 import { type GatewayApp, startGatewayApp, tokenFor } from '../support/gateway-app';
 import { TestClient } from '../support/signalr-client';
 import { eventually } from '../support/stream-reader';

@@ -1,5 +1,5 @@
 import { EventBus } from '@nestjs/cqrs';
-import { RealtimeEvent, toGroup, toUser } from '@realtime/transport';
+import { RealtimeEvent, toGroup, toUser } from '@realtime-streams/transport';
 import { startGatewayApp, tokenFor } from '../support/gateway-app';
 import { TestClient } from '../support/signalr-client';
 import { eventually } from '../support/stream-reader';

@@ -1,4 +1,5 @@
-import { ConnectionRegistry, GATEWAY_METRIC } from '@realtime/gateway';
+import { GATEWAY_METRIC } from '@realtime-streams/gateway';
+import { ConnectionRegistry } from '@realtime-streams/gateway/testing';
 import { register } from 'prom-client';
 import { type GatewayApp, startGatewayApp, tokenFor } from '../support/gateway-app';
 import { RawHubClient } from '../support/raw-hub-client';

@@ -1,6 +1,8 @@
 import { EventBus } from '@nestjs/cqrs';
-import { GATEWAY_METRIC, GatewayHealthIndicator } from '@realtime/gateway';
-import { FallbackChain, RealtimeEvent, streamKey, toGroup } from '@realtime/transport';
+import { GATEWAY_METRIC, GatewayHealthIndicator } from '@realtime-streams/gateway';
+import { RealtimeEvent, toGroup } from '@realtime-streams/transport';
+import { FallbackChain } from '@realtime-streams/transport/testing';
+import { streamKey } from '@realtime-streams/contracts';
 import type Redis from 'ioredis';
 import { getToken } from '@willsoto/nestjs-prometheus';
 import { type Counter, register } from 'prom-client';

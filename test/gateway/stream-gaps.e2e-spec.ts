@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
-import { GATEWAY_METRIC } from '@realtime/gateway';
-import { MISSED_ENTRIES_REASON, StreamConsumer } from '@realtime/gateway/stream/stream-consumer';
-import { sequenceKeyOf, streamKey } from '@realtime/transport';
+import { GATEWAY_METRIC } from '@realtime-streams/gateway';
+import { MISSED_ENTRIES_REASON, StreamConsumer } from '../../libs/realtime-gateway/src/stream/stream-consumer';
+import { sequenceKeyOf, streamKey } from '@realtime-streams/contracts';
 import type Redis from 'ioredis';
 import { register } from 'prom-client';
 import { type GatewayApp, startGatewayApp, tokenFor } from '../support/gateway-app';

@@ -1,8 +1,8 @@
-import { GATEWAY_METRIC } from '@realtime/gateway';
-import { StreamConsumer } from '@realtime/gateway/stream/stream-consumer';
-import { StreamMonitor } from '@realtime/gateway/stream/stream-monitor';
-import { sequenceKeyOf, streamKey } from '@realtime/transport';
-import { defineStreamAppend } from '@realtime/transport/transports/stream-append.script';
+import { GATEWAY_METRIC } from '@realtime-streams/gateway';
+import { StreamConsumer } from '../../libs/realtime-gateway/src/stream/stream-consumer';
+import { StreamMonitor } from '../../libs/realtime-gateway/src/stream/stream-monitor';
+import { sequenceKeyOf, streamKey } from '@realtime-streams/contracts';
+import { defineStreamAppend } from '../../libs/realtime-transport/src/transports/stream-append.script';
 import type Redis from 'ioredis';
 import { register } from 'prom-client';
 import { type GatewayApp, startGatewayApp } from '../support/gateway-app';

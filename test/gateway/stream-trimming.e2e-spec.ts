@@ -1,14 +1,9 @@
 import { CqrsModule, EventBus } from '@nestjs/cqrs';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { MISSED_ENTRIES_REASON } from '@realtime/gateway/stream/stream-consumer';
-import {
-  FallbackChain,
-  RealtimeEvent,
-  RealtimeTransportModule,
-  sequenceKeyOf,
-  streamKey,
-  toGroup,
-} from '@realtime/transport';
+import { MISSED_ENTRIES_REASON } from '../../libs/realtime-gateway/src/stream/stream-consumer';
+import { RealtimeEvent, RealtimeTransportModule, toGroup } from '@realtime-streams/transport';
+import { FallbackChain } from '@realtime-streams/transport/testing';
+import { sequenceKeyOf, streamKey } from '@realtime-streams/contracts';
 import type Redis from 'ioredis';
 import { register } from 'prom-client';
 import { type ChildMessage, TsChild } from '../support/child-process';

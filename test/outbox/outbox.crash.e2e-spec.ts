@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Envelope, streamKey } from '@realtime/transport';
+import { type Envelope } from '@realtime-streams/transport';
+import { streamKey } from '@realtime-streams/contracts';
 import type Redis from 'ioredis';
 import { TsChild } from '../support/child-process';
 import { freePort } from '../support/free-port';

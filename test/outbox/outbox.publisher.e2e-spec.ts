@@ -5,7 +5,6 @@ import { Injectable } from '@nestjs/common';
 import { CqrsModule, EventBus, EventsHandler, type IEventHandler } from '@nestjs/cqrs';
 import { Test, type TestingModule } from '@nestjs/testing';
 import {
-  FallbackChain,
   NotDurableEventError,
   OutboxNotConfiguredError,
   PreparedEnvelope,
@@ -13,10 +12,11 @@ import {
   RealtimePublisher,
   RealtimeTransportModule,
   type RealtimeTransportOptions,
-  streamKey,
   toGroup,
   TRANSPORT_METRIC,
-} from '@realtime/transport';
+} from '@realtime-streams/transport';
+import { FallbackChain } from '@realtime-streams/transport/testing';
+import { streamKey } from '@realtime-streams/contracts';
 import type Redis from 'ioredis';
 import { register } from 'prom-client';
 import { SqliteOutboxStore } from '../fixtures/sqlite-outbox.store';

@@ -1,4 +1,5 @@
-import { InvalidRealtimeConfigError, parseRealtimeEnv, resolveRealtimeOptions } from '@realtime/transport';
+import { InvalidRealtimeConfigError, parseRealtimeEnv } from '@realtime-streams/transport';
+import { resolveRealtimeOptions } from '@realtime-streams/transport/testing';
 
 describe('HTTP bridge lane options', () => {
   const url = 'http://gw-a:3000/internal/realtime/events';

@@ -1,6 +1,7 @@
 import { CqrsModule, EventBus } from '@nestjs/cqrs';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { FallbackChain, RealtimeEvent, RealtimeTransportModule, toAll } from '@realtime/transport';
+import { RealtimeEvent, RealtimeTransportModule, toAll } from '@realtime-streams/transport';
+import { FallbackChain } from '@realtime-streams/transport/testing';
 import { register } from 'prom-client';
 import { TsChild } from '../support/child-process';
 import { BRIDGE_SECRET, type GatewayApp, startGatewayApp, tokenFor } from '../support/gateway-app';

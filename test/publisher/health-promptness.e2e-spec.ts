@@ -3,15 +3,17 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
 import { Test } from '@nestjs/testing';
 import {
-  FallbackChain,
   RealtimeTransportModule,
   type RealtimeTransportOptions,
   RedisHealthIndicator,
+  TransportChainHealthIndicator,
+} from '@realtime-streams/transport';
+import {
+  FallbackChain,
+  HealthProber,
   RESOLVED_REALTIME_OPTIONS,
   type ResolvedRealtimeTransportOptions,
-  TransportChainHealthIndicator,
-} from '@realtime/transport';
-import { HealthProber } from '@realtime/transport/fallback/health-prober';
+} from '@realtime-streams/transport/testing';
 import type { AddressInfo } from 'node:net';
 import { register } from 'prom-client';
 import { BridgeReceiver } from '../support/bridge-receiver';

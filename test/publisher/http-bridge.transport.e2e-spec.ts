@@ -1,13 +1,14 @@
-import { TransportDisconnectedError, TransportPublishError, type OutboundEnvelope } from '@realtime/transport';
+import { TransportDisconnectedError, TransportPublishError } from '@realtime-streams/transport';
+import { type OutboundEnvelope } from '@realtime-streams/transport/testing';
 import type {
   HttpBridgeLaneMetrics,
   HttpBridgeMetrics,
   LaneDropReason,
-} from '@realtime/transport/transports/http-bridge.metrics';
+} from '../../libs/realtime-transport/src/transports/http-bridge.metrics';
 import {
   HttpBridgeTransport,
   type HttpBridgeTransportSettings,
-} from '@realtime/transport/transports/http-bridge.transport';
+} from '../../libs/realtime-transport/src/transports/http-bridge.transport';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import { BridgeReceiver } from '../support/bridge-receiver';

@@ -1,6 +1,8 @@
 import { CqrsModule, EventBus } from '@nestjs/cqrs';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { FallbackChain, RealtimeEvent, RealtimeTransportModule, streamKey, toGroup } from '@realtime/transport';
+import { RealtimeEvent, RealtimeTransportModule, toGroup } from '@realtime-streams/transport';
+import { FallbackChain } from '@realtime-streams/transport/testing';
+import { streamKey } from '@realtime-streams/contracts';
 import type Redis from 'ioredis';
 import { register } from 'prom-client';
 import { BridgeReceiver } from '../support/bridge-receiver';

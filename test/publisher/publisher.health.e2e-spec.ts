@@ -1,14 +1,14 @@
 import { CqrsModule, EventBus } from '@nestjs/cqrs';
 import { Test, type TestingModule } from '@nestjs/testing';
 import {
-  FallbackChain,
   RealtimeEvent,
   RealtimeTransportModule,
   RedisHealthIndicator,
-  streamKey,
   toGroup,
   TransportChainHealthIndicator,
-} from '@realtime/transport';
+} from '@realtime-streams/transport';
+import { FallbackChain } from '@realtime-streams/transport/testing';
+import { streamKey } from '@realtime-streams/contracts';
 import { register } from 'prom-client';
 import { BridgeReceiver } from '../support/bridge-receiver';
 import { RedisServer } from '../support/redis-server';

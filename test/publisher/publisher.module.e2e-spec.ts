@@ -2,18 +2,16 @@ import { ConfigModule } from '@nestjs/config';
 import { CqrsModule, EventBus } from '@nestjs/cqrs';
 import { Test, type TestingModule } from '@nestjs/testing';
 import {
-  FallbackChain,
-  InProcessSinkRegistry,
   InvalidRealtimeConfigError,
-  type OutboundEnvelope,
-  RealtimeEvent,
-  RealtimeSettings,
   realtimeConfig,
   type RealtimeConfig,
+  RealtimeEvent,
+  RealtimeSettings,
   RealtimeTransportModule,
-  streamKey,
   toUser,
-} from '@realtime/transport';
+} from '@realtime-streams/transport';
+import { FallbackChain, InProcessSinkRegistry, type OutboundEnvelope } from '@realtime-streams/transport/testing';
+import { streamKey } from '@realtime-streams/contracts';
 import { register } from 'prom-client';
 import { BridgeReceiver } from '../support/bridge-receiver';
 import { RedisServer } from '../support/redis-server';

@@ -1,15 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { CqrsModule, EventBus, EventsHandler, type IEventHandler } from '@nestjs/cqrs';
 import { Test, type TestingModule } from '@nestjs/testing';
+import { EnvelopeValidator, streamKey } from '@realtime-streams/contracts';
 import {
-  EnvelopeValidator,
-  FallbackChain,
   RealtimeEvent,
   RealtimeTransportModule,
   type RealtimeTransportOptions,
-  streamKey,
   toGroup,
-} from '@realtime/transport';
+} from '@realtime-streams/transport';
+import { FallbackChain } from '@realtime-streams/transport/testing';
 import type Redis from 'ioredis';
 import { register } from 'prom-client';
 import { RedisServer } from '../support/redis-server';

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { streamKey } from '@realtime/transport';
+import { streamKey } from '@realtime-streams/contracts';
 import type Redis from 'ioredis';
 import { BridgeReceiver } from '../support/bridge-receiver';
 import { TsChild } from '../support/child-process';

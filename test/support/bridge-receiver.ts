@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Envelope } from '@realtime/transport';
+import type { Envelope } from '@realtime-streams/transport';
 
 /**
  * A minimal stand-in for a gateway's HTTP bridge endpoint: records the envelopes it is sent, checks the bearer

@@ -1,4 +1,4 @@
-import { signHs256Jwt } from '@realtime/gateway';
+import { signHs256Jwt } from '@realtime-streams/gateway';
 import { SERVICE_JWT_SECRET } from './service-process';
 
 /** A token the reference service accepts (signed with the test JWT_SECRET). */

@@ -1,8 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { Test } from '@nestjs/testing';
-import { RealtimeGatewayModule, type RealtimeGatewayOptions, signHs256Jwt } from '@realtime/gateway';
-import { RealtimeTransportModule, type RealtimeTransportOptions } from '@realtime/transport';
+import { RealtimeGatewayModule, type RealtimeGatewayOptions, signHs256Jwt } from '@realtime-streams/gateway';
+import { RealtimeTransportModule, type RealtimeTransportOptions } from '@realtime-streams/transport';
 import type { AddressInfo } from 'node:net';
 import { register } from 'prom-client';
 

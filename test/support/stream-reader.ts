@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import type { Envelope } from '@realtime/transport';
+import type { Envelope } from '@realtime-streams/transport';
 
 /** Every envelope in a stream, parsed, in stream order. */
 export async function readStream(redis: Redis, key: string): Promise<Envelope[]> {

@@ -1,3 +1,4 @@
+// What an application uses. Inspection handles for tests: `@realtime-streams/gateway/testing`.
 export { RealtimeGatewayModule } from './realtime-gateway.module';
 export {
   InjectRealtimeGatewayOptions,
@@ -7,7 +8,6 @@ export {
 } from './realtime-gateway.module-definition';
 export type {
   RealtimeGatewayOptions,
-  ResolvedGatewayOptions,
   HubOptions,
   GroupMethods,
   HubMethod,
@@ -20,20 +20,17 @@ export type {
   GatewayAuthOptions,
   ClientLimitOptions,
 } from './realtime-gateway-options.interface';
-export { RESOLVED_GATEWAY_OPTIONS } from './realtime-gateway.constants';
 export { realtimeGatewayConfig, type RealtimeGatewayConfig } from './config/gateway.config';
 export { parseGatewayEnv } from './config/gateway-env.parser';
-export { resolveGatewayOptions } from './config/resolve-gateway-options';
 
 export type { AccessTokenVerifier, AuthenticatedUser } from './auth/access-token-verifier';
 export { JwtVerifier } from './auth/jwt.verifier';
 export type { JwtVerificationOptions } from './auth/jwt-verification-options';
 export { parseJwtEnv } from './auth/jwt-env.parser';
 export { signHs256Jwt } from './auth/sign-hs256-jwt';
+export { InvalidRealtimeConfigError } from '@realtime-streams/common';
 export { UnauthorizedTokenError } from './errors/unauthorized-token.error';
 export { HubMethodError } from './errors/hub-method.error';
 
 export { GatewayHealthIndicator } from './health/gateway.health';
-export { ConnectionRegistry } from './hub/connection-registry';
-export { DeliveryService } from './delivery/delivery.service';
 export { GATEWAY_METRIC, type DeliverySource, type EnvelopeRejection } from './metrics/realtime-gateway.metrics';

@@ -8,7 +8,7 @@ import {
   Optional,
 } from '@nestjs/common';
 import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
-import { errorMessage, InProcessSinkRegistry, withTimeout } from '@realtime/transport';
+import { errorMessage, InProcessSinkRegistry, withTimeout } from '@realtime-streams/common';
 import type { Server } from 'node:http';
 import { BridgeReceiverHandler } from './bridge/bridge-receiver.handler';
 import { DeliveryService } from './delivery/delivery.service';

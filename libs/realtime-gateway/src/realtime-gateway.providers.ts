@@ -1,6 +1,6 @@
 import type { Provider } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
-import { StreamKeys } from '@realtime/transport';
+import { StreamKeys } from '@realtime-streams/contracts';
 import { BridgeReceiverHandler } from './bridge/bridge-receiver.handler';
 import { resolveGatewayOptions } from './config/resolve-gateway-options';
 import { DeliveryService } from './delivery/delivery.service';

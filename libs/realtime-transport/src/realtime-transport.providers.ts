@@ -5,7 +5,7 @@ import { EnvFileReloader } from './config/env-file-reloader';
 import { RealtimeSettings } from './config/realtime-settings';
 import { resolveRealtimeOptions } from './config/resolve-options';
 import { EnvelopeMapper } from './envelope/envelope.mapper';
-import { EnvelopeValidator } from './envelope/envelope.validator';
+import { EnvelopeValidator } from '@realtime-streams/contracts';
 import { EventIdGenerator } from './envelope/event-id.generator';
 import { FallbackChain } from './fallback/fallback-chain';
 import { HealthProber } from './fallback/health-prober';
@@ -26,7 +26,7 @@ import type {
 } from './realtime-transport-options.interface';
 import { TransportRouter } from './routing/transport.router';
 import { createTransports } from './transports/create-transports';
-import { InProcessSinkRegistry } from './transports/in-process-sink.registry';
+import { InProcessSinkRegistry } from '@realtime-streams/common';
 import type { RealtimeTransport } from './transports/realtime-transport.interface';
 
 export const realtimeTransportProviders: Provider[] = [

@@ -1,4 +1,4 @@
-import { RealtimeEvent, toGroup } from '@realtime/transport';
+import { RealtimeEvent, toGroup } from '@realtime-streams/transport';
 import type { ChatMessage } from '../chat-message';
 
 /**

@@ -1,4 +1,4 @@
-import { RealtimeEvent, toGroup } from '@realtime/transport';
+import { RealtimeEvent, toGroup } from '@realtime-streams/transport';
 
 /** A user started or stopped typing in a room; coalesced per room and user, delivered as `UserTyping(state)`. */
 @RealtimeEvent({

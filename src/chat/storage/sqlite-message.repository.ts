@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { epochMs } from '@realtime/transport';
+import { epochMs } from '@realtime-streams/contracts';
 import Database from 'better-sqlite3';
 import type { ChatMessage } from '../chat-message';
 import { MessageRepository } from './message.repository';

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { OutboxCursor, OutboxRecord, OutboxStore, StoredOutboxRecord } from '@realtime/transport';
+import type { OutboxCursor, OutboxRecord, OutboxStore, StoredOutboxRecord } from '@realtime-streams/transport';
 
 interface Row {
   cursor: number;

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { type Env, InvalidRealtimeConfigError, readNumber, readString } from '@realtime/transport';
+import { type Env, InvalidRealtimeConfigError, readNumber, readString } from '@realtime-streams/common';
 import type { JwtVerificationOptions } from './jwt-verification-options';
 
 /**

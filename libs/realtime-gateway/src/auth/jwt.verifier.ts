@@ -1,6 +1,6 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import { InvalidRealtimeConfigError } from '@realtime/transport';
+import { InvalidRealtimeConfigError } from '@realtime-streams/common';
 import { UnauthorizedTokenError } from '../errors/unauthorized-token.error';
 import type { AccessTokenVerifier, AuthenticatedUser } from './access-token-verifier';
 import {

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Envelope } from '@realtime/transport';
+import type { Envelope } from '@realtime-streams/contracts';
 import type { DeliveryService } from '../delivery/delivery.service';
 import type { InboundEnvelopeReader } from '../delivery/inbound-envelope';
 import { BodyTooLargeError, readBody } from '../http/read-body';

@@ -1,4 +1,4 @@
-import { TRANSPORT_DEFAULTS } from '@realtime/transport';
+import { ENVELOPE_LIMIT_DEFAULTS } from '@realtime-streams/contracts';
 
 /** Defaults of every gateway option; the options interface documents each one with the same values. */
 export const GATEWAY_DEFAULTS = Object.freeze({
@@ -24,10 +24,7 @@ export const GATEWAY_DEFAULTS = Object.freeze({
   bridge: Object.freeze({ path: '/internal/realtime/events', maxBodyBytes: 5 * 1024 * 1024 }),
   slowClients: Object.freeze({ softLimitBytes: 256 * 1024, hardLimitBytes: 1024 * 1024 }),
   // The publisher's bounds: what one accepts, the other must not refuse.
-  envelopes: Object.freeze({
-    maxArgsBytes: TRANSPORT_DEFAULTS.maxArgsBytes,
-    maxArgsDepth: TRANSPORT_DEFAULTS.maxArgsDepth,
-  }),
+  envelopes: ENVELOPE_LIMIT_DEFAULTS,
   dedup: Object.freeze({ ttlMs: 300_000, maxEntries: 100_000 }),
   limits: Object.freeze({
     invocationsPerSecond: 20,

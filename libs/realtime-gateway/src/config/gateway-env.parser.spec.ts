@@ -1,4 +1,4 @@
-import { InvalidRealtimeConfigError } from '@realtime/transport';
+import { InvalidRealtimeConfigError } from '@realtime-streams/common';
 import { parseGatewayEnv } from './gateway-env.parser';
 import { resolveGatewayOptions } from './resolve-gateway-options';
 

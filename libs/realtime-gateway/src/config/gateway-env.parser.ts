@@ -1,4 +1,5 @@
-import { type Env, readBoolean, readNumber, readString, readUrl, TRANSPORT_DEFAULTS } from '@realtime/transport';
+import { type Env, readBoolean, readNumber, readString, readUrl } from '@realtime-streams/common';
+import { STREAM_LAYOUT_DEFAULTS } from '@realtime-streams/contracts';
 import { parseJwtEnv } from '../auth/jwt-env.parser';
 import type { RealtimeGatewayOptions } from '../realtime-gateway-options.interface';
 import { GATEWAY_DEFAULTS as D } from './gateway-defaults';
@@ -27,9 +28,9 @@ export function parseGatewayEnv(env: Env): RealtimeGatewayOptions {
     },
     redis: useRedis
       ? {
-          url: readUrl(env, 'REDIS_URL', TRANSPORT_DEFAULTS.redis.url, ['redis:', 'rediss:']),
-          streamKeyPrefix: readString(env, 'REALTIME_STREAM_KEY_PREFIX') ?? TRANSPORT_DEFAULTS.redis.streamKeyPrefix,
-          shards: readNumber(env, 'REALTIME_STREAM_SHARDS', TRANSPORT_DEFAULTS.redis.shards, 1, 1024),
+          url: readUrl(env, 'REDIS_URL', STREAM_LAYOUT_DEFAULTS.url, ['redis:', 'rediss:']),
+          streamKeyPrefix: readString(env, 'REALTIME_STREAM_KEY_PREFIX') ?? STREAM_LAYOUT_DEFAULTS.streamKeyPrefix,
+          shards: readNumber(env, 'REALTIME_STREAM_SHARDS', STREAM_LAYOUT_DEFAULTS.shards, 1, 1024),
           blockMs: readNumber(env, 'REALTIME_CONSUMER_BLOCK_MS', D.redis.blockMs, 10, 60_000),
           readCount: readNumber(env, 'REALTIME_CONSUMER_READ_COUNT', D.redis.readCount, 1, 100_000),
           groupMaxIdleMs: readNumber(env, 'REALTIME_GROUP_MAX_IDLE_MS', D.redis.groupMaxIdleMs, 1000, 30 * 86_400_000),

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { checkUrl, InvalidRealtimeConfigError } from '@realtime/transport';
+import { checkUrl, InvalidRealtimeConfigError } from '@realtime-streams/common';
 import { JwtVerifier } from '../auth/jwt.verifier';
 import type { RealtimeGatewayOptions, ResolvedGatewayOptions } from '../realtime-gateway-options.interface';
 import { GATEWAY_DEFAULTS as D } from './gateway-defaults';

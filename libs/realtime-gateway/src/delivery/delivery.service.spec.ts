@@ -1,4 +1,4 @@
-import type { Envelope } from '@realtime/transport';
+import type { Envelope } from '@realtime-streams/contracts';
 import type { ConnectionRegistry } from '../hub/connection-registry';
 import type { RealtimeGatewayMetrics } from '../metrics/realtime-gateway.metrics';
 import type { ResolvedGatewayOptions } from '../realtime-gateway-options.interface';

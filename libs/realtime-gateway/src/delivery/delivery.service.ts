@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import { type Envelope, epochMs } from '@realtime/transport';
+import { type Envelope, epochMs } from '@realtime-streams/contracts';
 import { ConnectionRegistry } from '../hub/connection-registry';
 import type { HubConnection } from '../hub/hub-connection';
 import { invocationFrame } from '../hub/hub-protocol';

@@ -1,4 +1,4 @@
-import { type Envelope, EnvelopeValidator, exceedsJsonDepth } from '@realtime/transport';
+import { type Envelope, EnvelopeValidator, exceedsJsonDepth } from '@realtime-streams/contracts';
 import type { EnvelopeRejection } from '../metrics/realtime-gateway.metrics';
 import type { EnvelopeLimitOptions } from '../realtime-gateway-options.interface';
 

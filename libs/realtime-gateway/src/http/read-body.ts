@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { errorMessage } from '@realtime/transport';
+import { errorMessage } from '@realtime-streams/common';
 import { ClientRequestError } from '../errors/client-request.error';
 
 export class BodyTooLargeError extends ClientRequestError {

@@ -26,7 +26,11 @@ describe('hub protocol', () => {
   it('builds a broadcast invocation around JSON arguments, without invocationId', () => {
     const frame = invocationFrame('ReceiveMessage', '[{"text":"hi"}]');
     expect(frame.endsWith(RS)).toBe(true);
-    expect(JSON.parse(frame.slice(0, -1))).toEqual({ type: 1, target: 'ReceiveMessage', arguments: [{ text: 'hi' }] });
+    expect(JSON.parse(frame.slice(0, -1))).toEqual({
+      type: 1,
+      target: 'ReceiveMessage',
+      arguments: [{ text: 'hi' }],
+    });
   });
 
   it('builds completions with a result, without one, and with an error', () => {

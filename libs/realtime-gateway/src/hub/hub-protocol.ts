@@ -51,7 +51,11 @@ export function completionFrame(invocationId: string, outcome: { result: unknown
       ? { type: MessageType.Completion, invocationId, error: outcome.error }
       : outcome.result === undefined
         ? { type: MessageType.Completion, invocationId }
-        : { type: MessageType.Completion, invocationId, result: outcome.result };
+        : {
+            type: MessageType.Completion,
+            invocationId,
+            result: outcome.result,
+          };
   return JSON.stringify(message) + RECORD_SEPARATOR;
 }
 

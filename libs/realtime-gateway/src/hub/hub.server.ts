@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Logger } from '@nestjs/common';
-import { errorMessage } from '@realtime/transport';
+import { errorMessage } from '@realtime-streams/common';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import type { AccessTokenVerifier, AuthenticatedUser } from '../auth/access-token-verifier';
 import { HubMethodError } from '../errors/hub-method.error';
@@ -153,7 +153,11 @@ export class HubServer {
         return rejectUpgrade(socket, 429, 'Too Many Requests', tooManyConnections(maxConnectionsPerUser));
       }
       // skipNegotiation connections never get stateful reconnect (the client only uses it after negotiate).
-      opening = { kind: 'new', connectionId: randomBytes(12).toString('base64url'), stateful: false };
+      opening = {
+        kind: 'new',
+        connectionId: randomBytes(12).toString('base64url'),
+        stateful: false,
+      };
     }
     const resolved = opening;
     // ws completes the upgrade synchronously (no verifyClient), so the check above and the count in open() cannot
@@ -202,7 +206,11 @@ export class HubServer {
         this.negotiated.release(token);
         return 'taken';
       }
-      return { kind: 'new', connectionId: claim.connectionId, stateful: claim.stateful };
+      return {
+        kind: 'new',
+        connectionId: claim.connectionId,
+        stateful: claim.stateful,
+      };
     }
     const waiting = this.sessions.waiting(token);
     if (waiting) {
@@ -217,7 +225,11 @@ export class HubServer {
     if (elsewhere) {
       if (elsewhere.userId !== user.id) return 'wrong_user';
       this.negotiated.markConnected(token);
-      return { kind: 'new', connectionId: elsewhere.connectionId, stateful: elsewhere.stateful };
+      return {
+        kind: 'new',
+        connectionId: elsewhere.connectionId,
+        stateful: elsewhere.stateful,
+      };
     }
     const record = await this.sessions.claim(token, user);
     if (typeof record === 'string') {
@@ -383,7 +395,10 @@ export class HubServer {
   }
 
   private handshake(connection: HubConnection, record: unknown): boolean {
-    const { protocol, version } = (record ?? {}) as { protocol?: unknown; version?: unknown };
+    const { protocol, version } = (record ?? {}) as {
+      protocol?: unknown;
+      version?: unknown;
+    };
     let problem: string | undefined;
     if (typeof protocol !== 'string' || typeof version !== 'number') problem = 'Invalid handshake request.';
     else if (protocol !== 'json') problem = `The protocol '${protocol}' is not supported.`;
@@ -419,7 +434,9 @@ export class HubServer {
       case MessageType.Invocation:
         return this.onInvocation(connection, message);
       case MessageType.StreamInvocation:
-        return this.complete(connection, message.invocationId, { error: 'Streaming hub methods are not supported.' });
+        return this.complete(connection, message.invocationId, {
+          error: 'Streaming hub methods are not supported.',
+        });
       case MessageType.Ack:
         if (session) session.ack(sequenceIdOf(message));
         return;
@@ -455,7 +472,9 @@ export class HubServer {
     }
     if (!connection.invocations.take(Date.now())) return this.refuseInvocation(connection, invocationId);
     if (Array.isArray(message.streamIds) && message.streamIds.length > 0) {
-      return this.complete(connection, invocationId, { error: 'Client-to-server streaming is not supported.' });
+      return this.complete(connection, invocationId, {
+        error: 'Client-to-server streaming is not supported.',
+      });
     }
     // The id received is in Redis before the method runs: a resume elsewhere after a crash does not run it again.
     if (connection.session) this.sessions.writeNow(connection);
@@ -497,7 +516,9 @@ export class HubServer {
     try {
       frame = completionFrame(invocationId, outcome);
     } catch (error) {
-      frame = completionFrame(invocationId, { error: `The result could not be serialized: ${errorMessage(error)}` });
+      frame = completionFrame(invocationId, {
+        error: `The result could not be serialized: ${errorMessage(error)}`,
+      });
     }
     if (!connection.session) return connection.send(frame, Date.now());
     // Counted, and recorded with its place before it leaves, so a replay elsewhere gives it the same id.
@@ -510,7 +531,9 @@ export class HubServer {
     const known = error instanceof HubProtocolError;
     if (!known) this.logger.error(`Connection ${connection.id} failed`, error as Error);
     const message = known ? error.message : 'An unexpected error occurred on the server.';
-    this.metrics.clientProtocolErrors.inc({ reason: known ? reasonOf(message) : 'internal' });
+    this.metrics.clientProtocolErrors.inc({
+      reason: known ? reasonOf(message) : 'internal',
+    });
     if (!connection.handshakeDone) {
       connection.send(handshakeError(message), Date.now());
       connection.close();
@@ -529,7 +552,9 @@ export class HubServer {
     for (const connection of this.sockets) {
       if (!connection.handshakeDone) {
         if (now - connection.openedAt > handshakeTimeoutMs) {
-          this.metrics.clientProtocolErrors.inc({ reason: 'handshake_timeout' });
+          this.metrics.clientProtocolErrors.inc({
+            reason: 'handshake_timeout',
+          });
           connection.terminate();
         }
         continue;

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AccessTokenVerifier, AuthenticatedUser } from '../auth/access-token-verifier';
 import { requestToken } from '../auth/request-token';
-import { errorMessage } from '@realtime/transport';
+import { errorMessage } from '@realtime-streams/common';
 import type { CorsPolicy } from './cors-policy';
 import type { NegotiatedConnections } from './negotiated-connections';
 import { sendJson } from '../http/send-json';

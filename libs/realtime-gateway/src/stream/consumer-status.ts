@@ -1,4 +1,4 @@
-import { errorMessage } from '@realtime/transport';
+import { errorMessage } from '@realtime-streams/common';
 
 /**
  * Time a read may take past its BLOCK before health reports the consumer failing. Shorter than the time after

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { errorMessage } from '@realtime/transport';
+import { errorMessage } from '@realtime-streams/common';
 import type { RealtimeGatewayMetrics } from '../metrics/realtime-gateway.metrics';
 import type { GroupSetup } from './group-setup';
 

@@ -1,4 +1,4 @@
-import { sequenceKeyOf } from '@realtime/transport';
+import { sequenceKeyOf } from '@realtime-streams/contracts';
 import type Redis from 'ioredis';
 import { fields } from './stream-groups';
 import { sequenceOf, type StreamPosition, type StreamSequences } from './stream-sequences';

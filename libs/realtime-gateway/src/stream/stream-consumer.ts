@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { closeRedis, createFailFastRedis, errorMessage, TimeoutError, withTimeout } from '@realtime/transport';
+import { closeRedis, createFailFastRedis, errorMessage, TimeoutError, withTimeout } from '@realtime-streams/common';
 import type Redis from 'ioredis';
 import type { DeliveryService } from '../delivery/delivery.service';
 import type { InboundEnvelopeReader } from '../delivery/inbound-envelope';

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { closeRedis, createFailFastRedis, errorMessage, withTimeout } from '@realtime/transport';
+import { closeRedis, createFailFastRedis, errorMessage, withTimeout } from '@realtime-streams/common';
 import type Redis from 'ioredis';
 import type { RealtimeGatewayMetrics } from '../metrics/realtime-gateway.metrics';
 import { readCounter } from './group-setup';

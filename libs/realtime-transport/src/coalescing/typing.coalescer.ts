@@ -1,4 +1,4 @@
-import type { OutboundEnvelope } from '../envelope/envelope.interface';
+import type { OutboundEnvelope } from '@realtime-streams/contracts';
 import type { CoalescerMetrics } from './coalescer.metrics';
 import { ExpiryQueue } from './expiry-queue';
 

@@ -4,7 +4,7 @@ import { parse } from 'dotenv';
 import { RESOLVED_REALTIME_OPTIONS } from '../realtime-transport.constants';
 import type { RealtimeRoutingFlags, ResolvedRealtimeTransportOptions } from '../realtime-transport-options.interface';
 import { RealtimeTransportMetrics } from '../metrics/realtime-transport.metrics';
-import { errorMessage } from '../util/error-message';
+import { errorMessage } from '@realtime-streams/common';
 import { RealtimeSettings } from './realtime-settings';
 import { parseRoutingFlags } from './realtime-env.parser';
 

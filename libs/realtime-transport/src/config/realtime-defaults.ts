@@ -1,3 +1,5 @@
+import { ENVELOPE_LIMIT_DEFAULTS, STREAM_LAYOUT_DEFAULTS } from '@realtime-streams/contracts';
+
 /** Defaults of every option; the options interface documents each one with the same values. */
 export const DEFAULTS = Object.freeze({
   flags: Object.freeze({
@@ -7,9 +9,7 @@ export const DEFAULTS = Object.freeze({
     dualWrite: false,
   }),
   redis: Object.freeze({
-    url: 'redis://127.0.0.1:6379',
-    streamKeyPrefix: 'realtime',
-    shards: 1,
+    ...STREAM_LAYOUT_DEFAULTS,
     maxLen: 100_000,
     retentionMs: 600_000,
   }),
@@ -19,8 +19,7 @@ export const DEFAULTS = Object.freeze({
     laneQueueEnvelopes: 10_000,
     laneRetryMs: 30_000,
   }),
-  maxArgsBytes: 64 * 1024,
-  maxArgsDepth: 32,
+  ...ENVELOPE_LIMIT_DEFAULTS,
   bufferCapacity: 10_000,
   maxBatchSize: 512,
   publishTimeoutMs: 1000,

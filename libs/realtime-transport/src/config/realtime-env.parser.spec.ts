@@ -1,4 +1,4 @@
-import { InvalidRealtimeConfigError } from '../errors/invalid-realtime-config.error';
+import { InvalidRealtimeConfigError } from '@realtime-streams/common';
 import { parseRealtimeEnv, parseRoutingFlags } from './realtime-env.parser';
 import { resolveRealtimeOptions } from './resolve-options';
 

@@ -1,5 +1,5 @@
 import type { RealtimeRoutingFlags, RealtimeTransportOptions } from '../realtime-transport-options.interface';
-import { type Env, readBoolean, readNumber, readString, readUrl, readUrls } from './env-readers';
+import { type Env, readBoolean, readNumber, readString, readUrl, readUrls } from '@realtime-streams/common';
 import { DEFAULTS } from './realtime-defaults';
 
 const HTTP = ['http:', 'https:'] as const;

@@ -1,4 +1,4 @@
-import { InvalidRealtimeConfigError } from '../errors/invalid-realtime-config.error';
+import { checkUrl, InvalidRealtimeConfigError } from '@realtime-streams/common';
 import type {
   RealtimeRoutingFlags,
   RealtimeTransportOptions,
@@ -6,7 +6,6 @@ import type {
 } from '../realtime-transport-options.interface';
 import type { OutboxOptions, OutboxStore } from '../outbox/outbox-store.interface';
 import type { TransportName } from '../transports/realtime-transport.interface';
-import { checkUrl } from './env-readers';
 import { DEFAULTS } from './realtime-defaults';
 
 /**

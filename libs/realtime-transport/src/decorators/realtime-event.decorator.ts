@@ -1,5 +1,5 @@
 import { SetMetadata } from '@nestjs/common';
-import type { RealtimeTarget } from '../envelope/envelope.interface';
+import type { RealtimeTarget } from '@realtime-streams/contracts';
 import { REALTIME_EVENT_METADATA } from '../realtime-transport.constants';
 
 export interface CoalesceOptions<E> {

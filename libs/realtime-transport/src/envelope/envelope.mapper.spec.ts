@@ -2,9 +2,8 @@ import type { RealtimeEventOptions } from '../decorators/realtime-event.decorato
 import { EnvelopeTooLargeError } from '../errors/envelope-too-large.error';
 import { InvalidEnvelopeError } from '../errors/invalid-envelope.error';
 import { EnvelopeMapper } from './envelope.mapper';
-import { EnvelopeValidator } from './envelope.validator';
+import { EnvelopeValidator, toAll, toGroup, toUser } from '@realtime-streams/contracts';
 import { EventIdGenerator } from './event-id.generator';
-import { toAll, toGroup, toUser } from './targets';
 
 class MessageCreated {
   constructor(

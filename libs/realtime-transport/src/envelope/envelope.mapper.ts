@@ -1,12 +1,10 @@
+import { epochMs, exceedsJsonDepth, targetKeyOf } from '@realtime-streams/contracts';
 import type { RealtimeEventOptions } from '../decorators/realtime-event.decorator';
 import { EnvelopeTooLargeError } from '../errors/envelope-too-large.error';
 import { InvalidEnvelopeError } from '../errors/invalid-envelope.error';
-import { errorMessage } from '../util/error-message';
-import type { Envelope, OutboundEnvelope } from './envelope.interface';
-import type { EnvelopeValidator } from './envelope.validator';
+import { errorMessage } from '@realtime-streams/common';
+import type { Envelope, EnvelopeValidator, OutboundEnvelope } from '@realtime-streams/contracts';
 import type { EventIdGenerator } from './event-id.generator';
-import { exceedsJsonDepth } from './json-depth';
-import { targetKeyOf } from './targets';
 
 /** Cheap pre-check: a UTF-16 string of n units never takes more than 3n bytes in UTF-8. */
 const MAX_UTF8_BYTES_PER_UNIT = 3;
@@ -111,9 +109,4 @@ function call<T>(type: string, option: string, fn: () => T): T {
   } catch (error) {
     throw new InvalidEnvelopeError(type, `${option}() threw: ${errorMessage(error)}`);
   }
-}
-
-/** Epoch milliseconds with sub-millisecond precision, for end-to-end latency figures. */
-export function epochMs(): number {
-  return performance.timeOrigin + performance.now();
 }

@@ -1,12 +1,11 @@
 import { Logger } from '@nestjs/common';
-import type { OutboundEnvelope } from '../envelope/envelope.interface';
+import type { OutboundEnvelope } from '@realtime-streams/contracts';
 import { TransportDisconnectedError } from '../errors/transport-disconnected.error';
 import { TransportPublishError } from '../errors/transport-publish.error';
 import type { OutboxChainPort, OutboxRelay } from '../outbox/outbox-relay';
 import type { RoutePlan, TransportRouter } from '../routing/transport.router';
 import type { RealtimeTransport, TransportName } from '../transports/realtime-transport.interface';
-import { errorMessage } from '../util/error-message';
-import { withTimeout } from '../util/with-timeout';
+import { errorMessage, withTimeout } from '@realtime-streams/common';
 import { type BreakerSettings, type BreakerState, CircuitBreaker } from './circuit-breaker';
 import type { FallbackChainMetrics } from './fallback-chain.metrics';
 import { type BufferEntry, type DropReason, PendingBuffer } from './pending-buffer';

@@ -1,8 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { TransportName } from '../transports/realtime-transport.interface';
 import { TransportDisconnectedError } from '../errors/transport-disconnected.error';
-import { errorMessage } from '../util/error-message';
-import { withTimeout } from '../util/with-timeout';
+import { errorMessage, withTimeout } from '@realtime-streams/common';
 import type { ChainLink } from './fallback-chain';
 
 export interface ProbeResult {

@@ -1,4 +1,4 @@
-import type { OutboundEnvelope } from '../envelope/envelope.interface';
+import type { OutboundEnvelope } from '@realtime-streams/contracts';
 import type { RoutePlan } from '../routing/transport.router';
 
 export type DropReason = 'buffer_full_volatile' | 'buffer_full_oldest' | 'max_attempts' | 'shutdown';

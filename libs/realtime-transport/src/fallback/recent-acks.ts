@@ -1,4 +1,4 @@
-import type { Envelope, OutboundEnvelope } from '../envelope/envelope.interface';
+import type { Envelope, OutboundEnvelope } from '@realtime-streams/contracts';
 
 /**
  * Durable envelopes a transport acknowledged lately, oldest first, kept for `windowMs` (and at most `maxEntries`).
@@ -51,7 +51,12 @@ export class RecentAcks {
       this.dropOldest();
       if (at < since) continue;
       const envelope = JSON.parse(json) as Envelope;
-      taken.push({ envelope, json, targetKey, argsJson: JSON.stringify(envelope.args) });
+      taken.push({
+        envelope,
+        json,
+        targetKey,
+        argsJson: JSON.stringify(envelope.args),
+      });
     }
     return taken;
   }

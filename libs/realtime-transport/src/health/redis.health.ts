@@ -5,8 +5,7 @@ import { REALTIME_TRANSPORTS, RESOLVED_REALTIME_OPTIONS } from '../realtime-tran
 import type { ResolvedRealtimeTransportOptions } from '../realtime-transport-options.interface';
 import type { RealtimeTransport } from '../transports/realtime-transport.interface';
 import { RedisStreamsTransport } from '../transports/redis-streams.transport';
-import { errorMessage } from '../util/error-message';
-import { withTimeout } from '../util/with-timeout';
+import { errorMessage, withTimeout } from '@realtime-streams/common';
 
 /**
  * Redis reachability: a `PING` on the publishing connection, bounded by a timeout. When the periodic probe has just

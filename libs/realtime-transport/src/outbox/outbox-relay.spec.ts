@@ -1,4 +1,4 @@
-import type { OutboundEnvelope } from '../envelope/envelope.interface';
+import type { OutboundEnvelope } from '@realtime-streams/contracts';
 import { FallbackChain, type FallbackChainSettings } from '../fallback/fallback-chain';
 import { NO_FALLBACK_CHAIN_METRICS } from '../fallback/fallback-chain.metrics';
 import type { RealtimeRoutingFlags } from '../realtime-transport-options.interface';

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
-import type { OutboundEnvelope } from '../envelope/envelope.interface';
-import { errorMessage } from '../util/error-message';
+import type { OutboundEnvelope } from '@realtime-streams/contracts';
+import { errorMessage } from '@realtime-streams/common';
 import type { OutboxDeferReason, OutboxMetrics } from './outbox.metrics';
 import { OutboxRemovals } from './outbox-removals';
 import type { OutboxCursor, OutboxStore, StoredOutboxRecord } from './outbox-store.interface';

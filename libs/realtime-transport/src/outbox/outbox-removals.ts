@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { errorMessage } from '../util/error-message';
+import { errorMessage } from '@realtime-streams/common';
 import type { OutboxMetrics } from './outbox.metrics';
 import type { OutboxStore } from './outbox-store.interface';
 

@@ -1,4 +1,4 @@
-import type { Envelope, OutboundEnvelope } from '../envelope/envelope.interface';
+import type { Envelope, OutboundEnvelope } from '@realtime-streams/contracts';
 import type { OutboxRecord, StoredOutboxRecord } from './outbox-store.interface';
 
 /** Where a prepared event points to its envelope: a symbol property, invisible to JSON and to `Object.keys`. */

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { TypingCoalescer } from '../coalescing/typing.coalescer';
-import type { OutboundEnvelope } from '../envelope/envelope.interface';
+import type { OutboundEnvelope } from '@realtime-streams/contracts';
 import { FallbackChain } from '../fallback/fallback-chain';
 
 /** The stages an envelope passes after mapping, in order: coalescer (for coalesced events) -> fallback chain. */

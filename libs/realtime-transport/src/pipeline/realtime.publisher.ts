@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { RealtimeEventOptions } from '../decorators/realtime-event.decorator';
 import { EnvelopeMapper } from '../envelope/envelope.mapper';
-import type { OutboundEnvelope } from '../envelope/envelope.interface';
+import type { OutboundEnvelope } from '@realtime-streams/contracts';
 import { EnvelopeTooLargeError } from '../errors/envelope-too-large.error';
 import { InvalidEnvelopeError } from '../errors/invalid-envelope.error';
 import { RealtimeTransportMetrics } from '../metrics/realtime-transport.metrics';
@@ -11,7 +11,7 @@ import type { OutboxRecord } from '../outbox/outbox-store.interface';
 import { linkPrepared, PreparedEnvelope, preparedOf } from '../outbox/prepared-envelope';
 import { RESOLVED_REALTIME_OPTIONS } from '../realtime-transport.constants';
 import type { ResolvedRealtimeTransportOptions } from '../realtime-transport-options.interface';
-import { errorMessage } from '../util/error-message';
+import { errorMessage } from '@realtime-streams/common';
 import { PublishPipeline } from './publish.pipeline';
 import { RealtimeEventRegistry } from './realtime-event.registry';
 

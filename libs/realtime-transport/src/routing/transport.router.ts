@@ -1,6 +1,6 @@
 import type { RealtimeRoutingFlags } from '../realtime-transport-options.interface';
 import type { TransportName } from '../transports/realtime-transport.interface';
-import { percentagePoint } from './stable-hash';
+import { percentagePoint } from '@realtime-streams/contracts';
 
 /** Where one envelope goes: the transports in preference order, and whether it is written to all of them. */
 export interface RoutePlan {

@@ -1,4 +1,4 @@
-import type { OutboundEnvelope } from '../envelope/envelope.interface';
+import type { OutboundEnvelope } from '@realtime-streams/contracts';
 import { TransportPublishError } from '../errors/transport-publish.error';
 import type { RealtimeTransport, TransportName } from '../transports/realtime-transport.interface';
 

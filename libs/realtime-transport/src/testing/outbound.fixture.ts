@@ -1,5 +1,5 @@
-import type { OutboundEnvelope, RealtimeTarget } from '../envelope/envelope.interface';
-import { targetKeyOf } from '../envelope/targets';
+import type { OutboundEnvelope, RealtimeTarget } from '@realtime-streams/contracts';
+import { targetKeyOf } from '@realtime-streams/contracts';
 
 let sequence = 0;
 

@@ -3,7 +3,7 @@ import type { ResolvedRealtimeTransportOptions } from '../realtime-transport-opt
 import type { HttpBridgeMetrics } from './http-bridge.metrics';
 import { HttpBridgeTransport } from './http-bridge.transport';
 import { InProcessTransport } from './in-process.transport';
-import type { InProcessSinkRegistry } from './in-process-sink.registry';
+import type { InProcessSinkRegistry } from '@realtime-streams/common';
 import type { RealtimeTransport } from './realtime-transport.interface';
 import { RedisStreamsTransport } from './redis-streams.transport';
 

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Pool } from 'undici';
-import type { OutboundEnvelope } from '../envelope/envelope.interface';
-import { errorMessage } from '../util/error-message';
+import type { OutboundEnvelope } from '@realtime-streams/contracts';
+import { errorMessage } from '@realtime-streams/common';
 import type { HttpBridgeLaneMetrics, LaneDropReason } from './http-bridge.metrics';
 import type { BridgeTicket } from './http-bridge.ticket';
 

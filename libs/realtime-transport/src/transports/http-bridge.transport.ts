@@ -1,4 +1,4 @@
-import type { OutboundEnvelope } from '../envelope/envelope.interface';
+import type { OutboundEnvelope } from '@realtime-streams/contracts';
 import { TransportDisconnectedError } from '../errors/transport-disconnected.error';
 import { TransportUnavailableError } from '../errors/transport-unavailable.error';
 import type { HttpBridgeOptions } from '../realtime-transport-options.interface';

@@ -1,8 +1,8 @@
-import type { OutboundEnvelope } from '../envelope/envelope.interface';
+import type { OutboundEnvelope } from '@realtime-streams/contracts';
 import { TransportPublishError } from '../errors/transport-publish.error';
 import { TransportUnavailableError } from '../errors/transport-unavailable.error';
-import { errorMessage } from '../util/error-message';
-import type { InProcessSinkRegistry } from './in-process-sink.registry';
+import { errorMessage } from '@realtime-streams/common';
+import type { InProcessSinkRegistry } from '@realtime-streams/common';
 import type { RealtimeTransport } from './realtime-transport.interface';
 
 /** Hands envelopes to the sink registered in this process: single-node delivery without a network hop. */

@@ -1,4 +1,4 @@
-import type { OutboundEnvelope } from '../envelope/envelope.interface';
+import type { OutboundEnvelope } from '@realtime-streams/contracts';
 
 export type TransportName = 'redis-streams' | 'http-bridge' | 'in-process';
 

@@ -1,14 +1,13 @@
 import { Logger } from '@nestjs/common';
 import type Redis from 'ioredis';
-import type { OutboundEnvelope } from '../envelope/envelope.interface';
+import type { OutboundEnvelope } from '@realtime-streams/contracts';
 import { TransportPublishError } from '../errors/transport-publish.error';
 import { TransportDisconnectedError } from '../errors/transport-disconnected.error';
 import type { RedisStreamsOptions } from '../realtime-transport-options.interface';
-import { closeRedis, createFailFastRedis } from '../redis/fail-fast-redis';
-import { errorMessage } from '../util/error-message';
+import { closeRedis, createFailFastRedis, errorMessage } from '@realtime-streams/common';
 import type { RealtimeTransport } from './realtime-transport.interface';
-import { defineStreamAppend, sequenceKeyOf, type StreamAppender } from './stream-append.script';
-import { StreamKeys } from './stream-keys';
+import { defineStreamAppend, type StreamAppender } from './stream-append.script';
+import { sequenceKeyOf, StreamKeys } from '@realtime-streams/contracts';
 
 /**
  * Appends envelopes to their shard's stream on a connection of its own: one script call per shard of a batch, which

@@ -46,8 +46,3 @@ export function defineStreamAppend(redis: Redis): Redis & StreamAppender {
   redis.defineCommand('realtimeAppend', { numberOfKeys: 2, lua: APPEND });
   return redis as Redis & StreamAppender;
 }
-
-/** The entry counter of a stream. */
-export function sequenceKeyOf(streamKey: string): string {
-  return `${streamKey}:seq`;
-}

@@ -1,4 +1,4 @@
-import type { Envelope } from '@realtime/transport';
+import type { Envelope } from '@realtime-streams/contracts';
 import type { InboundEnvelopeReader } from '../../delivery/inbound-envelope';
 import { invocationFrame } from '../hub-protocol';
 import type { SessionEvent, SessionRecord } from './session-record';

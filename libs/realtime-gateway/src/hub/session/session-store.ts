@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import { closeRedis, createFailFastRedis, errorMessage } from '@realtime/transport';
+import { closeRedis, createFailFastRedis, errorMessage } from '@realtime-streams/common';
 import type Redis from 'ioredis';
 import { parseSessionRecord, type SessionRecord } from './session-record';
 

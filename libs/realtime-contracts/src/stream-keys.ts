@@ -1,4 +1,4 @@
-import { shardOf } from '../routing/stable-hash';
+import { shardOf } from './stable-hash';
 
 /**
  * Stream key of each shard: `<prefix>:{<n>}`. The braces are a Redis Cluster hash tag, so each shard's key maps to
@@ -22,4 +22,9 @@ export class StreamKeys {
 
 export function streamKey(prefix: string, shard: number): string {
   return `${prefix}:{${shard}}`;
+}
+
+/** The entry counter of a stream: the publisher numbers entries there, gateways read it to tell trims from gaps. */
+export function sequenceKeyOf(streamKey: string): string {
+  return `${streamKey}:seq`;
 }

@@ -4,7 +4,7 @@ export type RealtimeTarget =
   | { readonly kind: 'user'; readonly id: string }
   | { readonly kind: 'all' };
 
-/** The stream envelope of contracts/events.json. */
+/** The stream envelope of `events.json` (this package ships it). */
 export interface Envelope {
   readonly v: 1;
   readonly id: string;

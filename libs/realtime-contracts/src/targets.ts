@@ -1,4 +1,4 @@
-import type { RealtimeTarget } from './envelope.interface';
+import type { RealtimeTarget } from './envelope';
 
 /** Every connection that joined the group (e.g. `room:42`). */
 export function toGroup(name: string): RealtimeTarget {

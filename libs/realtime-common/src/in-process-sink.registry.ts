@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { OutboundEnvelope } from '../envelope/envelope.interface';
+import type { OutboundEnvelope } from '@realtime-streams/contracts';
 
 /** Receives envelopes published in the same process (the gateway registers one; tests do too). */
 export type InProcessSink = (batch: readonly OutboundEnvelope[]) => void | Promise<void>;

@@ -1,4 +1,4 @@
-import { InvalidRealtimeConfigError } from '../errors/invalid-realtime-config.error';
+import { InvalidRealtimeConfigError } from './invalid-realtime-config.error';
 
 /** Environment variables as `process.env` holds them. */
 export type Env = Readonly<Record<string, string | undefined>>;

@@ -1,11 +1,11 @@
 import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
-import envelopeSchema from '../../../../contracts/events.json';
-import type { Envelope } from './envelope.interface';
+import envelopeSchema from './events.json';
+import type { Envelope } from './envelope';
 
 export type EnvelopeValidation = { valid: true } | { valid: false; reason: string };
 
 /**
- * Validates envelopes against contracts/events.json, the same file other consumers read. The schema is compiled
+ * Validates envelopes against `events.json` (shipped in this package as `@realtime-streams/contracts/events.json`), the same file other consumers read. The schema is compiled
  * once per validator (compiling costs milliseconds, validating costs microseconds).
  */
 export class EnvelopeValidator {
@@ -34,7 +34,7 @@ export class EnvelopeValidator {
 /** `/target: must match exactly one schema in oneOf`, naming the field, as the error message. */
 function describe(errors: ErrorObject[] | null | undefined): string {
   const first = errors?.[0];
-  if (!first) return 'does not match contracts/events.json';
+  if (!first) return 'does not match the envelope schema';
   const field = first.instancePath || '(envelope)';
   const extra =
     first.keyword === 'additionalProperties'

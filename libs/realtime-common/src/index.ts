@@ -1,0 +1,7 @@
+// Helpers the transport and the gateway share. Not an application API: no compatibility promise between versions.
+export { InvalidRealtimeConfigError } from './invalid-realtime-config.error';
+export { errorMessage } from './error-message';
+export { withTimeout, TimeoutError } from './with-timeout';
+export { createFailFastRedis, closeRedis } from './fail-fast-redis';
+export { InProcessSinkRegistry, type InProcessSink } from './in-process-sink.registry';
+export { type Env, readBoolean, readNumber, readString, readUrl, readUrls, checkUrl } from './env-readers';

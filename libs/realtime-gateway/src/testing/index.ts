@@ -1,0 +1,6 @@
+// For tests and benchmarks: handles on the module's internals. Not for production code.
+export { RESOLVED_GATEWAY_OPTIONS } from '../realtime-gateway.constants';
+export type { ResolvedGatewayOptions } from '../realtime-gateway-options.interface';
+export { resolveGatewayOptions } from '../config/resolve-gateway-options';
+export { ConnectionRegistry } from '../hub/connection-registry';
+export { DeliveryService } from '../delivery/delivery.service';
