@@ -25,7 +25,7 @@ export class HubInvoker {
     for (const group of options.groupMethods) {
       const toGroup = group.toGroup ?? ((name: unknown) => name as string);
       this.methods.set(group.join.toLowerCase(), async (context, ...args) => {
-        const name = groupName(toGroup(...args));
+        const name = groupNameArgument(toGroup(...args));
         const member = this.connection(context);
         // Checked before the authorization hook, which may cost a database lookup.
         if (member && !member.groups.has(name) && member.groups.size >= maxGroupsPerConnection) {
@@ -43,7 +43,7 @@ export class HubInvoker {
       });
       this.methods.set(group.leave.toLowerCase(), (context, ...args) => {
         const connection = this.connection(context);
-        const name = groupName(toGroup(...args));
+        const name = groupNameArgument(toGroup(...args));
         if (connection?.groups.has(name)) {
           this.onGroupChange(connection, 'leave', name);
           this.registry.leave(connection, name);
@@ -83,7 +83,11 @@ export class HubInvoker {
   }
 }
 
-function groupName(value: unknown): string {
+/**
+ * The SignalR group name a join/leave invocation asked for, checked. Not `groupName` of stream-groups.ts, which
+ * names the Redis consumer group of a gateway instance.
+ */
+function groupNameArgument(value: unknown): string {
   if (typeof value !== 'string' || value === '' || value.length > MAX_GROUP_NAME) {
     throw new HubMethodError(`A group name must be a string of 1-${MAX_GROUP_NAME} characters.`);
   }

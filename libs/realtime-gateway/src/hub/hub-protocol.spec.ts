@@ -16,6 +16,21 @@ describe('hub protocol', () => {
     expect(() => parseRecords(`{"type":${RS}`)).toThrow(/Invalid JSON/);
   });
 
+  it('names the reason of each refusal, which is the label of the protocol error metric', () => {
+    const reasonOf = (refuse: () => unknown) => {
+      try {
+        refuse();
+      } catch (error) {
+        return error instanceof HubProtocolError ? error.reason : error;
+      }
+      return undefined;
+    };
+    expect(reasonOf(() => parseRecords('{"type":6}'))).toBe('incomplete');
+    expect(reasonOf(() => parseRecords(`{"type":${RS}`))).toBe('bad_json');
+    expect(reasonOf(() => asHubMessage([1]))).toBe('bad_message');
+    expect(reasonOf(() => asHubMessage({ type: 1.5 }))).toBe('bad_message');
+  });
+
   it('requires an object with a numeric type', () => {
     expect(() => asHubMessage(null)).toThrow(/must be a JSON object/);
     expect(() => asHubMessage([1])).toThrow(/must be a JSON object/);
@@ -26,11 +41,7 @@ describe('hub protocol', () => {
   it('builds a broadcast invocation around JSON arguments, without invocationId', () => {
     const frame = invocationFrame('ReceiveMessage', '[{"text":"hi"}]');
     expect(frame.endsWith(RS)).toBe(true);
-    expect(JSON.parse(frame.slice(0, -1))).toEqual({
-      type: 1,
-      target: 'ReceiveMessage',
-      arguments: [{ text: 'hi' }],
-    });
+    expect(JSON.parse(frame.slice(0, -1))).toEqual({ type: 1, target: 'ReceiveMessage', arguments: [{ text: 'hi' }] });
   });
 
   it('builds completions with a result, without one, and with an error', () => {

@@ -51,11 +51,7 @@ export function completionFrame(invocationId: string, outcome: { result: unknown
       ? { type: MessageType.Completion, invocationId, error: outcome.error }
       : outcome.result === undefined
         ? { type: MessageType.Completion, invocationId }
-        : {
-            type: MessageType.Completion,
-            invocationId,
-            result: outcome.result,
-          };
+        : { type: MessageType.Completion, invocationId, result: outcome.result };
   return JSON.stringify(message) + RECORD_SEPARATOR;
 }
 
@@ -67,8 +63,17 @@ export function invocationFrame(method: string, argumentsJson: string): string {
   return '{"type":1,"target":' + JSON.stringify(method) + ',"arguments":' + argumentsJson + '}' + RECORD_SEPARATOR;
 }
 
+/**
+ * Why a client's frame was refused. The values are the `reason` label of `realtime_hub_protocol_errors_total`, so
+ * they must not change once dashboards use them; `bad_message` covers every well-formed record the hub cannot serve.
+ */
+export type HubProtocolErrorReason = 'incomplete' | 'bad_json' | 'binary' | 'too_large' | 'bad_message';
+
 export class HubProtocolError extends Error {
-  constructor(message: string) {
+  constructor(
+    readonly reason: HubProtocolErrorReason,
+    message: string,
+  ) {
     super(message);
     this.name = 'HubProtocolError';
   }
@@ -81,14 +86,15 @@ export class HubProtocolError extends Error {
  * @throws HubProtocolError naming what is wrong.
  */
 export function parseRecords(frame: string): unknown[] {
-  if (!frame.endsWith(RECORD_SEPARATOR)) throw new HubProtocolError('Message is incomplete: missing record separator');
+  if (!frame.endsWith(RECORD_SEPARATOR))
+    throw new HubProtocolError('incomplete', 'Message is incomplete: missing record separator');
   const parts = frame.split(RECORD_SEPARATOR);
   const records: unknown[] = [];
   for (let i = 0; i < parts.length - 1; i++) {
     try {
       records.push(JSON.parse(parts[i]));
     } catch {
-      throw new HubProtocolError('Invalid JSON in hub message');
+      throw new HubProtocolError('bad_json', 'Invalid JSON in hub message');
     }
   }
   return records;
@@ -96,11 +102,11 @@ export function parseRecords(frame: string): unknown[] {
 
 export function asHubMessage(record: unknown): HubMessage {
   if (typeof record !== 'object' || record === null || Array.isArray(record)) {
-    throw new HubProtocolError('A hub message must be a JSON object');
+    throw new HubProtocolError('bad_message', 'A hub message must be a JSON object');
   }
   const type = (record as { type?: unknown }).type;
   if (typeof type !== 'number' || !Number.isInteger(type))
-    throw new HubProtocolError('A hub message needs a numeric type');
+    throw new HubProtocolError('bad_message', 'A hub message needs a numeric type');
   return record as HubMessage;
 }
 

@@ -153,11 +153,7 @@ export class HubServer {
         return rejectUpgrade(socket, 429, 'Too Many Requests', tooManyConnections(maxConnectionsPerUser));
       }
       // skipNegotiation connections never get stateful reconnect (the client only uses it after negotiate).
-      opening = {
-        kind: 'new',
-        connectionId: randomBytes(12).toString('base64url'),
-        stateful: false,
-      };
+      opening = { kind: 'new', connectionId: randomBytes(12).toString('base64url'), stateful: false };
     }
     const resolved = opening;
     // ws completes the upgrade synchronously (no verifyClient), so the check above and the count in open() cannot
@@ -206,11 +202,7 @@ export class HubServer {
         this.negotiated.release(token);
         return 'taken';
       }
-      return {
-        kind: 'new',
-        connectionId: claim.connectionId,
-        stateful: claim.stateful,
-      };
+      return { kind: 'new', connectionId: claim.connectionId, stateful: claim.stateful };
     }
     const waiting = this.sessions.waiting(token);
     if (waiting) {
@@ -225,11 +217,7 @@ export class HubServer {
     if (elsewhere) {
       if (elsewhere.userId !== user.id) return 'wrong_user';
       this.negotiated.markConnected(token);
-      return {
-        kind: 'new',
-        connectionId: elsewhere.connectionId,
-        stateful: elsewhere.stateful,
-      };
+      return { kind: 'new', connectionId: elsewhere.connectionId, stateful: elsewhere.stateful };
     }
     const record = await this.sessions.claim(token, user);
     if (typeof record === 'string') {
@@ -371,10 +359,11 @@ export class HubServer {
   private onMessage(connection: HubConnection, data: RawData, isBinary: boolean): void {
     connection.lastReceivedAt = Date.now();
     try {
-      if (isBinary) throw new HubProtocolError('Binary messages are not supported by the JSON protocol');
+      if (isBinary) throw new HubProtocolError('binary', 'Binary messages are not supported by the JSON protocol');
       const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
       if (bytes.length > this.options.maxMessageBytes) {
         throw new HubProtocolError(
+          'too_large',
           `Message of ${bytes.length} bytes is over the limit of ${this.options.maxMessageBytes}`,
         );
       }
@@ -395,10 +384,7 @@ export class HubServer {
   }
 
   private handshake(connection: HubConnection, record: unknown): boolean {
-    const { protocol, version } = (record ?? {}) as {
-      protocol?: unknown;
-      version?: unknown;
-    };
+    const { protocol, version } = (record ?? {}) as { protocol?: unknown; version?: unknown };
     let problem: string | undefined;
     if (typeof protocol !== 'string' || typeof version !== 'number') problem = 'Invalid handshake request.';
     else if (protocol !== 'json') problem = `The protocol '${protocol}' is not supported.`;
@@ -434,9 +420,7 @@ export class HubServer {
       case MessageType.Invocation:
         return this.onInvocation(connection, message);
       case MessageType.StreamInvocation:
-        return this.complete(connection, message.invocationId, {
-          error: 'Streaming hub methods are not supported.',
-        });
+        return this.complete(connection, message.invocationId, { error: 'Streaming hub methods are not supported.' });
       case MessageType.Ack:
         if (session) session.ack(sequenceIdOf(message));
         return;
@@ -444,7 +428,7 @@ export class HubServer {
         if (session) {
           const next = sequenceIdOf(message);
           if (next > session.received + 1)
-            throw new HubProtocolError('Sequence ID greater than amount of messages we have received.');
+            throw new HubProtocolError('bad_message', 'Sequence ID greater than amount of messages we have received.');
           session.nextInbound = next;
         }
         return;
@@ -457,7 +441,7 @@ export class HubServer {
         connection.close();
         return;
       default:
-        throw new HubProtocolError(`Unknown message type ${message.type}`);
+        throw new HubProtocolError('bad_message', `Unknown message type ${message.type}`);
     }
   }
 
@@ -465,16 +449,14 @@ export class HubServer {
     const { target, invocationId } = message;
     const args = message.arguments ?? [];
     if (typeof target !== 'string' || !Array.isArray(args)) {
-      throw new HubProtocolError('An invocation needs a string target and an array of arguments');
+      throw new HubProtocolError('bad_message', 'An invocation needs a string target and an array of arguments');
     }
     if (invocationId !== undefined && typeof invocationId !== 'string') {
-      throw new HubProtocolError('invocationId must be a string');
+      throw new HubProtocolError('bad_message', 'invocationId must be a string');
     }
     if (!connection.invocations.take(Date.now())) return this.refuseInvocation(connection, invocationId);
     if (Array.isArray(message.streamIds) && message.streamIds.length > 0) {
-      return this.complete(connection, invocationId, {
-        error: 'Client-to-server streaming is not supported.',
-      });
+      return this.complete(connection, invocationId, { error: 'Client-to-server streaming is not supported.' });
     }
     // The id received is in Redis before the method runs: a resume elsewhere after a crash does not run it again.
     if (connection.session) this.sessions.writeNow(connection);
@@ -516,9 +498,7 @@ export class HubServer {
     try {
       frame = completionFrame(invocationId, outcome);
     } catch (error) {
-      frame = completionFrame(invocationId, {
-        error: `The result could not be serialized: ${errorMessage(error)}`,
-      });
+      frame = completionFrame(invocationId, { error: `The result could not be serialized: ${errorMessage(error)}` });
     }
     if (!connection.session) return connection.send(frame, Date.now());
     // Counted, and recorded with its place before it leaves, so a replay elsewhere gives it the same id.
@@ -531,9 +511,7 @@ export class HubServer {
     const known = error instanceof HubProtocolError;
     if (!known) this.logger.error(`Connection ${connection.id} failed`, error as Error);
     const message = known ? error.message : 'An unexpected error occurred on the server.';
-    this.metrics.clientProtocolErrors.inc({
-      reason: known ? reasonOf(message) : 'internal',
-    });
+    this.metrics.clientProtocolErrors.inc({ reason: known ? error.reason : 'internal' });
     if (!connection.handshakeDone) {
       connection.send(handshakeError(message), Date.now());
       connection.close();
@@ -552,9 +530,7 @@ export class HubServer {
     for (const connection of this.sockets) {
       if (!connection.handshakeDone) {
         if (now - connection.openedAt > handshakeTimeoutMs) {
-          this.metrics.clientProtocolErrors.inc({
-            reason: 'handshake_timeout',
-          });
+          this.metrics.clientProtocolErrors.inc({ reason: 'handshake_timeout' });
           connection.terminate();
         }
         continue;
@@ -575,14 +551,6 @@ export class HubServer {
 function sequenceIdOf(message: HubMessage): number {
   const id = message.sequenceId;
   if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0)
-    throw new HubProtocolError('sequenceId must be a non-negative integer');
+    throw new HubProtocolError('bad_message', 'sequenceId must be a non-negative integer');
   return id;
-}
-
-function reasonOf(message: string): string {
-  if (message.startsWith('Message is incomplete')) return 'incomplete';
-  if (message.startsWith('Invalid JSON')) return 'bad_json';
-  if (message.startsWith('Binary')) return 'binary';
-  if (message.includes('over the limit')) return 'too_large';
-  return 'bad_message';
 }

@@ -52,6 +52,29 @@ describe('CircuitBreaker', () => {
     ]);
   });
 
+  it('reports half-open once openMs has passed without changing anything until an outcome is recorded', () => {
+    for (let i = 0; i < 3; i++) breaker.recordFailure();
+    const failingSince = breaker.failingSince;
+    now += 500;
+    expect(breaker.state).toBe('half-open');
+    expect(breaker.state).toBe('half-open');
+    expect(breaker.allowsTraffic()).toBe(false);
+    expect(breaker.failingSince).toBe(failingSince);
+    expect(changes).toEqual([['closed', 'open']]);
+    // Still half-open later: reading did not restart any wait.
+    now += 10_000;
+    expect(breaker.state).toBe('half-open');
+    expect(changes).toEqual([['closed', 'open']]);
+
+    breaker.recordProbe(false);
+    expect(changes).toEqual([
+      ['closed', 'open'],
+      ['open', 'half-open'],
+      ['half-open', 'open'],
+    ]);
+    expect(breaker.state).toBe('open');
+  });
+
   it('re-opens from half-open on a failed probe and waits openMs again', () => {
     for (let i = 0; i < 3; i++) breaker.recordFailure();
     now += 500;

@@ -17,6 +17,10 @@ export type BreakerListener = (state: BreakerState, previous: BreakerState) => v
  *
  * Only a closed breaker takes traffic: while half-open, the probe alone decides, so envelopes are never used to
  * test a transport that just failed.
+ *
+ * Reading `state` (or `allowsTraffic()`) never changes anything: health checks read it as often as they like. The
+ * open -> half-open step is taken, and announced to the listeners, by the next method that records an outcome,
+ * so that method acts on the state `state` reports.
  */
 export class CircuitBreaker {
   private current: BreakerState = 'closed';
@@ -30,11 +34,9 @@ export class CircuitBreaker {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** The state now: half-open once an open breaker waited `openMs`, even before an outcome made that official. */
   get state(): BreakerState {
-    if (this.current === 'open' && this.now() - this.openedAt >= this.settings.openMs) {
-      this.transition('half-open');
-    }
-    return this.current;
+    return this.openTimeElapsed() ? 'half-open' : this.current;
   }
 
   /** When the current run of consecutive failures began (undefined while the last outcome was a success). */
@@ -42,6 +44,7 @@ export class CircuitBreaker {
     return this.consecutiveFailures > 0 ? this.streakStartedAt : undefined;
   }
 
+  /** Open and half-open both refuse traffic, so this needs no open -> half-open step. */
   allowsTraffic(): boolean {
     return this.current === 'closed';
   }
@@ -51,6 +54,7 @@ export class CircuitBreaker {
   }
 
   recordFailure(): void {
+    this.halfOpenIfDue();
     if (this.consecutiveFailures === 0) this.streakStartedAt = this.now();
     this.consecutiveFailures++;
     if (this.current === 'half-open' || this.consecutiveFailures >= this.settings.failureThreshold) {
@@ -60,6 +64,7 @@ export class CircuitBreaker {
 
   /** Opens now, whatever the failure count: the transport reported that it has no connection. */
   trip(): void {
+    this.halfOpenIfDue();
     if (this.current !== 'open') {
       // A trip starts a failure streak too: the replay window counts back from it.
       if (this.consecutiveFailures === 0) this.streakStartedAt = this.now();
@@ -72,7 +77,8 @@ export class CircuitBreaker {
 
   /** Outcome of a health probe. A success closes a half-open breaker; a failure counts like a publish failure. */
   recordProbe(healthy: boolean): void {
-    const state = this.state;
+    this.halfOpenIfDue();
+    const state = this.current;
     if (!healthy) {
       if (state === 'open') this.openedAt = this.now();
       else this.recordFailure();
@@ -88,6 +94,15 @@ export class CircuitBreaker {
 
   onChange(listener: BreakerListener): void {
     this.listeners.push(listener);
+  }
+
+  private openTimeElapsed(): boolean {
+    return this.current === 'open' && this.now() - this.openedAt >= this.settings.openMs;
+  }
+
+  /** Takes the open -> half-open step `state` already reports, so listeners hear of it before the outcome. */
+  private halfOpenIfDue(): void {
+    if (this.openTimeElapsed()) this.transition('half-open');
   }
 
   private open(): void {

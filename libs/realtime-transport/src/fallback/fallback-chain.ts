@@ -8,7 +8,8 @@ import type { RealtimeTransport, TransportName } from '../transports/realtime-tr
 import { errorMessage, withTimeout } from '@realtime-streams/common';
 import { type BreakerSettings, type BreakerState, CircuitBreaker } from './circuit-breaker';
 import type { FallbackChainMetrics } from './fallback-chain.metrics';
-import { type BufferEntry, type DropReason, PendingBuffer } from './pending-buffer';
+import { EnvelopeLedger } from './envelope-ledger';
+import type { BufferEntry } from './pending-buffer';
 import { RecentAcks } from './recent-acks';
 
 /** Replayed envelopes kept per transport at most, whatever the window. */
@@ -47,7 +48,8 @@ export interface FlushReport {
 const REMOVAL_GRACE_MS = 1000;
 
 /**
- * Moves envelopes from the pending buffer to the transports, one batch at a time and in order.
+ * Moves envelopes from the pending buffer to the transports, one batch at a time and in order. It chooses where
+ * each envelope goes and when batches are written; what becomes of an envelope is the ledger's (`EnvelopeLedger`).
  *
  * Each envelope goes to the first transport of its route whose breaker is closed (or to all of them under dual
  * write). A failed envelope is retried on the next transport with the same id; when no transport can take it, it
@@ -63,7 +65,7 @@ export class FallbackChain {
   private readonly logger = new Logger('RealtimeFallbackChain');
   private readonly links: ChainLink[];
   private readonly byName = new Map<TransportName, ChainLink>();
-  private readonly buffer: PendingBuffer;
+  private readonly ledger: EnvelopeLedger;
   private readonly publishedListeners: PublishedListener[] = [];
   private readonly idleWaiters: Array<() => void> = [];
   private pumping = false;
@@ -94,13 +96,13 @@ export class FallbackChain {
       metrics.breakerState(transport.name, 'closed');
       return link;
     });
-    this.buffer = new PendingBuffer(settings.bufferCapacity, (entry, reason) => this.onDrop(entry, reason));
+    this.ledger = new EnvelopeLedger(settings, metrics);
     this.active = this.computeActive();
   }
 
   /** Queues an envelope for publishing. Never throws and never waits: the write happens off the caller's path. */
   enqueue(outbound: OutboundEnvelope): void {
-    this.buffer.push(outbound);
+    this.ledger.enqueue(outbound);
     this.schedule();
   }
 
@@ -112,7 +114,7 @@ export class FallbackChain {
   enqueueDurable(outbound: OutboundEnvelope): void {
     const outbox = this.outbox;
     if (!outbox) return this.enqueue(outbound);
-    if (outbox.holding || !this.buffer.push(outbound, true)) outbox.spill(outbound);
+    if (outbox.holding || !this.ledger.enqueueOutboxed(outbound)) outbox.spill(outbound);
     else this.schedule();
   }
 
@@ -120,22 +122,21 @@ export class FallbackChain {
   useOutbox(relay: OutboxRelay): void {
     if (this.outbox) throw new Error('FallbackChain already has an outbox');
     this.outbox = relay;
-    const buffer = this.buffer;
+    const ledger = this.ledger;
+    ledger.attachOutbox(relay);
     const port: OutboxChainPort = {
       get room() {
-        return Math.max(0, buffer.capacity - buffer.size);
+        return Math.max(0, ledger.capacity - ledger.size);
       },
-      capacity: buffer.capacity,
+      capacity: ledger.capacity,
       get heldCount() {
-        return buffer.outboxedCount;
+        return ledger.outboxedCount;
       },
       admit: (outbounds) => {
-        for (const outbound of outbounds) buffer.push(outbound, true, true);
+        ledger.admitOutboxed(outbounds);
         this.schedule();
       },
-      collectHeldIds: (into) => {
-        for (let entry = buffer.firstOutboxed; entry; entry = entry.nextOfKind) into.add(entry.outbound.envelope.id);
-      },
+      collectHeldIds: (into) => ledger.collectOutboxedIds(into),
       outboxIdle: () => this.resolveIdle(),
     };
     relay.bind(port);
@@ -166,7 +167,7 @@ export class FallbackChain {
   }
 
   get pendingCount(): number {
-    return this.buffer.size;
+    return this.ledger.size;
   }
 
   onPublished(listener: PublishedListener): () => void {
@@ -202,19 +203,17 @@ export class FallbackChain {
     await Promise.race([this.whenIdle(), deadline]).finally(() => clearTimeout(timer));
     let leftInOutbox = 0;
     if (this.outbox) {
-      const left = this.buffer.releaseWaitingOutboxed();
-      for (const id of left) this.outbox.defer(id, 'shutdown');
-      leftInOutbox = left.length + this.outbox.close();
+      leftInOutbox = this.ledger.leaveWaitingInOutbox() + this.outbox.close();
       // Records delivered before the deadline are removed now, so the next start does not send them again.
       await this.outbox.removals.settle(REMOVAL_GRACE_MS);
     }
-    const dropped = this.buffer.dropWaiting('shutdown');
-    this.metrics.bufferDepth(this.buffer.size);
+    const dropped = this.ledger.dropWaiting();
+    this.metrics.bufferDepth(this.ledger.size);
     return { dropped, leftInOutbox };
   }
 
   private get idle(): boolean {
-    return this.buffer.size === 0 && !this.pumping && (this.outbox?.idle ?? true);
+    return this.ledger.size === 0 && !this.pumping && (this.outbox?.idle ?? true);
   }
 
   private resolveIdle(): void {
@@ -247,45 +246,39 @@ export class FallbackChain {
       }
     } finally {
       this.pumping = false;
-      this.metrics.bufferDepth(this.buffer.size);
+      this.metrics.bufferDepth(this.ledger.size);
       this.resolveIdle();
     }
   }
 
   /** Takes the next batch off the buffer, in order, grouped by the transport each envelope goes to. */
   private collect(): Map<ChainLink, BufferEntry[]> {
-    const batches = new Map<ChainLink, BufferEntry[]>();
-    if (!this.links.some((link) => link.breaker.allowsTraffic())) return batches;
-    const version = this.router.version;
-    let taken = 0;
-    for (let entry = this.buffer.first; entry && taken < this.settings.maxBatchSize; entry = entry.next) {
-      if (entry.inFlight) continue;
-      if (entry.planVersion !== version) {
-        entry.plan = this.router.route(entry.outbound.targetKey);
-        entry.planVersion = version;
+    if (!this.links.some((link) => link.breaker.allowsTraffic())) return new Map();
+    return this.ledger.takeBatches<ChainLink>(this.settings.maxBatchSize, (entry, sendTo) => this.route(entry, sendTo));
+  }
+
+  /** Sends the envelope to every available transport under dual write, else to the one `choose` picks. */
+  private route(entry: BufferEntry, sendTo: (link: ChainLink) => void): void {
+    const plan = this.planOf(entry);
+    if (plan.dual) {
+      for (const name of plan.order) {
+        const link = this.byName.get(name)!;
+        if (link.breaker.allowsTraffic()) sendTo(link);
       }
-      const plan = entry.plan!;
-      if (plan.dual) {
-        let writes = 0;
-        for (const name of plan.order) {
-          const link = this.byName.get(name)!;
-          if (!link.breaker.allowsTraffic()) continue;
-          addTo(batches, link, entry);
-          writes++;
-        }
-        if (writes === 0) continue;
-        entry.writesPending = writes;
-      } else {
-        const link = this.choose(plan, entry);
-        if (!link) continue;
-        addTo(batches, link, entry);
-        entry.writesPending = 1;
-      }
-      entry.inFlight = true;
-      entry.delivered = false;
-      taken++;
+      return;
     }
-    return batches;
+    const link = this.choose(plan, entry);
+    if (link) sendTo(link);
+  }
+
+  /** The envelope's route, cached on it until the router's flags change. */
+  private planOf(entry: BufferEntry): RoutePlan {
+    const version = this.router.version;
+    if (entry.planVersion !== version) {
+      entry.plan = this.router.route(entry.outbound.targetKey);
+      entry.planVersion = version;
+    }
+    return entry.plan!;
   }
 
   /** First available transport of the plan this envelope has not failed on yet; a fresh round when all have. */
@@ -294,10 +287,10 @@ export class FallbackChain {
     for (const name of plan.order) {
       const link = this.byName.get(name)!;
       if (!link.breaker.allowsTraffic()) continue;
-      if ((entry.failedMask & link.bit) === 0) return link;
+      if (!this.ledger.hasFailedOn(entry, link.bit)) return link;
       fallback ??= link;
     }
-    if (fallback) entry.failedMask = 0;
+    if (fallback) this.ledger.startFreshRound(entry);
     return fallback;
   }
 
@@ -331,48 +324,16 @@ export class FallbackChain {
     const delivered: OutboundEnvelope[] = [];
     for (let i = 0; i < entries.length; i++) {
       const ok = failed === undefined || (failed !== 'all' && !failed.has(i));
-      if (ok) delivered.push(batch[i]);
-      this.settle(link, entries[i], ok);
+      if (ok) {
+        delivered.push(batch[i]);
+        this.ledger.acknowledge(entries[i]);
+      } else {
+        this.ledger.fail(entries[i], link.bit);
+      }
     }
     if (delivered.length > 0) {
       link.recent?.record(delivered, Date.now());
       for (const listener of this.publishedListeners) listener(name, delivered);
-    }
-  }
-
-  private settle(link: ChainLink, entry: BufferEntry, ok: boolean): void {
-    if (ok) entry.delivered = true;
-    else {
-      entry.failedMask |= link.bit;
-      entry.attempts++;
-    }
-    if (--entry.writesPending > 0) return;
-    entry.inFlight = false;
-    if (entry.delivered) {
-      this.buffer.remove(entry);
-      if (entry.outboxed) this.outbox!.acknowledged(entry.outbound.envelope.id);
-    } else if (entry.attempts >= this.settings.maxAttemptsPerEnvelope) {
-      if (entry.outboxed) {
-        // Given up for this process, not lost: the record stays in the store and the next start sends it again.
-        this.buffer.remove(entry);
-        this.outbox!.defer(entry.outbound.envelope.id, 'max_attempts');
-        const { envelope } = entry.outbound;
-        this.logger.warn(
-          `Envelope ${envelope.id} (${envelope.type}) failed ${entry.attempts} times; left in the outbox for the next start`,
-        );
-      } else {
-        this.buffer.drop(entry, 'max_attempts');
-      }
-    }
-  }
-
-  private onDrop(entry: BufferEntry, reason: DropReason): void {
-    this.metrics.dropped(reason, 1);
-    const { envelope } = entry.outbound;
-    if (reason === 'shutdown' || envelope.volatile) {
-      this.logger.debug(`Dropped envelope ${envelope.id} (${envelope.type}): ${reason}`);
-    } else {
-      this.logger.warn(`Dropped envelope ${envelope.id} (${envelope.type}): ${reason}`);
     }
   }
 
@@ -394,12 +355,7 @@ export class FallbackChain {
     const since = (link.breaker.failingSince ?? Date.now()) - this.settings.replayWindowMs;
     const replays = link.recent.takeSince(since);
     if (replays.length === 0) return;
-    this.buffer.pushFront(replays, link.bit);
-    this.metrics.replayed(link.transport.name, replays.length);
-    this.logger.warn(
-      `${link.transport.name} failed: replaying ${replays.length} envelopes it acknowledged in the last ` +
-        `${this.settings.replayWindowMs} ms (the gateways drop those they already delivered)`,
-    );
+    this.ledger.replay(link.transport.name, link.bit, replays);
     this.schedule();
   }
 
@@ -419,10 +375,4 @@ export class FallbackChain {
     }
     return 'none';
   }
-}
-
-function addTo(batches: Map<ChainLink, BufferEntry[]>, link: ChainLink, entry: BufferEntry): void {
-  const batch = batches.get(link);
-  if (batch) batch.push(entry);
-  else batches.set(link, [entry]);
 }

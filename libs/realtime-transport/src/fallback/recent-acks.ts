@@ -51,12 +51,7 @@ export class RecentAcks {
       this.dropOldest();
       if (at < since) continue;
       const envelope = JSON.parse(json) as Envelope;
-      taken.push({
-        envelope,
-        json,
-        targetKey,
-        argsJson: JSON.stringify(envelope.args),
-      });
+      taken.push({ envelope, json, targetKey, argsJson: JSON.stringify(envelope.args) });
     }
     return taken;
   }
