@@ -38,6 +38,8 @@ export function publisherModule(): DynamicModule {
       outbox: SqliteOutboxStore,
     ): RealtimeTransportOptions => ({
       ...realtime,
+      // The library leaves SIGHUP alone unless asked; the service reloads its routing flags from .env by default.
+      reloadEnvFile: realtime.reloadEnvFile ?? '.env',
       outbox: service.outbox ? { store: outbox } : undefined,
       httpBridge:
         service.bridgePublisher && service.bridgeSecret

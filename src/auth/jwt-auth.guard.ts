@@ -1,6 +1,5 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { type AuthenticatedUser, JwtVerifier } from '@realtime-streams/gateway';
-import { errorMessage } from '@realtime-streams/common';
 import type { IncomingMessage } from 'node:http';
 import { serviceConfig, type ServiceConfig } from '../config/service.config';
 
@@ -24,7 +23,7 @@ export class JwtAuthGuard implements CanActivate {
     try {
       request.user = await this.verifier.verify(match[1].trim());
     } catch (error) {
-      throw new UnauthorizedException(`invalid token: ${errorMessage(error)}`);
+      throw new UnauthorizedException(`invalid token: ${error instanceof Error ? error.message : String(error)}`);
     }
     return true;
   }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { type Env, readString } from '@realtime-streams/common';
+import { type Env, readString } from './env-readers';
 import { UnsafeConfigError } from './unsafe-config.error';
 
 /** Shortest secret production accepts; generated ones are 32 random bytes (43 base64url characters). */

@@ -1,4 +1,4 @@
-import { type Env, readString } from '@realtime-streams/common';
+import { type Env, readString } from './env-readers';
 import { installationSecret, MIN_SECRET_LENGTH, type ResolvedSecret } from './installation-secrets';
 import { UnsafeConfigError } from './unsafe-config.error';
 

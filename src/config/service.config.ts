@@ -1,6 +1,6 @@
 import { registerAs } from '@nestjs/config';
 import { type JwtVerificationOptions, parseJwtEnv } from '@realtime-streams/gateway';
-import { type Env, readBoolean, readNumber, readString, readUrls } from '@realtime-streams/common';
+import { type Env, readBoolean, readNumber, readString, readUrls } from './env-readers';
 import { InvalidRealtimeConfigError } from '@realtime-streams/transport';
 import { secretsFileOf, type SecretSource } from './installation-secrets';
 import { bridgeSecretOf, isProduction, jwtSecretOf } from './service-secrets';

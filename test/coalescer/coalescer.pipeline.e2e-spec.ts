@@ -43,7 +43,7 @@ describe('typing coalescer in the real pipeline (EventBus -> coalescer -> chain 
     register.clear();
     received = [];
     app = await Test.createTestingModule({
-      imports: [CqrsModule.forRoot(), RealtimeTransportModule.forRoot({ inProcess: true, typingWindowMs: 100 })],
+      imports: [CqrsModule.forRoot(), RealtimeTransportModule.forRoot({ inProcess: true, coalesceWindowMs: 100 })],
     }).compile();
     app.get(InProcessSinkRegistry).register((batch) => {
       for (const outbound of batch) received.push({ at: Date.now(), outbound });

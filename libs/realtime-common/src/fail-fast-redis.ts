@@ -1,4 +1,5 @@
-import Redis from 'ioredis';
+import Redis, { type RedisOptions } from 'ioredis';
+import type { RedisConnectionOptions } from './config/shared-settings';
 
 /**
  * An ioredis connection that fails fast instead of queueing: no offline queue, no retry of a command, no resend
@@ -6,8 +7,19 @@ import Redis from 'ioredis';
  * decide what to do, and nothing piles up in memory or comes back later as a duplicate. It reconnects forever,
  * quickly at first. Connect with `connect()`; close with `closeRedis()`.
  */
-export function createFailFastRedis(url: string, connectionName: string): Redis {
-  return new Redis(url, {
+export function createFailFastRedis(connection: RedisConnectionOptions | string, connectionName: string): Redis {
+  const failFast = failFastOptions(connectionName);
+  if (typeof connection === 'string') return new Redis(connection, failFast);
+  // A client of the application's: a connection of our own with its settings (TLS, Sentinel, password), so the
+  // blocking reads and fail-fast settings never touch the application's connection.
+  if (connection.client) return connection.client.duplicate(failFast);
+  if (connection.options) return new Redis({ ...connection.options, ...failFast });
+  return new Redis(connection.url, failFast);
+}
+
+/** What makes a connection fail fast; these win over the application's own options. */
+function failFastOptions(connectionName: string): RedisOptions {
+  return {
     lazyConnect: true,
     connectionName,
     enableOfflineQueue: false,
@@ -17,7 +29,7 @@ export function createFailFastRedis(url: string, connectionName: string): Redis 
     // ioredis waits this long for a socket that is already gone to say "close" when disconnecting.
     disconnectTimeout: 200,
     retryStrategy: (attempt) => Math.min(50 * attempt, 1000),
-  });
+  };
 }
 
 /** QUIT when connected, then stop any pending reconnect (QUIT alone leaves its timer running while Redis is down). */

@@ -4,4 +4,5 @@ export { errorMessage } from './error-message';
 export { withTimeout, TimeoutError } from './with-timeout';
 export { createFailFastRedis, closeRedis } from './fail-fast-redis';
 export { InProcessSinkRegistry, type InProcessSink } from './in-process-sink.registry';
-export { type Env, readBoolean, readNumber, readString, readUrl, readUrls, checkUrl } from './env-readers';
+export type { Env } from './env';
+export * from './config';

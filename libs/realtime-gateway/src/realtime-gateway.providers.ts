@@ -67,7 +67,7 @@ export const realtimeGatewayProviders: Provider[] = [
     ) => {
       const shared = o.redis && o.statefulReconnect.enabled && positions;
       const store = shared
-        ? new SessionStore(o.redis!.url, o.redis!.streamKeyPrefix, o.instanceId, o.statefulReconnect.windowMs + 10_000)
+        ? new SessionStore(o.redis!, o.redis!.streamKeyPrefix, o.instanceId, o.statefulReconnect.windowMs + 10_000)
         : undefined;
       return new StatefulSessions(o.statefulReconnect, registry, metrics, store, positions, {
         reader,
@@ -181,7 +181,7 @@ export const realtimeGatewayProviders: Provider[] = [
       o.redis
         ? new StreamConsumer(
             {
-              url: o.redis.url,
+              url: o.redis,
               heartbeatKey: heartbeatKey(o.redis.streamKeyPrefix, o.instanceId),
               heartbeatTtlMs: o.redis.groupMaxIdleMs,
               keys: new StreamKeys(o.redis.streamKeyPrefix, o.redis.shards).all,
@@ -206,7 +206,7 @@ export const realtimeGatewayProviders: Provider[] = [
       o.redis
         ? new StreamMonitor(
             {
-              url: o.redis.url,
+              url: o.redis,
               keys: new StreamKeys(o.redis.streamKeyPrefix, o.redis.shards).all,
               group: groupName(o.instanceId),
               intervalMs: o.redis.monitorIntervalMs,

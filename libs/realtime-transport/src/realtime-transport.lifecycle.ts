@@ -6,7 +6,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { TypingCoalescer } from './coalescing/typing.coalescer';
+import { EventCoalescer } from './coalescing/event.coalescer';
 import { FallbackChain } from './fallback/fallback-chain';
 import { HealthProber } from './fallback/health-prober';
 import { REALTIME_TRANSPORTS, RESOLVED_REALTIME_OPTIONS } from './realtime-transport.constants';
@@ -28,7 +28,7 @@ export class RealtimeTransportLifecycle
     @Inject(RESOLVED_REALTIME_OPTIONS) private readonly options: ResolvedRealtimeTransportOptions,
     private readonly chain: FallbackChain,
     private readonly prober: HealthProber,
-    private readonly coalescer: TypingCoalescer,
+    private readonly coalescer: EventCoalescer,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {

@@ -1,6 +1,6 @@
 import type { Provider } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
-import { TypingCoalescer } from './coalescing/typing.coalescer';
+import { EventCoalescer } from './coalescing/event.coalescer';
 import { EnvFileReloader } from './config/env-file-reloader';
 import { RealtimeSettings } from './config/realtime-settings';
 import { resolveRealtimeOptions } from './config/resolve-options';
@@ -64,12 +64,12 @@ export const realtimeTransportProviders: Provider[] = [
     },
   },
   {
-    provide: TypingCoalescer,
+    provide: EventCoalescer,
     inject: [FallbackChain, RESOLVED_REALTIME_OPTIONS, RealtimeTransportMetrics],
     useFactory: (chain: FallbackChain, options: ResolvedRealtimeTransportOptions, metrics: RealtimeTransportMetrics) =>
-      new TypingCoalescer(
+      new EventCoalescer(
         (outbound) => chain.enqueue(outbound),
-        { defaultWindowMs: options.typingWindowMs, maxKeys: options.coalescerMaxKeys },
+        { defaultWindowMs: options.coalesceWindowMs, maxKeys: options.coalescerMaxKeys },
         metrics,
       ),
   },

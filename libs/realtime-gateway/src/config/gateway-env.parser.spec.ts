@@ -32,14 +32,14 @@ describe('gateway configuration from the environment', () => {
 
   it('stops on bad values, naming them', () => {
     expect(() => parseGatewayEnv({ REALTIME_KEEPALIVE_MS: 'soon' })).toThrow(
-      /REALTIME_KEEPALIVE_MS must be an integer/,
+      /REALTIME_KEEPALIVE_MS must be an integer between 100 and 600000/,
     );
     expect(() => parseGatewayEnv({ REDIS_URL: 'localhost' })).toThrow(InvalidRealtimeConfigError);
     expect(() => resolveGatewayOptions(parseGatewayEnv({}))).toThrow(
       /auth must be a verifier, jwt settings or a jwtSecret/,
     );
     expect(() =>
-      resolveGatewayOptions({ auth: { jwtSecret: 's' }, slowClients: { softLimitBytes: 10, hardLimitBytes: 5 } }),
+      resolveGatewayOptions({ auth: { jwtSecret: 's' }, slowClients: { softLimitBytes: 4096, hardLimitBytes: 2048 } }),
     ).toThrow(/hardLimitBytes must be >= softLimitBytes/);
     expect(() => resolveGatewayOptions({ auth: { jwtSecret: 's' }, hub: { path: 'hubs' } })).toThrow(
       /hub.path must be a path/,

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { closeRedis, createFailFastRedis, errorMessage, TimeoutError, withTimeout } from '@realtime-streams/common';
+import type { RedisConnectionOptions } from '@realtime-streams/common';
 import type Redis from 'ioredis';
 import type { DeliveryService } from '../delivery/delivery.service';
 import type { InboundEnvelopeReader } from '../delivery/inbound-envelope';
@@ -17,7 +18,8 @@ type Entry = [id: string, fields: string[] | null];
 type ReadReply = Array<[key: string, entries: Entry[]]> | null;
 
 export interface StreamConsumerSettings {
-  url: string;
+  /** A Redis URL, or the module's connection settings (URL, ioredis options or a client to duplicate). */
+  url: string | RedisConnectionOptions;
   /** This instance's heartbeat key and its time to live (see StreamMonitor). */
   heartbeatKey: string;
   heartbeatTtlMs: number;

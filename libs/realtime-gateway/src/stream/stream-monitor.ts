@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { closeRedis, createFailFastRedis, errorMessage, withTimeout } from '@realtime-streams/common';
+import type { RedisConnectionOptions } from '@realtime-streams/common';
 import type Redis from 'ioredis';
 import type { RealtimeGatewayMetrics } from '../metrics/realtime-gateway.metrics';
 import { readCounter } from './group-setup';
@@ -7,7 +8,8 @@ import { fields, GROUP_PREFIX, heartbeat } from './stream-groups';
 import type { SequencePositions } from './stream-sequences';
 
 export interface StreamMonitorSettings {
-  url: string;
+  /** A Redis URL, or the module's connection settings (URL, ioredis options or a client to duplicate). */
+  url: string | RedisConnectionOptions;
   keys: readonly string[];
   group: string;
   intervalMs: number;

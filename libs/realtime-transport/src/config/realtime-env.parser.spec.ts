@@ -23,8 +23,9 @@ describe('realtime configuration from the environment', () => {
     expect(options.maxArgsBytes).toBe(65_536);
     expect(options.maxArgsDepth).toBe(32);
     expect(options.bufferCapacity).toBe(10_000);
-    expect(options.typingWindowMs).toBe(100);
-    expect(options.reloadEnvFile).toBe('.env');
+    expect(options.coalesceWindowMs).toBe(100);
+    // SIGHUP reload is opt-in: no env file unless REALTIME_ENV_FILE names one.
+    expect(options.reloadEnvFile).toBeUndefined();
   });
 
   it('reads every variable', () => {
@@ -67,7 +68,7 @@ describe('realtime configuration from the environment', () => {
     expect(options.bufferCapacity).toBe(500);
     expect(options.maxArgsBytes).toBe(1024);
     expect(options.maxArgsDepth).toBe(8);
-    expect(options.typingWindowMs).toBe(250);
+    expect(options.coalesceWindowMs).toBe(250);
     expect(options.coalescerMaxKeys).toBe(5000);
   });
 
@@ -75,15 +76,27 @@ describe('realtime configuration from the environment', () => {
     [
       'REALTIME_REDIS_STREAMS_PERCENTAGE',
       '150',
-      /REALTIME_REDIS_STREAMS_PERCENTAGE must be a number between 0 and 100, got "150"/,
+      /REALTIME_REDIS_STREAMS_PERCENTAGE \(redisStreamsPercentage\) must be a number between 0 and 100, got 150/,
     ],
     ['REALTIME_REDIS_STREAMS_PERCENTAGE', 'half', /REALTIME_REDIS_STREAMS_PERCENTAGE must be a number/],
     ['REALTIME_USE_REDIS_STREAMS', 'maybe', /REALTIME_USE_REDIS_STREAMS must be true or false, got "maybe"/],
-    ['REDIS_URL', 'not a url', /REDIS_URL must be a URL \(redis: or rediss:\)/],
-    ['REDIS_URL', 'http://127.0.0.1:6379', /REDIS_URL must be a URL starting with redis: or rediss:/],
-    ['REALTIME_HTTP_BRIDGE_URL', 'http://ok:1/x,::bad', /REALTIME_HTTP_BRIDGE_URL must be a URL/],
-    ['REALTIME_STREAM_SHARDS', '0', /REALTIME_STREAM_SHARDS must be an integer between 1 and 1024/],
-    ['REALTIME_BUFFER_CAPACITY', '1.5', /REALTIME_BUFFER_CAPACITY must be an integer/],
+    ['REDIS_URL', 'not a url', /REDIS_URL \(redis.url\) must be a URL starting with redis:\/\/ or rediss:\/\//],
+    [
+      'REDIS_URL',
+      'http://127.0.0.1:6379',
+      /REDIS_URL \(redis.url\) must be a URL starting with redis:\/\/ or rediss:\/\//,
+    ],
+    [
+      'REALTIME_HTTP_BRIDGE_URL',
+      'http://ok:1/x,::bad',
+      /REALTIME_HTTP_BRIDGE_URL \(httpBridge.urls\) must be a URL starting with http:\/\/ or https:\/\/, got "::bad"/,
+    ],
+    ['REALTIME_STREAM_SHARDS', '0', /REALTIME_STREAM_SHARDS \(redis.shards\) must be an integer between 1 and 1024/],
+    [
+      'REALTIME_BUFFER_CAPACITY',
+      '1.5',
+      /REALTIME_BUFFER_CAPACITY \(bufferCapacity\) must be an integer between 1 and 10000000, got 1.5/,
+    ],
   ])('refuses %s=%p with a message naming the variable', (name, value, message) => {
     const parse = () => parseRealtimeEnv({ [name]: value });
     expect(parse).toThrow(InvalidRealtimeConfigError);
@@ -106,12 +119,27 @@ describe('options given in code', () => {
       /redisStreamsPercentage must be a number between 0 and 100/,
     );
     expect(() => resolveRealtimeOptions({ redis: { url: 'redis://x', shards: 0 } })).toThrow(
-      /redis.shards must be a positive integer/,
+      /redis.shards must be an integer between 1 and 1024/,
     );
     expect(() => resolveRealtimeOptions({ httpBridge: { urls: [] } })).toThrow(
-      /httpBridge.urls must be at least one URL/,
+      /httpBridge.urls must be a list of at least 1/,
     );
     expect(() => resolveRealtimeOptions({})).toThrow(/at least one transport/);
+  });
+
+  it('keeps REALTIME_TYPING_WINDOW_MS working under its new name REALTIME_COALESCE_WINDOW_MS', () => {
+    expect(resolveRealtimeOptions(parseRealtimeEnv({ REALTIME_TYPING_WINDOW_MS: '70' })).coalesceWindowMs).toBe(70);
+    const both = { REALTIME_COALESCE_WINDOW_MS: '40', REALTIME_TYPING_WINDOW_MS: '70' };
+    expect(resolveRealtimeOptions(parseRealtimeEnv(both)).coalesceWindowMs).toBe(40);
+  });
+
+  it('has one bound per setting, whether it comes from code or the environment', () => {
+    expect(() => resolveRealtimeOptions({ redis: {}, probeIntervalMs: 5 })).toThrow(
+      /probeIntervalMs must be an integer between 10/,
+    );
+    expect(() => parseRealtimeEnv({ REALTIME_PROBE_INTERVAL_MS: '5' })).toThrow(
+      /REALTIME_PROBE_INTERVAL_MS \(probeIntervalMs\) must be an integer between 10/,
+    );
   });
 
   it('uses only the in-process transport when asked to', () => {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { TypingCoalescer } from '../coalescing/typing.coalescer';
+import { EventCoalescer } from '../coalescing/event.coalescer';
 import type { OutboundEnvelope } from '@realtime-streams/contracts';
 import { FallbackChain } from '../fallback/fallback-chain';
 
@@ -7,7 +7,7 @@ import { FallbackChain } from '../fallback/fallback-chain';
 @Injectable()
 export class PublishPipeline {
   constructor(
-    private readonly coalescer: TypingCoalescer,
+    private readonly coalescer: EventCoalescer,
     private readonly chain: FallbackChain,
   ) {}
 

@@ -1,4 +1,3 @@
-import { DEFAULTS } from '../config/realtime-defaults';
 import type { ResolvedRealtimeTransportOptions } from '../realtime-transport-options.interface';
 import type { HttpBridgeMetrics } from './http-bridge.metrics';
 import { HttpBridgeTransport } from './http-bridge.transport';
@@ -6,6 +5,9 @@ import { InProcessTransport } from './in-process.transport';
 import type { InProcessSinkRegistry } from '@realtime-streams/common';
 import type { RealtimeTransport } from './realtime-transport.interface';
 import { RedisStreamsTransport } from './redis-streams.transport';
+
+/** Largest POST the bridge sends (batches are split below it); the gateway's receiver accepts 5 MiB by default. */
+const BRIDGE_MAX_BODY_BYTES = 1024 * 1024;
 
 /** The configured transports, in fallback order (Redis Streams before the HTTP bridge). */
 export function createTransports(
@@ -22,7 +24,7 @@ export function createTransports(
           {
             ...options.httpBridge!,
             timeoutMs: options.publishTimeoutMs,
-            maxBodyBytes: DEFAULTS.httpBridge.maxBodyBytes,
+            maxBodyBytes: BRIDGE_MAX_BODY_BYTES,
             probeTimeoutMs: options.probeTimeoutMs,
             probeIntervalMs: options.probeIntervalMs,
             closeTimeoutMs: options.shutdownTimeoutMs,

@@ -1,14 +1,14 @@
 import type { OutboundEnvelope } from '@realtime-streams/contracts';
 import { TransportDisconnectedError } from '../errors/transport-disconnected.error';
 import { TransportUnavailableError } from '../errors/transport-unavailable.error';
-import type { HttpBridgeOptions } from '../realtime-transport-options.interface';
+import type { ResolvedRealtimeTransportOptions } from '../realtime-transport-options.interface';
 import { HttpBridgeLane } from './http-bridge.lane';
 import { type HttpBridgeMetrics, NO_HTTP_BRIDGE_METRICS } from './http-bridge.metrics';
 import { BridgeTicket } from './http-bridge.ticket';
 import type { RealtimeTransport } from './realtime-transport.interface';
 
 export interface HttpBridgeTransportSettings extends Omit<
-  Required<HttpBridgeOptions>,
+  NonNullable<ResolvedRealtimeTransportOptions['httpBridge']>,
   'laneQueueEnvelopes' | 'laneRetryMs'
 > {
   /** Time one POST may take, and a `publish()` may wait for the first acknowledgement. */

@@ -3,7 +3,7 @@ import type Redis from 'ioredis';
 import type { OutboundEnvelope } from '@realtime-streams/contracts';
 import { TransportPublishError } from '../errors/transport-publish.error';
 import { TransportDisconnectedError } from '../errors/transport-disconnected.error';
-import type { RedisStreamsOptions } from '../realtime-transport-options.interface';
+import type { ResolvedRealtimeTransportOptions } from '../realtime-transport-options.interface';
 import { closeRedis, createFailFastRedis, errorMessage } from '@realtime-streams/common';
 import type { RealtimeTransport } from './realtime-transport.interface';
 import { defineStreamAppend, type StreamAppender } from './stream-append.script';
@@ -29,12 +29,12 @@ export class RedisStreamsTransport implements RealtimeTransport {
   /** Errors already logged during the current outage (cleared once connected). */
   private readonly loggedErrors = new Set<string>();
 
-  constructor(options: Required<RedisStreamsOptions>) {
+  constructor(options: NonNullable<ResolvedRealtimeTransportOptions['redis']>) {
     this.keys = new StreamKeys(options.streamKeyPrefix, options.shards);
     this.maxLen = String(options.maxLen);
     this.retentionMs = String(options.retentionMs);
     // Fail fast: the breaker, not the connection, decides where envelopes go while Redis is down.
-    this.redis = defineStreamAppend(createFailFastRedis(options.url, 'realtime-publisher'));
+    this.redis = defineStreamAppend(createFailFastRedis(options, 'realtime-publisher'));
     this.redis.on('error', (error: Error) => this.logError(error));
     this.redis.on('ready', () => {
       this.loggedErrors.clear();

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { closeRedis, createFailFastRedis, errorMessage } from '@realtime-streams/common';
+import type { RedisConnectionOptions } from '@realtime-streams/common';
 import type Redis from 'ioredis';
 import { parseSessionRecord, type SessionRecord } from './session-record';
 
@@ -48,7 +49,7 @@ export class SessionStore {
   private readonly redis: Scripted;
 
   constructor(
-    url: string,
+    url: string | RedisConnectionOptions,
     private readonly prefix: string,
     readonly owner: string,
     /** How long a record outlives its last write: the reconnect window plus the time between writes. */

@@ -1,6 +1,6 @@
 import type { OutboundEnvelope } from '@realtime-streams/contracts';
 import type { CoalescerDiscardReason, CoalescerMetrics } from './coalescer.metrics';
-import { TypingCoalescer } from './typing.coalescer';
+import { EventCoalescer } from './event.coalescer';
 
 let seq = 0;
 function typing(room: string, user: string, isTyping: boolean, windowMs?: number): OutboundEnvelope {
@@ -44,16 +44,16 @@ class RecordingMetrics implements CoalescerMetrics {
   }
 }
 
-describe('TypingCoalescer', () => {
+describe('EventCoalescer', () => {
   let sent: OutboundEnvelope[];
   let metrics: RecordingMetrics;
-  let coalescer: TypingCoalescer;
+  let coalescer: EventCoalescer;
 
   beforeEach(() => {
     jest.useFakeTimers({ now: 1_000_000 });
     sent = [];
     metrics = new RecordingMetrics();
-    coalescer = new TypingCoalescer((o) => sent.push(o), { defaultWindowMs: 100, maxKeys: 1_000_000 }, metrics);
+    coalescer = new EventCoalescer((o) => sent.push(o), { defaultWindowMs: 100, maxKeys: 1_000_000 }, metrics);
   });
 
   afterEach(() => {
@@ -196,7 +196,7 @@ describe('TypingCoalescer', () => {
   });
 
   it('lets events through uncoalesced rather than track more keys than allowed', () => {
-    coalescer = new TypingCoalescer((o) => sent.push(o), { defaultWindowMs: 100, maxKeys: 2 }, metrics);
+    coalescer = new EventCoalescer((o) => sent.push(o), { defaultWindowMs: 100, maxKeys: 2 }, metrics);
     coalescer.accept(typing('1', 'a', true));
     coalescer.accept(typing('1', 'b', true));
     coalescer.accept(typing('1', 'c', true));

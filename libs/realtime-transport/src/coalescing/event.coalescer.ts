@@ -13,7 +13,7 @@ interface Slot {
   pendingSince: number;
 }
 
-export interface TypingCoalescerSettings {
+export interface EventCoalescerSettings {
   /** Window of events that do not name their own. */
   defaultWindowMs: number;
   /** Keys with an open window, at most; past it, events go out uncoalesced rather than use more memory. */
@@ -32,13 +32,13 @@ export interface TypingCoalescerSettings {
  *
  * Keys never wait on each other, and one key's events leave in the order they arrived.
  */
-export class TypingCoalescer {
+export class EventCoalescer {
   private readonly slots = new Map<string, Slot>();
   private readonly queues = new Map<number, ExpiryQueue<Slot>>();
 
   constructor(
     private readonly emit: (outbound: OutboundEnvelope) => void,
-    private readonly settings: TypingCoalescerSettings,
+    private readonly settings: EventCoalescerSettings,
     private readonly metrics: CoalescerMetrics,
     private readonly now: () => number = Date.now,
   ) {}

@@ -1,4 +1,6 @@
-import { InvalidRealtimeConfigError } from './invalid-realtime-config.error';
+import { InvalidRealtimeConfigError } from '@realtime-streams/transport';
+
+// The reference service's own variables (PORT, DATABASE_*, ROOMS_OPEN...); the libraries' come from their schemas.
 
 /** Environment variables as `process.env` holds them. */
 export type Env = Readonly<Record<string, string | undefined>>;

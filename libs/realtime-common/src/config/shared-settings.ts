@@ -1,0 +1,52 @@
+import { ENVELOPE_LIMIT_DEFAULTS, STREAM_LAYOUT_DEFAULTS } from '@realtime-streams/contracts';
+import type { Redis, RedisOptions } from 'ioredis';
+import { z } from 'zod';
+import { codeOnly, integer, setting, urlOf } from './setting';
+
+/**
+ * Settings the publisher and the gateway must agree on, declared once: both schemas spread these, so the two
+ * sides never disagree on a default or a bound.
+ */
+export const redisConnectionSettings = {
+  url: setting(urlOf(['redis:', 'rediss:']).default(STREAM_LAYOUT_DEFAULTS.url), {
+    env: 'REDIS_URL',
+    doc: 'Redis for the streams. Ignored when `options` or `client` is given in code.',
+  }),
+  /** ioredis options (TLS, Sentinel, password...): the module opens its connections with them instead of `url`. */
+  options: codeOnly<RedisOptions>((value) => typeof value === 'object' && value !== null, 'ioredis options').optional(),
+  /** An ioredis client: the module opens its own connections with `client.duplicate()` and leaves it alone. */
+  client: codeOnly<Redis>(
+    (value) => typeof (value as Redis | undefined)?.duplicate === 'function',
+    'an ioredis client',
+  ).optional(),
+};
+
+export const streamLayoutSettings = {
+  streamKeyPrefix: setting(z.string().min(1).max(200).default(STREAM_LAYOUT_DEFAULTS.streamKeyPrefix), {
+    env: 'REALTIME_STREAM_KEY_PREFIX',
+    doc: 'Streams are `<prefix>:{<shard>}` (hash-tagged for Redis Cluster). Publisher and gateway.',
+  }),
+  shards: setting(integer(1, 1024).default(STREAM_LAYOUT_DEFAULTS.shards), {
+    env: 'REALTIME_STREAM_SHARDS',
+    doc: 'Number of stream shards; a target always maps to the same one. Publisher and gateway.',
+  }),
+};
+
+export const envelopeLimitSettings = {
+  maxArgsBytes: setting(integer(1, 64 * 1024 * 1024).default(ENVELOPE_LIMIT_DEFAULTS.maxArgsBytes), {
+    env: 'REALTIME_MAX_ARGS_BYTES',
+    doc: 'Largest serialized `args` of one event (UTF-8 bytes); publisher and gateway. Must fit under `REALTIME_SLOW_CLIENT_HARD_BYTES` minus 256.',
+  }),
+  maxArgsDepth: setting(integer(1, 10_000).default(ENVELOPE_LIMIT_DEFAULTS.maxArgsDepth), {
+    env: 'REALTIME_MAX_ARGS_DEPTH',
+    doc: 'Deepest nesting of `args` (the args array is level 1); publisher and gateway.',
+  }),
+};
+
+/** Where metrics go: prom-client's default registry when prom-client is installed, a registry of yours, or off. */
+export const metricsSetting = codeOnly<{ registry?: unknown } | false>(
+  (value) => value === false || (typeof value === 'object' && value !== null),
+  '{ registry } or false',
+).optional();
+
+export type RedisConnectionOptions = { url: string; options?: RedisOptions; client?: Redis };
