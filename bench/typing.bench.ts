@@ -92,7 +92,7 @@ async function runProfile(
         module: BenchModule,
         imports: [
           CqrsModule.forRoot(),
-          RealtimeTransportModule.forRoot({ inProcess: true, typingWindowMs: options.window }),
+          RealtimeTransportModule.forRoot({ inProcess: true, coalesceWindowMs: options.window }),
         ],
       };
     }

@@ -66,8 +66,11 @@ export class PrometheusProcess {
     const deadline = Date.now() + 30_000;
     for (;;) {
       const failed = await Promise.race([spawnError, new Promise((resolve) => setTimeout(resolve, 100))]);
-      if (failed instanceof Error)
-        throw new Error(`cannot run prometheus (install it, or set PROMETHEUS_BIN): ${failed.message}`);
+      // Not `instanceof Error`: under Jest the spawn error comes from another realm and fails that check.
+      if (failed !== undefined)
+        throw new Error(
+          `cannot run prometheus (${(failed as Error).message}): run \`bash scripts/ensure-test-tools.sh\` as root, or set PROMETHEUS_BIN`,
+        );
       if (child.exitCode !== null) throw new Error(`prometheus exited (${child.exitCode}):\n${this.output.join('')}`);
       const ready = await fetch(`${this.baseUrl}/-/ready`).then(
         (r) => r.ok,

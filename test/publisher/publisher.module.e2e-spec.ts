@@ -76,7 +76,7 @@ describe('publisher module wiring', () => {
     const boot = bootFromEnv({ REDIS_URL: redis.url, REALTIME_REDIS_STREAMS_PERCENTAGE: '150' });
     await expect(boot).rejects.toThrow(InvalidRealtimeConfigError);
     await expect(bootFromEnv({ REALTIME_HTTP_BRIDGE_URL: 'not a url' })).rejects.toThrow(
-      /REALTIME_HTTP_BRIDGE_URL must be a URL/,
+      /REALTIME_HTTP_BRIDGE_URL \(httpBridge.urls\) must be a URL/,
     );
   });
 

@@ -6,3 +6,5 @@ export { createFailFastRedis, closeRedis } from './fail-fast-redis';
 export { InProcessSinkRegistry, type InProcessSink } from './in-process-sink.registry';
 export type { Env } from './env';
 export * from './config';
+export { healthCheck, type RealtimeHealthResult } from './health-check';
+export { MetricFactory, type RealtimeMetricsOption } from './metrics/metric-factory';

@@ -34,3 +34,4 @@ export { HubMethodError } from './errors/hub-method.error';
 
 export { GatewayHealthIndicator } from './health/gateway.health';
 export { GATEWAY_METRIC, type DeliverySource, type EnvelopeRejection } from './metrics/realtime-gateway.metrics';
+export { realtimeGatewaySchema } from './config/gateway-options.schema';

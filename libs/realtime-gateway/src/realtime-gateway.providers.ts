@@ -1,5 +1,5 @@
+import { MetricFactory, type RealtimeMetricsOption } from '@realtime-streams/common';
 import type { Provider } from '@nestjs/common';
-import { HealthIndicatorService } from '@nestjs/terminus';
 import { StreamKeys } from '@realtime-streams/contracts';
 import { BridgeReceiverHandler } from './bridge/bridge-receiver.handler';
 import { resolveGatewayOptions } from './config/resolve-gateway-options';
@@ -17,7 +17,7 @@ import { UserConnectionCounter } from './hub/user-connection-counter';
 import { SessionStore } from './hub/session/session-store';
 import { StatefulSessions } from './hub/session/stateful-sessions';
 import { StreamPositions } from './hub/session/stream-positions';
-import { gatewayMetricProviders, RealtimeGatewayMetrics } from './metrics/realtime-gateway.metrics';
+import { RealtimeGatewayMetrics } from './metrics/realtime-gateway.metrics';
 import { RESOLVED_GATEWAY_OPTIONS } from './realtime-gateway.constants';
 import { REALTIME_GATEWAY_OPTIONS } from './realtime-gateway.module-definition';
 import type { RealtimeGatewayOptions, ResolvedGatewayOptions } from './realtime-gateway-options.interface';
@@ -34,8 +34,12 @@ export const realtimeGatewayProviders: Provider[] = [
     inject: [REALTIME_GATEWAY_OPTIONS],
     useFactory: (options: RealtimeGatewayOptions) => resolveGatewayOptions(options),
   },
-  ...gatewayMetricProviders,
-  RealtimeGatewayMetrics,
+  {
+    provide: RealtimeGatewayMetrics,
+    inject: [RESOLVED_GATEWAY_OPTIONS],
+    useFactory: (options: { metrics?: RealtimeMetricsOption }) =>
+      new RealtimeGatewayMetrics(new MetricFactory(options.metrics)),
+  },
   ConnectionRegistry,
   {
     provide: InboundEnvelopeReader,
@@ -220,7 +224,6 @@ export const realtimeGatewayProviders: Provider[] = [
         : undefined,
   },
   RealtimeGatewayLifecycle,
-  HealthIndicatorService,
   GatewayHealthIndicator,
 ];
 

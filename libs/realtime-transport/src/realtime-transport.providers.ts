@@ -1,5 +1,5 @@
+import { MetricFactory, type RealtimeMetricsOption } from '@realtime-streams/common';
 import type { Provider } from '@nestjs/common';
-import { HealthIndicatorService } from '@nestjs/terminus';
 import { EventCoalescer } from './coalescing/event.coalescer';
 import { EnvFileReloader } from './config/env-file-reloader';
 import { RealtimeSettings } from './config/realtime-settings';
@@ -11,7 +11,7 @@ import { FallbackChain } from './fallback/fallback-chain';
 import { HealthProber } from './fallback/health-prober';
 import { RedisHealthIndicator } from './health/redis.health';
 import { TransportChainHealthIndicator } from './health/transport-chain.health';
-import { RealtimeTransportMetrics, transportMetricProviders } from './metrics/realtime-transport.metrics';
+import { RealtimeTransportMetrics } from './metrics/realtime-transport.metrics';
 import { OutboxRelay } from './outbox/outbox-relay';
 import { EventBusObserver } from './pipeline/event-bus.observer';
 import { PublishPipeline } from './pipeline/publish.pipeline';
@@ -37,8 +37,12 @@ export const realtimeTransportProviders: Provider[] = [
   },
   RealtimeSettings,
   InProcessSinkRegistry,
-  ...transportMetricProviders,
-  RealtimeTransportMetrics,
+  {
+    provide: RealtimeTransportMetrics,
+    inject: [RESOLVED_REALTIME_OPTIONS],
+    useFactory: (options: { metrics?: RealtimeMetricsOption }) =>
+      new RealtimeTransportMetrics(new MetricFactory(options.metrics)),
+  },
   {
     provide: REALTIME_TRANSPORTS,
     inject: [RESOLVED_REALTIME_OPTIONS, InProcessSinkRegistry, RealtimeTransportMetrics],
@@ -91,7 +95,6 @@ export const realtimeTransportProviders: Provider[] = [
   EventBusObserver,
   EnvFileReloader,
   RealtimeTransportLifecycle,
-  HealthIndicatorService,
   TransportChainHealthIndicator,
   RedisHealthIndicator,
 ];

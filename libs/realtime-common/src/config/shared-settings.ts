@@ -1,3 +1,4 @@
+import type { RealtimeMetricsOption } from '../metrics/metric-factory';
 import { ENVELOPE_LIMIT_DEFAULTS, STREAM_LAYOUT_DEFAULTS } from '@realtime-streams/contracts';
 import type { Redis, RedisOptions } from 'ioredis';
 import { z } from 'zod';
@@ -44,7 +45,7 @@ export const envelopeLimitSettings = {
 };
 
 /** Where metrics go: prom-client's default registry when prom-client is installed, a registry of yours, or off. */
-export const metricsSetting = codeOnly<{ registry?: unknown } | false>(
+export const metricsSetting = codeOnly<RealtimeMetricsOption>(
   (value) => value === false || (typeof value === 'object' && value !== null),
   '{ registry } or false',
 ).optional();

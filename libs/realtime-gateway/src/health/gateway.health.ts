@@ -1,5 +1,5 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { HealthIndicatorService } from '@nestjs/terminus';
+import { healthCheck } from '@realtime-streams/common';
 import { errorMessage } from '@realtime-streams/common';
 import { ConnectionRegistry } from '../hub/connection-registry';
 import { RESOLVED_GATEWAY_OPTIONS } from '../realtime-gateway.constants';
@@ -11,7 +11,6 @@ import { StreamMonitor } from '../stream/stream-monitor';
 @Injectable()
 export class GatewayHealthIndicator {
   constructor(
-    private readonly health: HealthIndicatorService,
     private readonly registry: ConnectionRegistry,
     @Inject(RESOLVED_GATEWAY_OPTIONS) private readonly options: ResolvedGatewayOptions,
     @Optional() private readonly consumer?: StreamConsumer,
@@ -27,7 +26,7 @@ export class GatewayHealthIndicator {
    * publishers' fallback sends it.
    */
   isHealthy<const Key extends string = 'realtime_gateway'>(key: Key = 'realtime_gateway' as Key) {
-    const indicator = this.health.check(key);
+    const indicator = healthCheck(key);
     const connections = this.registry.size;
     if (!this.consumer) return indicator.up({ connections, consumer: 'off' });
     const consumer = this.consumer.health();
@@ -46,7 +45,7 @@ export class GatewayHealthIndicator {
 
   /** Redis reachability from the gateway (a PING with a timeout). */
   async isRedisHealthy<const Key extends string = 'redis'>(key: Key = 'redis' as Key, timeoutMs = 500) {
-    const indicator = this.health.check(key);
+    const indicator = healthCheck(key);
     if (!this.monitor) return indicator.down({ message: 'the gateway has no Redis configured' });
     try {
       await this.monitor.ping(timeoutMs);

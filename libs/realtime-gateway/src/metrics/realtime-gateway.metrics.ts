@@ -1,10 +1,4 @@
-import { Injectable } from '@nestjs/common';
-import {
-  InjectMetric,
-  makeCounterProvider,
-  makeGaugeProvider,
-  makeHistogramProvider,
-} from '@willsoto/nestjs-prometheus';
+import type { MetricFactory } from '@realtime-streams/common';
 import type { Counter, Gauge, Histogram } from 'prom-client';
 
 /** Where an envelope reached the gateway from. */
@@ -38,147 +32,148 @@ export const GATEWAY_METRIC = {
   replayBufferBytes: 'realtime_hub_replay_buffer_bytes',
 } as const;
 
-export const gatewayMetricProviders = [
-  makeGaugeProvider({ name: GATEWAY_METRIC.connections, help: 'Open hub connections (after the handshake).' }),
-  makeCounterProvider({
-    name: GATEWAY_METRIC.invocationsSent,
-    help: 'Invocations written to client sockets (one per recipient), by the transport the envelope came from.',
-    labelNames: ['transport'],
-  }),
-  makeHistogramProvider({
-    name: GATEWAY_METRIC.deliveryLatency,
-    help: 'End-to-end delivery latency: from the envelope ts (publish) to the write to client sockets.',
-    labelNames: ['transport'],
-    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2.5, 5],
-  }),
-  makeCounterProvider({
-    name: GATEWAY_METRIC.envelopesReceived,
-    help: 'Envelopes that reached the gateway, by transport.',
-    labelNames: ['transport'],
-  }),
-  makeCounterProvider({
-    name: GATEWAY_METRIC.invalidEnvelopes,
-    help:
-      'Envelopes refused (a bridge batch answered 400, a stream entry skipped), by transport and reason: invalid ' +
-      '(contracts/events.json), too_large (args over envelopes.maxArgsBytes), too_deep (over envelopes.maxArgsDepth).',
-    labelNames: ['transport', 'reason'],
-  }),
-  makeCounterProvider({
-    name: GATEWAY_METRIC.dedupDropped,
-    help: 'Envelopes dropped as duplicates of one already delivered (dual write, redelivery, retries).',
-    labelNames: ['transport'],
-  }),
-  makeCounterProvider({
-    name: GATEWAY_METRIC.slowClientDrops,
-    help: 'Volatile envelopes not sent to a client whose socket is backed up.',
-  }),
-  makeCounterProvider({
-    name: GATEWAY_METRIC.slowClientDisconnects,
-    help: 'Clients closed because their socket stayed backed up past the hard bound.',
-  }),
-  makeCounterProvider({
-    name: GATEWAY_METRIC.clientProtocolErrors,
-    help: 'Client connections closed for a protocol error (bad frame, garbage JSON, oversized message), by reason.',
-    labelNames: ['reason'],
-  }),
-  makeGaugeProvider({
-    name: GATEWAY_METRIC.streamLag,
-    help:
-      "Entries appended to the stream and not yet read by this instance: the shard's counter minus the last entry " +
-      'number it read (XINFO GROUPS lag for streams without numbered entries; -1: unknown).',
-    labelNames: ['stream', 'group'],
-  }),
-  makeGaugeProvider({
-    name: GATEWAY_METRIC.streamPending,
-    help: "Entries delivered to this instance's group and not acknowledged yet (XINFO GROUPS pending).",
-    labelNames: ['stream', 'group'],
-  }),
-  makeCounterProvider({
-    name: GATEWAY_METRIC.consumerErrors,
-    help: 'Errors of the stream consumer loop, by kind.',
-    labelNames: ['kind'],
-  }),
-  makeCounterProvider({
-    name: GATEWAY_METRIC.consumerGaps,
-    help:
-      'Streams Redis lost (restarted empty) while this instance read them: its group was recreated and what it had ' +
-      'not read is gone, in a number nobody can know (what can be counted is in realtime_stream_gap_entries_total).',
-  }),
-  makeCounterProvider({
-    name: GATEWAY_METRIC.gapEntries,
-    help:
-      'Stream entries this instance never read (trimmed before it got to them, or lost), counted exactly from the ' +
-      'jump in entry numbers (n).',
-    labelNames: ['stream'],
-  }),
-  makeCounterProvider({
-    name: GATEWAY_METRIC.gapDisconnects,
-    help: 'Connections closed (reconnectable) because this instance missed stream entries, so clients re-fetch.',
-  }),
-  makeCounterProvider({
-    name: GATEWAY_METRIC.clientLimitHits,
-    help: 'Client requests refused by a per-client limit (invocations, invocations_close, groups, connections).',
-    labelNames: ['limit'],
-  }),
-  makeCounterProvider({
-    name: GATEWAY_METRIC.authFailures,
-    help: 'Negotiations and connects refused for their token, and connections closed when their token expired.',
-    labelNames: ['reason'],
-  }),
-  makeCounterProvider({
-    name: GATEWAY_METRIC.sessionsResumed,
-    help: 'Stateful-reconnect sessions resumed, on the instance that held them (same) or another one (other).',
-    labelNames: ['instance'],
-  }),
-  makeCounterProvider({
-    name: GATEWAY_METRIC.messagesReplayed,
-    help: 'Messages resent to resumed sessions (from the replay buffer, a handed-over record or the stream).',
-  }),
-  makeCounterProvider({
-    name: GATEWAY_METRIC.resumeFailures,
-    help:
-      'Stateful-reconnect sessions that could not be resumed, by reason: unknown (no such session: expired, ended, ' +
-      'never existed), wrong_user, busy, foreign, several_shards, too_far_behind, mismatch, redis (resumes refused: ' +
-      'the client starts a new connection), and expired (a session whose window passed without its client). A ' +
-      'session closed for its replay buffer is counted in realtime_client_limit_hits_total{limit="replay_buffer"}.',
-    labelNames: ['reason'],
-  }),
-  makeGaugeProvider({
-    name: GATEWAY_METRIC.replayBufferBytes,
-    help: 'Bytes sent to stateful-reconnect sessions and not acknowledged yet, summed over this instance.',
-  }),
-];
-
-@Injectable()
+/** Built by the module's provider with its MetricFactory (the `metrics` option). */
 export class RealtimeGatewayMetrics {
   private readonly byTransport = new Map<
     string,
     { sent: Counter.Internal; latency: Histogram.Internal<string>; received: Counter.Internal }
   >();
 
-  constructor(
-    @InjectMetric(GATEWAY_METRIC.connections) readonly connections: Gauge<string>,
-    @InjectMetric(GATEWAY_METRIC.invocationsSent) private readonly invocationsSent: Counter<string>,
-    @InjectMetric(GATEWAY_METRIC.deliveryLatency) private readonly deliveryLatency: Histogram<string>,
-    @InjectMetric(GATEWAY_METRIC.envelopesReceived) private readonly envelopesReceived: Counter<string>,
-    @InjectMetric(GATEWAY_METRIC.invalidEnvelopes) readonly invalidEnvelopes: Counter<string>,
-    @InjectMetric(GATEWAY_METRIC.dedupDropped) readonly dedupDropped: Counter<string>,
-    @InjectMetric(GATEWAY_METRIC.slowClientDrops) readonly slowClientDrops: Counter<string>,
-    @InjectMetric(GATEWAY_METRIC.slowClientDisconnects) readonly slowClientDisconnects: Counter<string>,
-    @InjectMetric(GATEWAY_METRIC.clientProtocolErrors) readonly clientProtocolErrors: Counter<string>,
-    @InjectMetric(GATEWAY_METRIC.streamLag) readonly streamLag: Gauge<string>,
-    @InjectMetric(GATEWAY_METRIC.streamPending) readonly streamPending: Gauge<string>,
-    @InjectMetric(GATEWAY_METRIC.consumerErrors) readonly consumerErrors: Counter<string>,
-    @InjectMetric(GATEWAY_METRIC.consumerGaps) readonly consumerGaps: Counter<string>,
-    @InjectMetric(GATEWAY_METRIC.gapEntries) readonly gapEntries: Counter<string>,
-    @InjectMetric(GATEWAY_METRIC.gapDisconnects) readonly gapDisconnects: Counter<string>,
-    @InjectMetric(GATEWAY_METRIC.clientLimitHits) readonly clientLimitHits: Counter<string>,
-    @InjectMetric(GATEWAY_METRIC.authFailures) readonly authFailures: Counter<string>,
-    @InjectMetric(GATEWAY_METRIC.sessionsResumed) readonly sessionsResumed: Counter<string>,
-    @InjectMetric(GATEWAY_METRIC.messagesReplayed) readonly messagesReplayed: Counter<string>,
-    @InjectMetric(GATEWAY_METRIC.resumeFailures) readonly resumeFailures: Counter<string>,
-    @InjectMetric(GATEWAY_METRIC.replayBufferBytes) readonly replayBufferBytes: Gauge<string>,
-  ) {}
+  readonly connections: Gauge<string>;
+  private readonly invocationsSent: Counter<string>;
+  private readonly deliveryLatency: Histogram<string>;
+  private readonly envelopesReceived: Counter<string>;
+  readonly invalidEnvelopes: Counter<string>;
+  readonly dedupDropped: Counter<string>;
+  readonly slowClientDrops: Counter<string>;
+  readonly slowClientDisconnects: Counter<string>;
+  readonly clientProtocolErrors: Counter<string>;
+  readonly streamLag: Gauge<string>;
+  readonly streamPending: Gauge<string>;
+  readonly consumerErrors: Counter<string>;
+  readonly consumerGaps: Counter<string>;
+  readonly gapEntries: Counter<string>;
+  readonly gapDisconnects: Counter<string>;
+  readonly clientLimitHits: Counter<string>;
+  readonly authFailures: Counter<string>;
+  readonly sessionsResumed: Counter<string>;
+  readonly messagesReplayed: Counter<string>;
+  readonly resumeFailures: Counter<string>;
+  readonly replayBufferBytes: Gauge<string>;
+
+  constructor(metrics: MetricFactory) {
+    this.connections = metrics.gauge({
+      name: GATEWAY_METRIC.connections,
+      help: 'Open hub connections (after the handshake).',
+    });
+    this.invocationsSent = metrics.counter({
+      name: GATEWAY_METRIC.invocationsSent,
+      help: 'Invocations written to client sockets (one per recipient), by the transport the envelope came from.',
+      labelNames: ['transport'],
+    });
+    this.deliveryLatency = metrics.histogram({
+      name: GATEWAY_METRIC.deliveryLatency,
+      help: 'End-to-end delivery latency: from the envelope ts (publish) to the write to client sockets.',
+      labelNames: ['transport'],
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2.5, 5],
+    });
+    this.envelopesReceived = metrics.counter({
+      name: GATEWAY_METRIC.envelopesReceived,
+      help: 'Envelopes that reached the gateway, by transport.',
+      labelNames: ['transport'],
+    });
+    this.invalidEnvelopes = metrics.counter({
+      name: GATEWAY_METRIC.invalidEnvelopes,
+      help:
+        'Envelopes refused (a bridge batch answered 400, a stream entry skipped), by transport and reason: invalid ' +
+        '(contracts/events.json), too_large (args over envelopes.maxArgsBytes), too_deep (over envelopes.maxArgsDepth).',
+      labelNames: ['transport', 'reason'],
+    });
+    this.dedupDropped = metrics.counter({
+      name: GATEWAY_METRIC.dedupDropped,
+      help: 'Envelopes dropped as duplicates of one already delivered (dual write, redelivery, retries).',
+      labelNames: ['transport'],
+    });
+    this.slowClientDrops = metrics.counter({
+      name: GATEWAY_METRIC.slowClientDrops,
+      help: 'Volatile envelopes not sent to a client whose socket is backed up.',
+    });
+    this.slowClientDisconnects = metrics.counter({
+      name: GATEWAY_METRIC.slowClientDisconnects,
+      help: 'Clients closed because their socket stayed backed up past the hard bound.',
+    });
+    this.clientProtocolErrors = metrics.counter({
+      name: GATEWAY_METRIC.clientProtocolErrors,
+      help: 'Client connections closed for a protocol error (bad frame, garbage JSON, oversized message), by reason.',
+      labelNames: ['reason'],
+    });
+    this.streamLag = metrics.gauge({
+      name: GATEWAY_METRIC.streamLag,
+      help:
+        "Entries appended to the stream and not yet read by this instance: the shard's counter minus the last entry " +
+        'number it read (XINFO GROUPS lag for streams without numbered entries; -1: unknown).',
+      labelNames: ['stream', 'group'],
+    });
+    this.streamPending = metrics.gauge({
+      name: GATEWAY_METRIC.streamPending,
+      help: "Entries delivered to this instance's group and not acknowledged yet (XINFO GROUPS pending).",
+      labelNames: ['stream', 'group'],
+    });
+    this.consumerErrors = metrics.counter({
+      name: GATEWAY_METRIC.consumerErrors,
+      help: 'Errors of the stream consumer loop, by kind.',
+      labelNames: ['kind'],
+    });
+    this.consumerGaps = metrics.counter({
+      name: GATEWAY_METRIC.consumerGaps,
+      help:
+        'Streams Redis lost (restarted empty) while this instance read them: its group was recreated and what it had ' +
+        'not read is gone, in a number nobody can know (what can be counted is in realtime_stream_gap_entries_total).',
+    });
+    this.gapEntries = metrics.counter({
+      name: GATEWAY_METRIC.gapEntries,
+      help:
+        'Stream entries this instance never read (trimmed before it got to them, or lost), counted exactly from the ' +
+        'jump in entry numbers (n).',
+      labelNames: ['stream'],
+    });
+    this.gapDisconnects = metrics.counter({
+      name: GATEWAY_METRIC.gapDisconnects,
+      help: 'Connections closed (reconnectable) because this instance missed stream entries, so clients re-fetch.',
+    });
+    this.clientLimitHits = metrics.counter({
+      name: GATEWAY_METRIC.clientLimitHits,
+      help: 'Client requests refused by a per-client limit (invocations, invocations_close, groups, connections).',
+      labelNames: ['limit'],
+    });
+    this.authFailures = metrics.counter({
+      name: GATEWAY_METRIC.authFailures,
+      help: 'Negotiations and connects refused for their token, and connections closed when their token expired.',
+      labelNames: ['reason'],
+    });
+    this.sessionsResumed = metrics.counter({
+      name: GATEWAY_METRIC.sessionsResumed,
+      help: 'Stateful-reconnect sessions resumed, on the instance that held them (same) or another one (other).',
+      labelNames: ['instance'],
+    });
+    this.messagesReplayed = metrics.counter({
+      name: GATEWAY_METRIC.messagesReplayed,
+      help: 'Messages resent to resumed sessions (from the replay buffer, a handed-over record or the stream).',
+    });
+    this.resumeFailures = metrics.counter({
+      name: GATEWAY_METRIC.resumeFailures,
+      help:
+        'Stateful-reconnect sessions that could not be resumed, by reason: unknown (no such session: expired, ended, ' +
+        'never existed), wrong_user, busy, foreign, several_shards, too_far_behind, mismatch, redis (resumes refused: ' +
+        'the client starts a new connection), and expired (a session whose window passed without its client). A ' +
+        'session closed for its replay buffer is counted in realtime_client_limit_hits_total{limit="replay_buffer"}.',
+      labelNames: ['reason'],
+    });
+    this.replayBufferBytes = metrics.gauge({
+      name: GATEWAY_METRIC.replayBufferBytes,
+      help: 'Bytes sent to stateful-reconnect sessions and not acknowledged yet, summed over this instance.',
+    });
+  }
 
   /** Label children per transport, so the per-envelope path does not hash labels. */
   forTransport(transport: DeliverySource) {

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { HealthIndicatorService } from '@nestjs/terminus';
+import { healthCheck } from '@realtime-streams/common';
 import { HealthProber } from '../fallback/health-prober';
 import { REALTIME_TRANSPORTS, RESOLVED_REALTIME_OPTIONS } from '../realtime-transport.constants';
 import type { ResolvedRealtimeTransportOptions } from '../realtime-transport-options.interface';
@@ -18,7 +18,6 @@ export class RedisHealthIndicator {
   private readonly redis?: RedisStreamsTransport;
 
   constructor(
-    private readonly health: HealthIndicatorService,
     @Inject(REALTIME_TRANSPORTS) transports: readonly RealtimeTransport[],
     @Inject(RESOLVED_REALTIME_OPTIONS) private readonly options: ResolvedRealtimeTransportOptions,
     @Optional() private readonly prober?: HealthProber,
@@ -30,7 +29,7 @@ export class RedisHealthIndicator {
     key: Key = 'redis' as Key,
     timeoutMs = this.options.probeTimeoutMs,
   ) {
-    const indicator = this.health.check(key);
+    const indicator = healthCheck(key);
     if (!this.redis) return indicator.down({ message: 'the Redis Streams transport is not configured' });
     const probe = this.prober?.lastResult(this.redis.name);
     if (probe && !probe.healthy) {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { HealthIndicatorService } from '@nestjs/terminus';
+import { healthCheck } from '@realtime-streams/common';
 import { FallbackChain } from '../fallback/fallback-chain';
 import { HealthProber } from '../fallback/health-prober';
 import { HttpBridgeTransport } from '../transports/http-bridge.transport';
@@ -23,13 +23,12 @@ interface TransportDetails {
 @Injectable()
 export class TransportChainHealthIndicator {
   constructor(
-    private readonly health: HealthIndicatorService,
     private readonly chain: FallbackChain,
     private readonly prober: HealthProber,
   ) {}
 
   isAvailable<const Key extends string = 'realtime_transport'>(key: Key = 'realtime_transport' as Key) {
-    const indicator = this.health.check(key);
+    const indicator = healthCheck(key);
     const active = this.chain.activeTransport;
     const preferred = this.chain.preferredTransport;
     const transports: Record<string, TransportDetails> = {};

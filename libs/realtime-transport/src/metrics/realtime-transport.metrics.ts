@@ -1,10 +1,4 @@
-import { Injectable } from '@nestjs/common';
-import {
-  InjectMetric,
-  makeCounterProvider,
-  makeGaugeProvider,
-  makeHistogramProvider,
-} from '@willsoto/nestjs-prometheus';
+import type { MetricFactory } from '@realtime-streams/common';
 import type { Counter, Gauge, Histogram } from 'prom-client';
 import type { CoalescerDiscardReason, CoalescerMetrics } from '../coalescing/coalescer.metrics';
 import type { BreakerState } from '../fallback/circuit-breaker';
@@ -43,117 +37,7 @@ export const TRANSPORT_METRIC = {
 /** Breaker states as gauge values. */
 export const BREAKER_STATE_VALUE: Record<BreakerState, number> = { closed: 0, 'half-open': 1, open: 2 };
 
-export const transportMetricProviders = [
-  makeHistogramProvider({
-    name: TRANSPORT_METRIC.publishDuration,
-    help: 'Time a transport took to acknowledge one batch of envelopes.',
-    labelNames: ['transport', 'outcome'],
-    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-  }),
-  makeCounterProvider({
-    name: TRANSPORT_METRIC.published,
-    help: 'Envelopes written to a transport, by outcome (success or failure).',
-    labelNames: ['transport', 'outcome'],
-  }),
-  makeCounterProvider({
-    name: TRANSPORT_METRIC.fallbackSwitches,
-    help: 'Changes of the transport the primary route uses (none: no transport available).',
-    labelNames: ['from', 'to'],
-  }),
-  makeGaugeProvider({
-    name: TRANSPORT_METRIC.breakerState,
-    help: 'Circuit breaker state per transport: 0 closed, 1 half-open, 2 open.',
-    labelNames: ['transport'],
-  }),
-  makeGaugeProvider({
-    name: TRANSPORT_METRIC.bufferDepth,
-    help: 'Envelopes waiting for a transport or in flight.',
-  }),
-  makeCounterProvider({
-    name: TRANSPORT_METRIC.dropped,
-    help: 'Envelopes given up before any transport took them, by reason.',
-    labelNames: ['reason'],
-  }),
-  makeCounterProvider({
-    name: TRANSPORT_METRIC.rejected,
-    help: 'Events refused before publishing (invalid envelope, args too large, mapping error), by event type.',
-    labelNames: ['type', 'reason'],
-  }),
-  makeCounterProvider({
-    name: TRANSPORT_METRIC.reloads,
-    help: 'Reloads of the routing flags, by outcome.',
-    labelNames: ['outcome'],
-  }),
-  makeCounterProvider({
-    name: TRANSPORT_METRIC.replayed,
-    help: 'Envelopes sent again on the next transport because the one that acknowledged them failed soon after.',
-    labelNames: ['transport'],
-  }),
-  makeCounterProvider({
-    name: TRANSPORT_METRIC.coalescerIn,
-    help: 'Coalesced events (typing indicators) entering the coalescer, by event type.',
-    labelNames: ['type'],
-  }),
-  makeCounterProvider({
-    name: TRANSPORT_METRIC.coalescerOut,
-    help: 'Coalesced events leaving the coalescer, by event type. 1 - out/in is the traffic reduction.',
-    labelNames: ['type'],
-  }),
-  makeHistogramProvider({
-    name: TRANSPORT_METRIC.coalescerDelay,
-    help: 'Delay the coalescer added to each event it let out (0 for the first event of a window).',
-    labelNames: ['type'],
-    buckets: [0, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1],
-  }),
-  makeCounterProvider({
-    name: TRANSPORT_METRIC.coalescerDropped,
-    help: 'Coalesced events that never went out, by reason (replaced, unchanged, superseded, shutdown).',
-    labelNames: ['type', 'reason'],
-  }),
-  makeGaugeProvider({
-    name: TRANSPORT_METRIC.bridgeLaneDepth,
-    help: 'Envelopes queued for one gateway instance on the HTTP bridge (in flight included).',
-    labelNames: ['instance'],
-  }),
-  makeCounterProvider({
-    name: TRANSPORT_METRIC.bridgeLaneDropped,
-    help: 'Envelopes the HTTP bridge gave up for one gateway instance (never acknowledged by it), by reason.',
-    labelNames: ['instance', 'reason'],
-  }),
-  makeGaugeProvider({
-    name: TRANSPORT_METRIC.bridgeLaneUp,
-    help: 'Whether a gateway instance answered its last HTTP bridge request or probe (1) or not (0).',
-    labelNames: ['instance'],
-  }),
-  makeGaugeProvider({
-    name: TRANSPORT_METRIC.outboxPending,
-    help: 'Outbox records not acknowledged yet, as far as this process knows (in memory, only in the store, left for the next start).',
-  }),
-  makeCounterProvider({
-    name: TRANSPORT_METRIC.outboxRelayed,
-    help: 'Outbox records the relay read back from the store and republished (at start, after a buffer overflow).',
-  }),
-  makeCounterProvider({
-    name: TRANSPORT_METRIC.outboxRemoved,
-    help: 'Outbox records removed from the store after a transport acknowledged their envelope.',
-  }),
-  makeCounterProvider({
-    name: TRANSPORT_METRIC.outboxSpilled,
-    help: 'Outboxed envelopes that found the buffer full (or the relay catching up) and went through the store.',
-  }),
-  makeCounterProvider({
-    name: TRANSPORT_METRIC.outboxDeferred,
-    help: 'Outboxed envelopes left in the store for the next start (not dropped), by reason.',
-    labelNames: ['reason'],
-  }),
-  makeCounterProvider({
-    name: TRANSPORT_METRIC.outboxStoreErrors,
-    help: 'Failed outbox store calls (retried), by operation.',
-    labelNames: ['operation'],
-  }),
-];
-
-@Injectable()
+/** Built by the module's provider with its MetricFactory (the `metrics` option). */
 export class RealtimeTransportMetrics
   implements FallbackChainMetrics, CoalescerMetrics, HttpBridgeMetrics, OutboxMetrics
 {
@@ -163,30 +47,138 @@ export class RealtimeTransportMetrics
     { in: Counter.Internal; out: Counter.Internal; delay: Histogram.Internal<string> }
   >();
 
-  constructor(
-    @InjectMetric(TRANSPORT_METRIC.publishDuration) private readonly publishDuration: Histogram<string>,
-    @InjectMetric(TRANSPORT_METRIC.published) private readonly published: Counter<string>,
-    @InjectMetric(TRANSPORT_METRIC.fallbackSwitches) private readonly switches: Counter<string>,
-    @InjectMetric(TRANSPORT_METRIC.breakerState) private readonly breaker: Gauge<string>,
-    @InjectMetric(TRANSPORT_METRIC.bufferDepth) private readonly depth: Gauge<string>,
-    @InjectMetric(TRANSPORT_METRIC.dropped) private readonly drops: Counter<string>,
-    @InjectMetric(TRANSPORT_METRIC.rejected) private readonly rejects: Counter<string>,
-    @InjectMetric(TRANSPORT_METRIC.reloads) private readonly reloads: Counter<string>,
-    @InjectMetric(TRANSPORT_METRIC.coalescerIn) private readonly coalescerIn: Counter<string>,
-    @InjectMetric(TRANSPORT_METRIC.coalescerOut) private readonly coalescerOut: Counter<string>,
-    @InjectMetric(TRANSPORT_METRIC.coalescerDelay) private readonly coalescerDelay: Histogram<string>,
-    @InjectMetric(TRANSPORT_METRIC.coalescerDropped) private readonly coalescerDropped: Counter<string>,
-    @InjectMetric(TRANSPORT_METRIC.replayed) private readonly replays: Counter<string>,
-    @InjectMetric(TRANSPORT_METRIC.bridgeLaneDepth) private readonly laneDepth: Gauge<string>,
-    @InjectMetric(TRANSPORT_METRIC.bridgeLaneDropped) private readonly laneDropped: Counter<string>,
-    @InjectMetric(TRANSPORT_METRIC.bridgeLaneUp) private readonly laneUp: Gauge<string>,
-    @InjectMetric(TRANSPORT_METRIC.outboxPending) private readonly outboxPendingGauge: Gauge<string>,
-    @InjectMetric(TRANSPORT_METRIC.outboxRelayed) private readonly outboxRelayedCounter: Counter<string>,
-    @InjectMetric(TRANSPORT_METRIC.outboxRemoved) private readonly outboxRemovedCounter: Counter<string>,
-    @InjectMetric(TRANSPORT_METRIC.outboxSpilled) private readonly outboxSpilledCounter: Counter<string>,
-    @InjectMetric(TRANSPORT_METRIC.outboxDeferred) private readonly outboxDeferredCounter: Counter<string>,
-    @InjectMetric(TRANSPORT_METRIC.outboxStoreErrors) private readonly outboxStoreErrors: Counter<string>,
-  ) {}
+  private readonly publishDuration: Histogram<string>;
+  private readonly published: Counter<string>;
+  private readonly switches: Counter<string>;
+  private readonly breaker: Gauge<string>;
+  private readonly depth: Gauge<string>;
+  private readonly drops: Counter<string>;
+  private readonly rejects: Counter<string>;
+  private readonly reloads: Counter<string>;
+  private readonly coalescerIn: Counter<string>;
+  private readonly coalescerOut: Counter<string>;
+  private readonly coalescerDelay: Histogram<string>;
+  private readonly coalescerDropped: Counter<string>;
+  private readonly replays: Counter<string>;
+  private readonly laneDepth: Gauge<string>;
+  private readonly laneDropped: Counter<string>;
+  private readonly laneUp: Gauge<string>;
+  private readonly outboxPendingGauge: Gauge<string>;
+  private readonly outboxRelayedCounter: Counter<string>;
+  private readonly outboxRemovedCounter: Counter<string>;
+  private readonly outboxSpilledCounter: Counter<string>;
+  private readonly outboxDeferredCounter: Counter<string>;
+  private readonly outboxStoreErrors: Counter<string>;
+
+  constructor(metrics: MetricFactory) {
+    this.publishDuration = metrics.histogram({
+      name: TRANSPORT_METRIC.publishDuration,
+      help: 'Time a transport took to acknowledge one batch of envelopes.',
+      labelNames: ['transport', 'outcome'],
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    });
+    this.published = metrics.counter({
+      name: TRANSPORT_METRIC.published,
+      help: 'Envelopes written to a transport, by outcome (success or failure).',
+      labelNames: ['transport', 'outcome'],
+    });
+    this.switches = metrics.counter({
+      name: TRANSPORT_METRIC.fallbackSwitches,
+      help: 'Changes of the transport the primary route uses (none: no transport available).',
+      labelNames: ['from', 'to'],
+    });
+    this.breaker = metrics.gauge({
+      name: TRANSPORT_METRIC.breakerState,
+      help: 'Circuit breaker state per transport: 0 closed, 1 half-open, 2 open.',
+      labelNames: ['transport'],
+    });
+    this.depth = metrics.gauge({
+      name: TRANSPORT_METRIC.bufferDepth,
+      help: 'Envelopes waiting for a transport or in flight.',
+    });
+    this.drops = metrics.counter({
+      name: TRANSPORT_METRIC.dropped,
+      help: 'Envelopes given up before any transport took them, by reason.',
+      labelNames: ['reason'],
+    });
+    this.rejects = metrics.counter({
+      name: TRANSPORT_METRIC.rejected,
+      help: 'Events refused before publishing (invalid envelope, args too large, mapping error), by event type.',
+      labelNames: ['type', 'reason'],
+    });
+    this.reloads = metrics.counter({
+      name: TRANSPORT_METRIC.reloads,
+      help: 'Reloads of the routing flags, by outcome.',
+      labelNames: ['outcome'],
+    });
+    this.coalescerIn = metrics.counter({
+      name: TRANSPORT_METRIC.coalescerIn,
+      help: 'Coalesced events (typing indicators) entering the coalescer, by event type.',
+      labelNames: ['type'],
+    });
+    this.coalescerOut = metrics.counter({
+      name: TRANSPORT_METRIC.coalescerOut,
+      help: 'Coalesced events leaving the coalescer, by event type. 1 - out/in is the traffic reduction.',
+      labelNames: ['type'],
+    });
+    this.coalescerDelay = metrics.histogram({
+      name: TRANSPORT_METRIC.coalescerDelay,
+      help: 'Delay the coalescer added to each event it let out (0 for the first event of a window).',
+      labelNames: ['type'],
+      buckets: [0, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1],
+    });
+    this.coalescerDropped = metrics.counter({
+      name: TRANSPORT_METRIC.coalescerDropped,
+      help: 'Coalesced events that never went out, by reason (replaced, unchanged, superseded, shutdown).',
+      labelNames: ['type', 'reason'],
+    });
+    this.replays = metrics.counter({
+      name: TRANSPORT_METRIC.replayed,
+      help: 'Envelopes sent again on the next transport because the one that acknowledged them failed soon after.',
+      labelNames: ['transport'],
+    });
+    this.laneDepth = metrics.gauge({
+      name: TRANSPORT_METRIC.bridgeLaneDepth,
+      help: 'Envelopes queued for one gateway instance on the HTTP bridge (in flight included).',
+      labelNames: ['instance'],
+    });
+    this.laneDropped = metrics.counter({
+      name: TRANSPORT_METRIC.bridgeLaneDropped,
+      help: 'Envelopes the HTTP bridge gave up for one gateway instance (never acknowledged by it), by reason.',
+      labelNames: ['instance', 'reason'],
+    });
+    this.laneUp = metrics.gauge({
+      name: TRANSPORT_METRIC.bridgeLaneUp,
+      help: 'Whether a gateway instance answered its last HTTP bridge request or probe (1) or not (0).',
+      labelNames: ['instance'],
+    });
+    this.outboxPendingGauge = metrics.gauge({
+      name: TRANSPORT_METRIC.outboxPending,
+      help: 'Outbox records not acknowledged yet, as far as this process knows (in memory, only in the store, left for the next start).',
+    });
+    this.outboxRelayedCounter = metrics.counter({
+      name: TRANSPORT_METRIC.outboxRelayed,
+      help: 'Outbox records the relay read back from the store and republished (at start, after a buffer overflow).',
+    });
+    this.outboxRemovedCounter = metrics.counter({
+      name: TRANSPORT_METRIC.outboxRemoved,
+      help: 'Outbox records removed from the store after a transport acknowledged their envelope.',
+    });
+    this.outboxSpilledCounter = metrics.counter({
+      name: TRANSPORT_METRIC.outboxSpilled,
+      help: 'Outboxed envelopes that found the buffer full (or the relay catching up) and went through the store.',
+    });
+    this.outboxDeferredCounter = metrics.counter({
+      name: TRANSPORT_METRIC.outboxDeferred,
+      help: 'Outboxed envelopes left in the store for the next start (not dropped), by reason.',
+      labelNames: ['reason'],
+    });
+    this.outboxStoreErrors = metrics.counter({
+      name: TRANSPORT_METRIC.outboxStoreErrors,
+      help: 'Failed outbox store calls (retried), by operation.',
+      labelNames: ['operation'],
+    });
+  }
 
   outboxPending(count: number): void {
     this.outboxPendingGauge.set(count);
