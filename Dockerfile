@@ -5,13 +5,12 @@
 FROM node:20-bookworm AS build
 WORKDIR /app
 # Dependencies before sources, so a source change reuses the `npm ci` layer.
-COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
-COPY nest-cli.json tsconfig.json tsconfig.build.json ./
-COPY contracts ./contracts
+# npm ci builds the workspace packages (prepare), so their sources come first.
+COPY package.json package-lock.json nest-cli.json tsconfig.json tsconfig.base.json tsconfig.build.json ./
 COPY libs ./libs
+RUN npm ci --no-audit --no-fund
 COPY src ./src
-# nest build rewrites the @realtime/* path aliases and copies the demo page (nest-cli.json assets) into dist/.
+# nest build compiles the service against the packages' dist/ and copies the demo page into dist/.
 # Pruning here keeps the addon compiled above: the runtime image has no compiler.
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
@@ -22,6 +21,8 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# node_modules/@realtime-streams/* link to the workspace packages: their package.json and dist/.
+COPY --from=build /app/libs ./libs
 # DATABASE_PATH defaults to data/chat.sqlite under /app; the unprivileged user must be able to create it.
 RUN mkdir -p data && chown node:node data
 USER node

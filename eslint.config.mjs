@@ -3,7 +3,19 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bench/results/**', '**/*.js', '*.mjs'] },
+  {
+    ignores: [
+      'dist/**',
+      'libs/*/dist/**',
+      'examples/*/dist/**',
+      '**/node_modules/**',
+      'node_modules/**',
+      'coverage/**',
+      'bench/results/**',
+      '**/*.js',
+      '*.mjs',
+    ],
+  },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -89,7 +89,7 @@ describe('stream consumer health (real redis-server)', () => {
     const seen = new Set<string>();
     for (let i = 0; i < 20; i++) {
       const now = health.isHealthy().realtime_gateway;
-      seen.add(`${now.status}/${now.consumer}`);
+      seen.add(`${now.status}/${String(now.consumer)}`);
       expect(now).toMatchObject({
         status: 'up',
         degraded: true,

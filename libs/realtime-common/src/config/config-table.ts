@@ -27,7 +27,7 @@ export function configTable(schema: z.ZodType, optionPrefix = ''): string {
 function shown(value: unknown): string {
   if (value === undefined) return '(none)';
   if (Array.isArray(value)) return value.length === 0 ? '(none)' : `\`${value.join(',')}\``;
-  return `\`${String(value)}\``;
+  return `\`${typeof value === 'string' ? value : JSON.stringify(value)}\``;
 }
 
 function row(cells: string[]): string {

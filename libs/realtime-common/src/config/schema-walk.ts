@@ -47,8 +47,8 @@ export function walkSchema(
   }
   if (inner instanceof z.ZodObject) {
     if (path.length > 0) visit.section?.({ path, meta: sectionRegistry.get(schema) ?? sectionRegistry.get(inner) });
-    for (const [key, child] of Object.entries(inner.shape as Record<string, z.ZodType>)) {
-      walkSchema(child, visit, [...path, key]);
+    for (const [key, child] of Object.entries(inner.shape)) {
+      walkSchema(child as z.ZodType, visit, [...path, key]);
     }
   }
 }

@@ -27,13 +27,13 @@ export const sectionRegistry = z.registry<SectionMeta>();
 
 /** Marks a schema as a documented setting; `schema` carries type, bounds and default. */
 export function setting<T extends z.ZodType>(schema: T, meta: SettingMeta): T {
-  (settingRegistry as z.core.$ZodRegistry<SettingMeta>).add(schema, meta);
+  settingRegistry.add(schema, meta);
   return schema;
 }
 
 /** Marks an object schema as a section that the environment may leave out. */
 export function section<T extends z.ZodType>(schema: T, meta: SectionMeta): T {
-  (sectionRegistry as z.core.$ZodRegistry<SectionMeta>).add(schema, meta);
+  sectionRegistry.add(schema, meta);
   return schema;
 }
 

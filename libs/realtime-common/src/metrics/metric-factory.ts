@@ -49,6 +49,7 @@ export class MetricFactory {
 
 function loadPromClient(): PromClient | undefined {
   try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- an optional peer, loaded only when installed
     return require('prom-client') as PromClient;
   } catch {
     return undefined;

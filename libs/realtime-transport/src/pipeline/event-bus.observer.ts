@@ -38,6 +38,7 @@ export class EventBusObserver implements OnApplicationBootstrap, OnModuleDestroy
   private findEventBus(): EventBus | undefined {
     let cqrs: typeof import('@nestjs/cqrs');
     try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- an optional peer, loaded only when installed
       cqrs = require('@nestjs/cqrs') as typeof import('@nestjs/cqrs');
     } catch {
       return undefined;

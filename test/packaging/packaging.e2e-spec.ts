@@ -1,0 +1,238 @@
+import { signHs256Jwt } from '@realtime-streams/gateway';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join, posix } from 'node:path';
+import { freePort } from '../support/free-port';
+import { RedisServer } from '../support/redis-server';
+import { TestClient } from '../support/signalr-client';
+import { undeclaredImports } from './declaration-imports';
+import { buildExample, copyExample, ExampleApp, installedRealtimePackages, installExample } from './example-app';
+import { runCommand } from './run-command';
+import { PACKAGE_DIRS, type PackedPackage, packWorkspaces, readManifest, ROOT } from './workspace-packs';
+
+/**
+ * What a user of the packages gets: the tarballs `npm pack` makes (contents, declaration imports), and the
+ * README's minimal application installed from them outside the repository, where no hoisted node_modules hides a
+ * missing dependency, talking to stock SignalR clients through a real Redis.
+ */
+
+// Installing the example's other dependencies may hit the registry on a cold npm cache.
+const INSTALL_TIMEOUT_MS = 5 * 60_000;
+const REQUIRED_FILES = ['package.json', 'README.md', 'CHANGELOG.md', 'dist/index.js', 'dist/index.d.ts'];
+const NOT_FOR_PUBLISHING = [
+  /\.spec\./,
+  /(^|\/)(test|tests|__tests__)\//,
+  /(^|\/)src\//,
+  /\.(ts|mts|cts)$/, // TypeScript sources; .d.ts is allowed below
+  /tsbuildinfo/,
+];
+
+/** `dist/x/y.js`, `.js.map` or `.d.ts`, with `x/y` captured: built from `src/x/y.ts`. */
+const BUILT_FROM_TS = /^dist\/(.+?)(\.js|\.js\.map|\.d\.ts)$/;
+
+const timings: Array<{ step: string; ms: number }> = [];
+
+/** Runs one step and records how long it took: the suite is slow by nature and its report says where. */
+async function timed<T>(step: string, work: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  try {
+    return await work();
+  } finally {
+    timings.push({ step, ms: Date.now() - started });
+  }
+}
+
+describe('packaging', () => {
+  const workDir = mkdtempSync(join(tmpdir(), 'realtime-packaging-'));
+  const packDir = join(workDir, 'packs');
+  const packs = new Map<string, PackedPackage>();
+
+  beforeAll(async () => {
+    mkdirSync(packDir);
+    // pretest built them already; tsc -b is incremental, so this is cheap and makes the suite runnable alone.
+    await timed('npm run build:packages', () =>
+      runCommand('npm', ['run', 'build:packages'], { cwd: ROOT, timeoutMs: 180_000 }),
+    );
+    for (const pack of await timed('npm pack (4 packages)', () => packWorkspaces(packDir))) packs.set(pack.dir, pack);
+  }, 240_000);
+
+  afterAll(() => {
+    rmSync(workDir, { recursive: true, force: true });
+    const report = timings.map(({ step, ms }) => `${step}: ${ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`}`);
+    process.stderr.write(`packaging suite timings: ${report.join(', ')}\n`);
+  });
+
+  describe.each(PACKAGE_DIRS)('%s', (dir) => {
+    const pack = () => packs.get(dir)!;
+
+    it('packs package.json, README.md, CHANGELOG.md and the built entry point', () => {
+      expect(REQUIRED_FILES.filter((file) => !pack().files.includes(file))).toEqual([]);
+    });
+
+    it('points main, types and every export at a packed file', () => {
+      const { main, types, exports } = readManifest(dir);
+      const targets = [main, types, ...exportTargets(exports)].filter((target) => target !== undefined);
+      const missing = targets.map((target) => posix.normalize(target)).filter((path) => !pack().files.includes(path));
+      expect(missing).toEqual([]);
+    });
+
+    it('packs no sources, specs, tests or build info', () => {
+      const offenders = pack().files.filter(
+        (file) => !file.endsWith('.d.ts') && NOT_FOR_PUBLISHING.some((pattern) => pattern.test(file)),
+      );
+      expect(offenders).toEqual([]);
+    });
+
+    it('packs no stale build output (a file whose source is gone)', () => {
+      // tsc -b never deletes what a removed or renamed source once emitted, and `files` globs dist/ as a whole.
+      const offenders = pack()
+        .files.filter((file) => BUILT_FROM_TS.test(file))
+        .filter((file) => !existsSync(join(ROOT, dir, file.replace(BUILT_FROM_TS, 'src/$1.ts'))));
+      expect(offenders).toEqual([]);
+    });
+
+    it("packs nothing of another package's", () => {
+      const others = PACKAGE_DIRS.filter((other) => other !== dir).map((other) => basename(other));
+      const offenders = pack().files.filter(
+        (file) =>
+          file.startsWith('node_modules/') || file.includes('libs/') || others.some((name) => file.includes(name)),
+      );
+      expect(offenders).toEqual([]);
+    });
+
+    it('declares every package its .d.ts files import', () => {
+      const offenders = undeclaredImports(pack(), join(ROOT, dir)).map(
+        ({ file, specifier }) => `${file}: ${specifier}`,
+      );
+      expect(offenders).toEqual([]);
+    });
+  });
+
+  describe('the minimal example, installed from the tarballs', () => {
+    const appDir = join(workDir, 'minimal-app');
+    const jwtSecret = randomBytes(32).toString('hex');
+    const clients: TestClient[] = [];
+    let redis: RedisServer | undefined;
+    let app: ExampleApp | undefined;
+    let baseUrl = '';
+
+    beforeAll(async () => {
+      // Without every tarball, npm would fetch the missing ones by name from the registry: someone else's code.
+      if (packs.size !== PACKAGE_DIRS.length) throw new Error('packing failed (see the packaging tests above)');
+      redis = await RedisServer.start();
+      copyExample(appDir);
+      const tarballs = [...packs.values()].map((pack) => pack.tarball);
+      await timed('example: npm install', () => installExample(appDir, tarballs, INSTALL_TIMEOUT_MS));
+      await timed('example: npm run build', () => buildExample(appDir));
+      const port = await freePort();
+      baseUrl = `http://127.0.0.1:${port}`;
+      app = new ExampleApp(appDir, { PORT: String(port), REDIS_URL: redis.url, JWT_SECRET: jwtSecret });
+      await timed('example: start until listening', () => app!.waitUntilListening(baseUrl));
+    }, INSTALL_TIMEOUT_MS + 180_000);
+
+    afterAll(async () => {
+      await Promise.allSettled(clients.map((client) => client.stop()));
+      await app?.stop('SIGKILL');
+      await redis?.dispose();
+    });
+
+    it('runs the packages from the tarballs, one copy each', () => {
+      const installed = installedRealtimePackages(appDir);
+      expect(Object.keys(installed).sort()).toEqual(
+        PACKAGE_DIRS.map((dir) => `node_modules/${readManifest(dir).name}`).sort(),
+      );
+      for (const resolved of Object.values(installed)) expect(resolved).toMatch(/^file:/);
+    });
+
+    it('refuses to start without JWT_SECRET', async () => {
+      const refused = new ExampleApp(appDir, { PORT: String(await freePort()), REDIS_URL: redis!.url });
+      const exit = await refused.waitForExit(15_000);
+      expect(exit.code).toBe(1);
+      expect(refused.output.join('')).toContain('JWT_SECRET is not set');
+    });
+
+    it("delivers Notify once to the group's members and to no one else", async () => {
+      const hubUrl = `${baseUrl}/hubs/notifications`;
+      const alpha = await connect(hubUrl, 'alice', jwtSecret, clients);
+      const beta = await connect(hubUrl, 'bob', jwtSecret, clients);
+      await alpha.connection.invoke('JoinGroup', 'alpha');
+      await beta.connection.invoke('JoinGroup', 'beta');
+
+      const response = await timed('example: POST /notify until received', async () => {
+        const posted = await postNotify(baseUrl, { group: 'alpha', text: 'hello' });
+        await waitFor(
+          () => alpha.of('Notify').length > 0,
+          10_000,
+          () => app!.output.join(''),
+        );
+        return posted;
+      });
+      // Long enough for a duplicate (a second consumer, a replay) or a misrouted copy to arrive.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+
+      expect(response.status).toBe(202);
+      expect(alpha.of('Notify')).toEqual([[{ group: 'alpha', text: 'hello' }]]);
+      expect(beta.of('Notify')).toEqual([]);
+    });
+
+    it.each([
+      ['no text', { group: 'alpha' }],
+      ['an empty group', { group: '', text: 'hello' }],
+      ['a group over 128 characters', { group: 'g'.repeat(129), text: 'hello' }],
+      ['a text over 4096 characters', { group: 'alpha', text: 't'.repeat(4097) }],
+      ['a number for text', { group: 'alpha', text: 42 }],
+      ['an array', ['alpha', 'hello']],
+    ])('answers 400 with a message to a notification with %s', async (_case, body) => {
+      const response = await postNotify(baseUrl, body);
+      expect(response.status).toBe(400);
+      expect(response.body).toMatchObject({ statusCode: 400, message: expect.stringMatching(/must be a string/) });
+    });
+
+    it('stops cleanly on SIGTERM', async () => {
+      await Promise.all(clients.map((client) => client.stop()));
+      const exit = await timed('example: SIGTERM until exit', () => app!.stop('SIGTERM'));
+      const output = app!.output.join('');
+      // Nest's shutdown hooks re-raise the signal once the application closed, so SIGTERM (not a code) is the
+      // clean end; SIGKILL would be the test's own, after a shutdown that hung.
+      expect(['SIGTERM', 0]).toContain(exit.signal ?? exit.code);
+      expect(output).not.toMatch(/\bERROR\b/);
+    });
+  });
+});
+
+/** Every string target of an `exports` map, however nested by condition. */
+function exportTargets(exports: unknown): string[] {
+  if (typeof exports === 'string') return [exports];
+  if (typeof exports !== 'object' || exports === null) return [];
+  return Object.values(exports).flatMap(exportTargets);
+}
+
+async function connect(hubUrl: string, user: string, secret: string, clients: TestClient[]): Promise<TestClient> {
+  // A fresh token at every (re)connect, as an application's accessTokenFactory would.
+  const client = new TestClient(hubUrl, () => tokenFor(user, secret), { methods: ['Notify'] });
+  clients.push(client);
+  return client.start();
+}
+
+function tokenFor(user: string, secret: string): string {
+  const now = Math.floor(Date.now() / 1000);
+  return signHs256Jwt({ sub: user, iat: now, exp: now + 3600 }, secret);
+}
+
+async function postNotify(baseUrl: string, body: unknown): Promise<{ status: number; body: unknown }> {
+  const response = await fetch(`${baseUrl}/notify`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: await response.json().catch(() => undefined) };
+}
+
+async function waitFor(condition: () => boolean, timeoutMs: number, context: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms; example output:\n${context()}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
