@@ -4,8 +4,7 @@ import { RealtimeEvent, toGroup } from '@realtime-streams/transport';
 import { FallbackChain } from '@realtime-streams/transport/testing';
 import { streamKey } from '@realtime-streams/contracts';
 import type Redis from 'ioredis';
-import { getToken } from '@willsoto/nestjs-prometheus';
-import { type Counter, register } from 'prom-client';
+import { type Counter, register, Registry } from 'prom-client';
 import { type GatewayApp, startGatewayApp, tokenFor } from '../support/gateway-app';
 import { RedisServer } from '../support/redis-server';
 import { TestClient } from '../support/signalr-client';
@@ -160,7 +159,12 @@ describe('gateway stream consumer (real redis-server, stock clients)', () => {
   });
 
   it('delivers each event exactly once under dual write (stream and bridge)', async () => {
-    const gw = await startGatewayApp({ instanceId: 'dual', redis: { url: redis.url, blockMs: 500 } });
+    const gatewayRegistry = new Registry();
+    const gw = await startGatewayApp({
+      instanceId: 'dual',
+      redis: { url: redis.url, blockMs: 500 },
+      metrics: { registry: gatewayRegistry },
+    });
     apps.push(gw);
     const publisher = await startGatewayApp(
       { instanceId: 'dual-publisher-side', redis: undefined, bridge: undefined, inProcess: false },
@@ -177,8 +181,8 @@ describe('gateway stream consumer (real redis-server, stock clients)', () => {
     await eventually(() => expect(alice.of('ReceiveMessage')).toHaveLength(50));
     await sleep(300);
     expect(alice.of('ReceiveMessage').map(([m]) => (m as Said).n)).toEqual([...Array(50).keys()]);
-    // Read from the gateway app's own counter: the publisher app cleared the shared default registry after it.
-    const dedup = gw.app.get<Counter<string>>(getToken(GATEWAY_METRIC.dedupDropped));
+    // The gateway app's own registry: the publisher app shares (and clears) the default one.
+    const dedup = gatewayRegistry.getSingleMetric(GATEWAY_METRIC.dedupDropped) as Counter<string>;
     await eventually(async () => expect((await dedup.get()).values.reduce((sum, v) => sum + v.value, 0)).toBe(50));
     expect(alice.of('ReceiveMessage')).toHaveLength(50);
   });

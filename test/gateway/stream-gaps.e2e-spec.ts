@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { GATEWAY_METRIC } from '@realtime-streams/gateway';
-import { MISSED_ENTRIES_REASON, StreamConsumer } from '../../libs/realtime-gateway/src/stream/stream-consumer';
+import { MISSED_ENTRIES_REASON, StreamConsumer } from '@realtime-streams/gateway/testing';
 import { sequenceKeyOf, streamKey } from '@realtime-streams/contracts';
 import type Redis from 'ioredis';
 import { register } from 'prom-client';

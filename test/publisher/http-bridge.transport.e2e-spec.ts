@@ -1,4 +1,6 @@
-import { TransportDisconnectedError, TransportPublishError } from '@realtime-streams/transport';
+// The transport under test is built from its sources, so its errors are the sources' classes too.
+import { TransportDisconnectedError } from '../../libs/realtime-transport/src/errors/transport-disconnected.error';
+import { TransportPublishError } from '../../libs/realtime-transport/src/errors/transport-publish.error';
 import { type OutboundEnvelope } from '@realtime-streams/transport/testing';
 import type {
   HttpBridgeLaneMetrics,

@@ -4,3 +4,4 @@ export type { ResolvedGatewayOptions } from '../realtime-gateway-options.interfa
 export { resolveGatewayOptions } from '../config/resolve-gateway-options';
 export { ConnectionRegistry } from '../hub/connection-registry';
 export { DeliveryService } from '../delivery/delivery.service';
+export { StreamConsumer, MISSED_ENTRIES_REASON } from '../stream/stream-consumer';
