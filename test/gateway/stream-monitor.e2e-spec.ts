@@ -1,6 +1,5 @@
 import { GATEWAY_METRIC } from '@realtime-streams/gateway';
-import { StreamConsumer } from '../../libs/realtime-gateway/src/stream/stream-consumer';
-import { StreamMonitor } from '../../libs/realtime-gateway/src/stream/stream-monitor';
+import { StreamConsumer, StreamMonitor } from '@realtime-streams/gateway/testing';
 import { sequenceKeyOf, streamKey } from '@realtime-streams/contracts';
 import { defineStreamAppend } from '../../libs/realtime-transport/src/transports/stream-append.script';
 import type Redis from 'ioredis';

@@ -85,7 +85,7 @@ describe('rollback by configuration: SIGHUP re-reads the env file (real redis-se
     const flags = await child.next('flags');
     expect(flags.flags).toMatchObject({ useRedisStreams: true, redisStreamsPercentage: 100 });
     expect(child.output.join('')).toMatch(
-      /Reload of .* refused, flags unchanged: .*REALTIME_REDIS_STREAMS_PERCENTAGE must be a number between 0 and 100/,
+      /Reload of .* refused, flags unchanged: .*REALTIME_REDIS_STREAMS_PERCENTAGE \(redisStreamsPercentage\) must be a number between 0 and 100/,
     );
   });
 });

@@ -136,7 +136,7 @@ const redisSchema = section(
       env: 'REALTIME_CONSUMER_READ_COUNT',
       doc: 'Entries per read.',
     }),
-    groupMaxIdleMs: setting(integer(1000, 30 * 86_400_000).default(3_600_000), {
+    groupMaxIdleMs: setting(integer(100, 30 * 86_400_000).default(3_600_000), {
       env: 'REALTIME_GROUP_MAX_IDLE_MS',
       doc: 'Groups of instances without a heartbeat for this long are removed.',
     }),

@@ -5,3 +5,4 @@ export { resolveGatewayOptions } from '../config/resolve-gateway-options';
 export { ConnectionRegistry } from '../hub/connection-registry';
 export { DeliveryService } from '../delivery/delivery.service';
 export { StreamConsumer, MISSED_ENTRIES_REASON } from '../stream/stream-consumer';
+export { StreamMonitor } from '../stream/stream-monitor';
