@@ -1,5 +1,5 @@
 import { GatewayHealthIndicator } from '@realtime-streams/gateway';
-import { HEALTH_GRACE_MS } from '../../libs/realtime-gateway/src/stream/consumer-status';
+import { HEALTH_GRACE_MS } from '@realtime-streams/gateway/testing';
 import { streamKey } from '@realtime-streams/contracts';
 import type Redis from 'ioredis';
 import { type GatewayApp, startGatewayApp } from '../support/gateway-app';
@@ -89,7 +89,7 @@ describe('stream consumer health (real redis-server)', () => {
     const seen = new Set<string>();
     for (let i = 0; i < 20; i++) {
       const now = health.isHealthy().realtime_gateway;
-      seen.add(`${now.status}/${String(now.consumer)}`);
+      seen.add(`${now.status}/${now.consumer}`);
       expect(now).toMatchObject({
         status: 'up',
         degraded: true,

@@ -1,8 +1,10 @@
+import {
+  InboundEnvelopeReader,
+  rebuildSession,
+  type SessionRecord,
+  SessionStore,
+} from '@realtime-streams/gateway/testing';
 import Redis from 'ioredis';
-import { InboundEnvelopeReader } from '../../libs/realtime-gateway/src/delivery/inbound-envelope';
-import { rebuildSession } from '../../libs/realtime-gateway/src/hub/session/session-replay';
-import type { SessionRecord } from '../../libs/realtime-gateway/src/hub/session/session-record';
-import { SessionStore } from '../../libs/realtime-gateway/src/hub/session/session-store';
 import { RedisServer } from '../support/redis-server';
 import { envelope } from './support';
 

@@ -1,7 +1,7 @@
+import { defineStreamAppend } from '@realtime-streams/transport/testing';
 import { GATEWAY_METRIC } from '@realtime-streams/gateway';
 import { StreamConsumer, StreamMonitor } from '@realtime-streams/gateway/testing';
 import { sequenceKeyOf, streamKey } from '@realtime-streams/contracts';
-import { defineStreamAppend } from '../../libs/realtime-transport/src/transports/stream-append.script';
 import type Redis from 'ioredis';
 import { register } from 'prom-client';
 import { type GatewayApp, startGatewayApp } from '../support/gateway-app';

@@ -1,6 +1,6 @@
+import { MISSED_ENTRIES_REASON } from '@realtime-streams/gateway/testing';
 import { CqrsModule, EventBus } from '@nestjs/cqrs';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { MISSED_ENTRIES_REASON } from '../../libs/realtime-gateway/src/stream/stream-consumer';
 import { RealtimeEvent, RealtimeTransportModule, toGroup } from '@realtime-streams/transport';
 import { FallbackChain } from '@realtime-streams/transport/testing';
 import { sequenceKeyOf, streamKey } from '@realtime-streams/contracts';

@@ -1,16 +1,12 @@
-// The transport under test is built from its sources, so its errors are the sources' classes too.
-import { TransportDisconnectedError } from '../../libs/realtime-transport/src/errors/transport-disconnected.error';
-import { TransportPublishError } from '../../libs/realtime-transport/src/errors/transport-publish.error';
-import { type OutboundEnvelope } from '@realtime-streams/transport/testing';
-import type {
-  HttpBridgeLaneMetrics,
-  HttpBridgeMetrics,
-  LaneDropReason,
-} from '../../libs/realtime-transport/src/transports/http-bridge.metrics';
+import { TransportDisconnectedError, TransportPublishError } from '@realtime-streams/transport';
 import {
+  type OutboundEnvelope,
+  type HttpBridgeLaneMetrics,
+  type HttpBridgeMetrics,
+  type LaneDropReason,
   HttpBridgeTransport,
   type HttpBridgeTransportSettings,
-} from '../../libs/realtime-transport/src/transports/http-bridge.transport';
+} from '@realtime-streams/transport/testing';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import { BridgeReceiver } from '../support/bridge-receiver';

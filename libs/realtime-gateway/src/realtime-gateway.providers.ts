@@ -185,7 +185,7 @@ export const realtimeGatewayProviders: Provider[] = [
       o.redis
         ? new StreamConsumer(
             {
-              url: o.redis,
+              connection: o.redis,
               heartbeatKey: heartbeatKey(o.redis.streamKeyPrefix, o.instanceId),
               heartbeatTtlMs: o.redis.groupMaxIdleMs,
               keys: new StreamKeys(o.redis.streamKeyPrefix, o.redis.shards).all,
@@ -210,7 +210,7 @@ export const realtimeGatewayProviders: Provider[] = [
       o.redis
         ? new StreamMonitor(
             {
-              url: o.redis,
+              connection: o.redis,
               keys: new StreamKeys(o.redis.streamKeyPrefix, o.redis.shards).all,
               group: groupName(o.instanceId),
               intervalMs: o.redis.monitorIntervalMs,

@@ -16,22 +16,24 @@ export type SettingSources = Map<string, string>;
  */
 export function optionsFromEnv(schema: z.ZodType, env: Env, sources: SettingSources = new Map()): object {
   const result: Record<string, unknown> = {};
-  const absent = new Set<string>();
+  // Sections the environment leaves out; their settings (and sections) are skipped.
+  const absent: string[] = [];
+  const insideAbsent = (key: string) => absent.some((prefix) => key.startsWith(prefix + '.'));
   walkSchema(schema, {
     section: ({ path, meta }) => {
       const key = path.join('.');
-      if ([...absent].some((prefix) => key.startsWith(prefix + '.'))) return absent.add(key);
+      if (insideAbsent(key)) return absent.push(key);
       if (meta?.toggle !== undefined) {
         const on = readBoolean(env, meta.toggle) ?? meta.toggleDefault ?? true;
-        if (!on) return absent.add(key);
+        if (!on) return absent.push(key);
         return set(result, path, {});
       }
       if (meta?.always) return set(result, path, {});
-      if (meta?.presentWhen && !meta.presentWhen.some((name) => read(env, name) !== undefined)) absent.add(key);
+      if (meta?.presentWhen && !meta.presentWhen.some((name) => read(env, name) !== undefined)) absent.push(key);
     },
     leaf: ({ path, inner, envNames }) => {
       const key = path.join('.');
-      if ([...absent].some((prefix) => key.startsWith(prefix + '.'))) return;
+      if (insideAbsent(key)) return;
       const name = envNames.find((candidate) => read(env, candidate) !== undefined);
       if (name === undefined) return;
       set(result, path, coerce(inner, name, read(env, name)!));
@@ -42,10 +44,7 @@ export function optionsFromEnv(schema: z.ZodType, env: Env, sources: SettingSour
 }
 
 function coerce(inner: z.ZodType, name: string, value: string): unknown {
-  if (inner instanceof z.ZodBoolean) {
-    const parsed = readBoolean({ [name]: value }, name);
-    return parsed;
-  }
+  if (inner instanceof z.ZodBoolean) return parseBoolean(name, value);
   if (inner instanceof z.ZodNumber) {
     const parsed = Number(value);
     if (!Number.isFinite(parsed)) {
@@ -74,7 +73,10 @@ function coerce(inner: z.ZodType, name: string, value: string): unknown {
 
 function readBoolean(env: Env, name: string): boolean | undefined {
   const value = read(env, name);
-  if (value === undefined) return undefined;
+  return value === undefined ? undefined : parseBoolean(name, value);
+}
+
+function parseBoolean(name: string, value: string): boolean {
   const lower = value.toLowerCase();
   if (TRUE.has(lower)) return true;
   if (FALSE.has(lower)) return false;

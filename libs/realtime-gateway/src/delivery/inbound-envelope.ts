@@ -19,7 +19,7 @@ const CAP_NAMES = 'envelopes.maxArgsBytes, REALTIME_MAX_ARGS_BYTES';
 const MAX_UTF8_BYTES_PER_UNIT = 3;
 
 /**
- * Checks envelopes arriving at the gateway, in this order: contracts/events.json (one compiled validator), the depth
+ * Checks envelopes arriving at the gateway, in this order: the envelope schema (one compiled validator), the depth
  * of `args` (iteratively, before anything recursive touches them), then the UTF-8 size of `args` serialized.
  */
 export class InboundEnvelopeReader {

@@ -86,7 +86,7 @@ export class RealtimeGatewayMetrics {
       name: GATEWAY_METRIC.invalidEnvelopes,
       help:
         'Envelopes refused (a bridge batch answered 400, a stream entry skipped), by transport and reason: invalid ' +
-        '(contracts/events.json), too_large (args over envelopes.maxArgsBytes), too_deep (over envelopes.maxArgsDepth).',
+        '(the envelope schema), too_large (args over envelopes.maxArgsBytes), too_deep (over envelopes.maxArgsDepth).',
       labelNames: ['transport', 'reason'],
     });
     this.dedupDropped = metrics.counter({

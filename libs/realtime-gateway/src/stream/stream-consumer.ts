@@ -18,8 +18,8 @@ type Entry = [id: string, fields: string[] | null];
 type ReadReply = Array<[key: string, entries: Entry[]]> | null;
 
 export interface StreamConsumerSettings {
-  /** A Redis URL, or the module's connection settings (URL, ioredis options or a client to duplicate). */
-  url: string | RedisConnectionOptions;
+  /** The module's Redis settings: a URL, ioredis options or a client to duplicate (a URL alone in tests). */
+  connection: string | RedisConnectionOptions;
   /** This instance's heartbeat key and its time to live (see StreamMonitor). */
   heartbeatKey: string;
   heartbeatTtlMs: number;
@@ -78,7 +78,7 @@ export class StreamConsumer {
   ) {
     this.status = new ConsumerStatus(settings.blockMs);
     this.gaps = new GapReporter(settings.group, metrics, onMissed);
-    this.redis = createFailFastRedis(settings.url, `realtime-consumer:${settings.consumer}`);
+    this.redis = createFailFastRedis(settings.connection, `realtime-consumer:${settings.consumer}`);
     this.redis.on('error', (error: Error) => this.logger.debug(`Redis: ${error.message}`));
   }
 

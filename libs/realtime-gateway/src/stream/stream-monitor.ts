@@ -8,8 +8,8 @@ import { fields, GROUP_PREFIX, heartbeat } from './stream-groups';
 import type { SequencePositions } from './stream-sequences';
 
 export interface StreamMonitorSettings {
-  /** A Redis URL, or the module's connection settings (URL, ioredis options or a client to duplicate). */
-  url: string | RedisConnectionOptions;
+  /** The module's Redis settings: a URL, ioredis options or a client to duplicate (a URL alone in tests). */
+  connection: string | RedisConnectionOptions;
   keys: readonly string[];
   group: string;
   intervalMs: number;
@@ -48,7 +48,7 @@ export class StreamMonitor {
     private readonly settings: StreamMonitorSettings,
     private readonly metrics: RealtimeGatewayMetrics,
   ) {
-    this.redis = createFailFastRedis(settings.url, 'realtime-monitor');
+    this.redis = createFailFastRedis(settings.connection, 'realtime-monitor');
     this.redis.on('error', (error: Error) => this.logger.debug(`Redis: ${error.message}`));
   }
 

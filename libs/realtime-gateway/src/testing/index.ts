@@ -6,3 +6,8 @@ export { ConnectionRegistry } from '../hub/connection-registry';
 export { DeliveryService } from '../delivery/delivery.service';
 export { StreamConsumer, MISSED_ENTRIES_REASON } from '../stream/stream-consumer';
 export { StreamMonitor } from '../stream/stream-monitor';
+export { HEALTH_GRACE_MS } from '../stream/consumer-status';
+export { InboundEnvelopeReader } from '../delivery/inbound-envelope';
+export { rebuildSession } from '../hub/session/session-replay';
+export type { SessionRecord } from '../hub/session/session-record';
+export { SessionStore } from '../hub/session/session-store';

@@ -1,5 +1,5 @@
 /**
- * An event could not be turned into a valid envelope (it does not match contracts/events.json, or its args do not
+ * An event could not be turned into a valid envelope (it does not match the envelope schema, or its args do not
  * serialize). The event is not written to any transport.
  */
 export class InvalidEnvelopeError extends Error {

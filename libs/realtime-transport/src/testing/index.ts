@@ -9,3 +9,6 @@ export { RESOLVED_REALTIME_OPTIONS } from '../realtime-transport.constants';
 export type { ResolvedRealtimeTransportOptions } from '../realtime-transport-options.interface';
 export { resolveRealtimeOptions } from '../config/resolve-options';
 export type { RealtimeTransport, TransportName } from '../transports/realtime-transport.interface';
+export { defineStreamAppend } from '../transports/stream-append.script';
+export { HttpBridgeTransport, type HttpBridgeTransportSettings } from '../transports/http-bridge.transport';
+export type { HttpBridgeLaneMetrics, HttpBridgeMetrics, LaneDropReason } from '../transports/http-bridge.metrics';

@@ -49,13 +49,13 @@ export class SessionStore {
   private readonly redis: Scripted;
 
   constructor(
-    url: string | RedisConnectionOptions,
+    connection: string | RedisConnectionOptions,
     private readonly prefix: string,
     readonly owner: string,
     /** How long a record outlives its last write: the reconnect window plus the time between writes. */
     private readonly ttlMs: number,
   ) {
-    this.redis = createFailFastRedis(url, `realtime-sessions:${owner}`) as Scripted;
+    this.redis = createFailFastRedis(connection, `realtime-sessions:${owner}`) as Scripted;
     this.redis.defineCommand('saveSessionIfOwner', { numberOfKeys: 1, lua: SAVE_IF_OWNER });
     this.redis.defineCommand('claimSession', { numberOfKeys: 1, lua: CLAIM });
     this.redis.on('error', (error: Error) => this.logger.debug(`Redis: ${error.message}`));
