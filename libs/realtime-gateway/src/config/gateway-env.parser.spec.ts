@@ -73,4 +73,12 @@ describe('gateway configuration from the environment', () => {
       /limits.invocationBurst/,
     );
   });
+
+  it('reads REALTIME_GATEWAY_REDIS as a strict true/false: another value stops start-up instead of meaning true', () => {
+    expect(parseGatewayEnv({ REALTIME_GATEWAY_REDIS: 'off' }).redis).toBeUndefined();
+    expect(parseGatewayEnv({ REALTIME_GATEWAY_REDIS: 'yes' }).redis).toBeDefined();
+    expect(() => parseGatewayEnv({ REALTIME_GATEWAY_REDIS: 'disabled' })).toThrow(
+      /REALTIME_GATEWAY_REDIS must be true or false, got "disabled"/,
+    );
+  });
 });
