@@ -14,12 +14,21 @@ export class RedisServer {
   private process?: ChildProcess;
   private readonly dir = mkdtempSync(join(tmpdir(), 'realtime-redis-'));
 
-  private constructor(readonly port: number) {}
+  /** `extraArgs`: more `redis-server` arguments (the cluster helper's `--cluster-enabled yes`...). */
+  constructor(
+    readonly port: number,
+    private readonly extraArgs: readonly string[] = [],
+  ) {}
 
   static async start(): Promise<RedisServer> {
     const server = new RedisServer(await freePort());
     await server.start();
     return server;
+  }
+
+  /** The server's own directory (its cluster config lives there across restarts). */
+  get directory(): string {
+    return this.dir;
   }
 
   get url(): string {
@@ -50,6 +59,7 @@ export class RedisServer {
         'no',
         '--loglevel',
         'warning',
+        ...this.extraArgs,
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );

@@ -5,5 +5,6 @@ export { EnvelopeValidator, type EnvelopeValidation } from './envelope.validator
 export { toGroup, toUser, toAll, targetKeyOf } from './targets';
 export { exceedsJsonDepth } from './json-depth';
 export { epochMs } from './clock';
-export { StreamKeys, streamKey, sequenceKeyOf } from './stream-keys';
+export { StreamKeys, streamKey, sequenceKeyOf, type StreamKeyLayout } from './stream-keys';
+export { clusterSlotOf, balancedHashTags, CLUSTER_SLOTS } from './cluster-slot';
 export { stableHash, shardOf, percentagePoint } from './stable-hash';

@@ -1,4 +1,4 @@
-import { MetricFactory, type RealtimeMetricsOption } from '@realtime-streams/common';
+import { MetricFactory, streamKeyLayoutOf, type RealtimeMetricsOption } from '@realtime-streams/common';
 import type { Provider } from '@nestjs/common';
 import { StreamKeys } from '@realtime-streams/contracts';
 import { BridgeReceiverHandler } from './bridge/bridge-receiver.handler';
@@ -51,7 +51,9 @@ export const realtimeGatewayProviders: Provider[] = [
     provide: StreamPositions,
     inject: [RESOLVED_GATEWAY_OPTIONS],
     useFactory: (o: Options) =>
-      o.redis ? new StreamPositions(new StreamKeys(o.redis.streamKeyPrefix, o.redis.shards).all) : undefined,
+      o.redis
+        ? new StreamPositions(new StreamKeys(o.redis.streamKeyPrefix, o.redis.shards, streamKeyLayoutOf(o.redis)).all)
+        : undefined,
   },
   {
     provide: StatefulSessions,
@@ -188,7 +190,7 @@ export const realtimeGatewayProviders: Provider[] = [
               connection: o.redis,
               heartbeatKey: heartbeatKey(o.redis.streamKeyPrefix, o.instanceId),
               heartbeatTtlMs: o.redis.groupMaxIdleMs,
-              keys: new StreamKeys(o.redis.streamKeyPrefix, o.redis.shards).all,
+              keys: new StreamKeys(o.redis.streamKeyPrefix, o.redis.shards, streamKeyLayoutOf(o.redis)).all,
               group: groupName(o.instanceId),
               consumer: o.instanceId,
               blockMs: o.redis.blockMs,
@@ -211,7 +213,7 @@ export const realtimeGatewayProviders: Provider[] = [
         ? new StreamMonitor(
             {
               connection: o.redis,
-              keys: new StreamKeys(o.redis.streamKeyPrefix, o.redis.shards).all,
+              keys: new StreamKeys(o.redis.streamKeyPrefix, o.redis.shards, streamKeyLayoutOf(o.redis)).all,
               group: groupName(o.instanceId),
               intervalMs: o.redis.monitorIntervalMs,
               groupMaxIdleMs: o.redis.groupMaxIdleMs,

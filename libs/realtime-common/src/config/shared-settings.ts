@@ -1,6 +1,7 @@
 import type { RealtimeMetricsOption } from '../metrics/metric-factory';
 import { ENVELOPE_LIMIT_DEFAULTS, STREAM_LAYOUT_DEFAULTS } from '@realtime-streams/contracts';
-import type { Redis, RedisOptions } from 'ioredis';
+import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
+import { clusterNode, clusterSeeds } from './cluster-nodes';
 import { z } from 'zod';
 import { codeOnly, integer, setting, urlOf } from './setting';
 
@@ -11,22 +12,57 @@ import { codeOnly, integer, setting, urlOf } from './setting';
 export const redisConnectionSettings = {
   url: setting(urlOf(['redis:', 'rediss:']).default(STREAM_LAYOUT_DEFAULTS.url), {
     env: 'REDIS_URL',
-    doc: 'Redis for the streams. Ignored when `options` or `client` is given in code.',
+    doc: 'Redis for the streams (a single node). Ignored when `clusterNodes`, `options` or `client` is given.',
   }),
+  clusterNodes: setting(
+    z
+      .array(clusterNode)
+      .min(1)
+      .max(100)
+      .superRefine((nodes, context) => {
+        try {
+          clusterSeeds(nodes);
+        } catch (error) {
+          context.addIssue({ code: 'custom', message: (error as Error).message });
+        }
+      })
+      .optional(),
+    {
+      env: 'REDIS_CLUSTER_NODES',
+      doc: 'Redis Cluster seed nodes, `host:port,host:port,...` (or `redis[s]://[user:password@]host:port` for credentials and TLS): selects ioredis Cluster instead of `REDIS_URL`. Publisher and gateway.',
+    },
+  ),
+  /** ioredis Cluster options (`redisOptions` for password and TLS, NAT maps...), with `clusterNodes`. */
+  clusterOptions: codeOnly<ClusterOptions>(
+    (value) => typeof value === 'object' && value !== null,
+    'ioredis Cluster options',
+  ).optional(),
   /** ioredis options (TLS, Sentinel, password...): the module opens its connections with them instead of `url`. */
   options: codeOnly<RedisOptions>((value) => typeof value === 'object' && value !== null, 'ioredis options').optional(),
-  /** An ioredis client: the module opens its own connections with `client.duplicate()` and leaves it alone. */
-  client: codeOnly<Redis>(
+  /**
+   * An ioredis client, single node or Cluster: the module opens its own connections with `client.duplicate()` and
+   * leaves it alone.
+   */
+  client: codeOnly<Redis | Cluster>(
     (value) => typeof (value as Redis | undefined)?.duplicate === 'function',
-    'an ioredis client',
+    'an ioredis client (Redis or Cluster)',
   ).optional(),
 };
 
 export const streamLayoutSettings = {
-  streamKeyPrefix: setting(z.string().min(1).max(200).default(STREAM_LAYOUT_DEFAULTS.streamKeyPrefix), {
-    env: 'REALTIME_STREAM_KEY_PREFIX',
-    doc: 'Streams are `<prefix>:{<shard>}` (hash-tagged for Redis Cluster). Publisher and gateway.',
-  }),
+  streamKeyPrefix: setting(
+    z
+      .string()
+      .min(1)
+      .max(200)
+      // A brace in the prefix would become every shard's hash tag: all shards in one Redis Cluster slot.
+      .regex(/^[^{}]+$/, 'no { or } (the shard part carries the hash tag)')
+      .default(STREAM_LAYOUT_DEFAULTS.streamKeyPrefix),
+    {
+      env: 'REALTIME_STREAM_KEY_PREFIX',
+      doc: 'Streams are `<prefix>:{<tag>}`: the shard number on a single node, tags spread evenly over the slots on a cluster. Publisher and gateway.',
+    },
+  ),
   shards: setting(integer(1, 1024).default(STREAM_LAYOUT_DEFAULTS.shards), {
     env: 'REALTIME_STREAM_SHARDS',
     doc: 'Number of stream shards; a target always maps to the same one. Publisher and gateway.',
@@ -50,4 +86,10 @@ export const metricsSetting = codeOnly<RealtimeMetricsOption>(
   '{ registry } or false',
 ).optional();
 
-export type RedisConnectionOptions = { url: string; options?: RedisOptions; client?: Redis };
+export type RedisConnectionOptions = {
+  url: string;
+  options?: RedisOptions;
+  clusterNodes?: readonly string[];
+  clusterOptions?: ClusterOptions;
+  client?: Redis | Cluster;
+};

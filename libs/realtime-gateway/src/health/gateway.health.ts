@@ -23,7 +23,9 @@ export class GatewayHealthIndicator {
    * succeeds, and as soon as a read overruns BLOCK + 1 s (Redis frozen, a half-dead connection): computed on
    * request, so it is never older than the request. Failing is `down` for a gateway whose only input is the
    * stream, and `up` with `degraded: true` for one with a bridge receiver, which still delivers what the
-   * publishers' fallback sends it.
+   * publishers' fallback sends it. On a Redis Cluster each shard has its reader: `shards` lists the ones failing
+   * (or that the monitor could not check) with their errors; some failing is `up` with `degraded: true` (the other
+   * shards deliver, and the publishers send the failing shards' envelopes over the bridge), all failing is as above.
    */
   isHealthy<const Key extends string = 'realtime_gateway'>(key: Key = 'realtime_gateway' as Key) {
     const indicator = healthCheck(key);
@@ -39,6 +41,21 @@ export class GatewayHealthIndicator {
       lag: this.monitor?.lag ?? null,
       pending: this.monitor?.pending ?? null,
     };
+    const shards = this.consumer.shardHealth();
+    if (shards.length > 1) {
+      const failing = shards.filter((s) => s.state !== 'running');
+      const monitorErrors = this.monitor?.shardErrors ?? new Map<string, string>();
+      const problems = [
+        ...failing.map((s) => ({ stream: s.stream, state: s.state, error: s.lastError ?? s.state })),
+        ...[...monitorErrors]
+          .filter(([stream]) => !failing.some((s) => s.stream === stream))
+          .map(([stream, error]) => ({ stream, state: 'unchecked', error })),
+      ];
+      const withShards = { ...details, shards: { total: shards.length, failing: problems } };
+      if (problems.length === 0) return indicator.up(withShards);
+      if (failing.length < shards.length) return indicator.up({ ...withShards, degraded: true });
+      return this.options.bridge ? indicator.up({ ...withShards, degraded: true }) : indicator.down(withShards);
+    }
     if (consumer.state === 'running') return indicator.up(details);
     return this.options.bridge ? indicator.up({ ...details, degraded: true }) : indicator.down(details);
   }

@@ -45,6 +45,19 @@ export class GapReporter {
   }
 
   /**
+   * The shard lost its last entries (n `n`..`previous` of the master that died) and numbers on from `n`: this
+   * instance had read them, and the publisher replays what that master acknowledged lately over its next transport,
+   * so nobody is disconnected; counted with the lost streams.
+   */
+  tailLost(key: string, n: number, previous: number): void {
+    this.metrics.consumerGaps.inc();
+    this.logger.warn(
+      `Stream ${key} lost entries ${n}..${previous} after this gateway read them (a failover to a replica that ` +
+        'had not got them?); numbering goes on from there, the publisher replays what was lost',
+    );
+  }
+
+  /**
    * Redis lost the streams (restarted empty). `behind`: this instance had entries waiting when it lost them, gone in
    * unknown number, so clients are told. Caught up: what Redis appended after its last read is what the publisher
    * replays over its next transport (same ids), so nobody is disconnected.

@@ -1,5 +1,5 @@
 import { sequenceKeyOf } from '@realtime-streams/contracts';
-import type Redis from 'ioredis';
+import type { RedisConnection } from '@realtime-streams/common';
 import { fields } from './stream-groups';
 import { sequenceOf, type StreamPosition, type StreamSequences } from './stream-sequences';
 
@@ -28,7 +28,7 @@ export type GroupSetup = 'created' | 'existed' | 'resumed' | 'trimmed' | 'lost' 
  * numbers started again) is told by its first entry and its counter.
  */
 export async function ensureGroup(
-  redis: Redis,
+  redis: RedisConnection,
   key: string,
   group: string,
   sequences: StreamSequences,
@@ -78,7 +78,12 @@ export async function ensureGroup(
  * The position of an existing group: its last-delivered entry's number, if that entry is still in the stream.
  * Returns false when it cannot be known (the first entry read is where the check starts then).
  */
-async function startFromGroup(redis: Redis, key: string, group: string, sequences: StreamSequences): Promise<boolean> {
+async function startFromGroup(
+  redis: RedisConnection,
+  key: string,
+  group: string,
+  sequences: StreamSequences,
+): Promise<boolean> {
   if (sequences.get(key)) return true;
   const groups = ((await redis.xinfo('GROUPS', key)) as unknown[]).map(fields);
   const lastId = groups.find((g) => g.name === group)?.['last-delivered-id'];
@@ -94,7 +99,7 @@ async function startFromGroup(redis: Redis, key: string, group: string, sequence
  * Whether the stream is still the one `position` was read from, only trimmed past it: its first entry is numbered
  * above the position (or, with no numbered first entry, the counter has not gone back below it).
  */
-async function continuesNumbering(redis: Redis, key: string, position: StreamPosition): Promise<boolean> {
+async function continuesNumbering(redis: RedisConnection, key: string, position: StreamPosition): Promise<boolean> {
   const [first] = (await redis.xrange(key, '-', '+', 'COUNT', 1)) as Entry[];
   const firstN = sequenceOf(first?.[1]);
   if (firstN !== undefined) return firstN > position.n;
@@ -109,7 +114,7 @@ function counterValue(reply: unknown): number | undefined {
 }
 
 /** The shard's counter (`GET <stream>:seq`): the number of the last entry appended, undefined when there is none. */
-export async function readCounter(redis: Redis, key: string): Promise<number | undefined> {
+export async function readCounter(redis: RedisConnection, key: string): Promise<number | undefined> {
   return counterValue(await redis.get(sequenceKeyOf(key)));
 }
 

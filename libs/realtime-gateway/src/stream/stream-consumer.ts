@@ -1,319 +1,86 @@
-import { Logger } from '@nestjs/common';
-import { closeRedis, createFailFastRedis, errorMessage, TimeoutError, withTimeout } from '@realtime-streams/common';
-import type { RedisConnectionOptions } from '@realtime-streams/common';
-import type Redis from 'ioredis';
+import { isClusterConfig } from '@realtime-streams/common';
 import type { DeliveryService } from '../delivery/delivery.service';
 import type { InboundEnvelopeReader } from '../delivery/inbound-envelope';
-import type { RealtimeGatewayMetrics } from '../metrics/realtime-gateway.metrics';
-import { ConsumerStatus, type ConsumerHealth } from './consumer-status';
-import { GapReporter, MISSED_ENTRIES_REASON, type MissedEntriesListener } from './gap-reporter';
-import { ensureGroup } from './group-setup';
-import { heartbeat, isNoGroupError } from './stream-groups';
-import { sequenceOf, StreamSequences } from './stream-sequences';
 import type { StreamPositions } from '../hub/session/stream-positions';
+import type { RealtimeGatewayMetrics } from '../metrics/realtime-gateway.metrics';
+import type { ConsumerHealth } from './consumer-status';
+import { GapReporter, MISSED_ENTRIES_REASON, type MissedEntriesListener } from './gap-reporter';
+import { StreamReader, type StreamConsumerSettings } from './stream-reader';
+import { StreamSequences } from './stream-sequences';
 
-export { MISSED_ENTRIES_REASON, type MissedEntriesListener };
+export { MISSED_ENTRIES_REASON, type MissedEntriesListener, type StreamConsumerSettings };
 
-type Entry = [id: string, fields: string[] | null];
-type ReadReply = Array<[key: string, entries: Entry[]]> | null;
-
-export interface StreamConsumerSettings {
-  /** The module's Redis settings: a URL, ioredis options or a client to duplicate (a URL alone in tests). */
-  connection: string | RedisConnectionOptions;
-  /** This instance's heartbeat key and its time to live (see StreamMonitor). */
-  heartbeatKey: string;
-  heartbeatTtlMs: number;
-  keys: readonly string[];
-  group: string;
-  consumer: string;
-  blockMs: number;
-  readCount: number;
+/** One shard's reader as health reports it. */
+export interface ShardConsumerHealth extends ConsumerHealth {
+  stream: string;
 }
 
-const MAX_BACKOFF_MS = 5000;
-/** How long past BLOCK a read (or any other command) may take before the connection counts as half-dead. */
-const READ_GRACE_MS = 3000;
-
 /**
- * Reads this instance's consumer group on every shard with blocking `XREADGROUP`, on a connection of its own, and
- * delivers each entry. On start it first re-reads its own pending entries (delivered before a crash, never
- * acknowledged), then new ones. Acknowledgements go out with the next read, in the same write.
+ * Reads this instance's consumer group on every shard and delivers each entry (the loop, its gap check and its
+ * fault handling are `StreamReader`'s).
  *
- * Gaps: entries are numbered per shard (`n`); a jump from a to b means exactly b-a-1 entries this instance never
- * read (trimmed before it got to them, or lost). They are counted, the range is logged, and every connection is
- * closed with a reconnectable close message before anything after the gap is delivered, so clients re-fetch from
- * the last message they saw. Entries without a number are delivered unchecked.
- *
- * Faults: the group gone (`NOGROUP`: Redis restarted empty, or another instance removed it) -> recreated where this
- * instance stood, or the loss reported; a read that outlives BLOCK by far -> the connection is replaced; any other
- * error -> exponential back-off, never a tight loop. Health (`health()`) reports failing from the last error until
- * a read succeeds, and as soon as a read overruns BLOCK + 1 s. A bad entry (not an envelope, or past the envelope
- * bounds: an oversized one is refused by its length, unparsed) is counted, logged without its payload and
- * acknowledged: it never stops the loop.
+ * On a single node, one reader reads every shard with one blocking `XREADGROUP` on one connection. On a Redis
+ * Cluster a multi-key `XREADGROUP` is refused unless all its keys share a slot (`CROSSSLOT`), and the shards are
+ * spread over the slots on purpose, so each shard gets a reader of its own, with its own connection to the master
+ * that serves the shard's slot (ioredis Cluster routes it there and follows it through migrations and failovers).
+ * A shard whose master is gone stops only its own reader. The entry numbers seen (`sequences`) are shared.
  */
 export class StreamConsumer {
-  private readonly logger = new Logger('RealtimeStreamConsumer');
-  private readonly redis: Redis;
-  private running = false;
-  private loop?: Promise<void>;
-  private blocked = false;
-  private readonly status: ConsumerStatus;
-  private readonly gaps: GapReporter;
   /** The last entry number read on each shard: the gap check, and the monitor's lag. */
   readonly sequences = new StreamSequences();
-  delivered = 0;
-  /** Current back-off after errors; back to 0 after a successful read. */
-  private backoffMs = 0;
-  /** Settles once the groups exist, or the first attempt failed: what `start()` waits for. */
-  private settleStart?: () => void;
+  private readonly readers: StreamReader[];
 
   constructor(
-    private readonly settings: StreamConsumerSettings,
-    private readonly reader: InboundEnvelopeReader,
-    private readonly delivery: DeliveryService,
-    private readonly metrics: RealtimeGatewayMetrics,
+    settings: StreamConsumerSettings,
+    reader: InboundEnvelopeReader,
+    delivery: DeliveryService,
+    metrics: RealtimeGatewayMetrics,
     onMissed: MissedEntriesListener = () => 0,
     /** Where this instance stands on each shard, by entry id (stateful sessions record it). */
-    private readonly positions?: StreamPositions,
+    positions?: StreamPositions,
   ) {
-    this.status = new ConsumerStatus(settings.blockMs);
-    this.gaps = new GapReporter(settings.group, metrics, onMissed);
-    this.redis = createFailFastRedis(settings.connection, `realtime-consumer:${settings.consumer}`);
-    this.redis.on('error', (error: Error) => this.logger.debug(`Redis: ${error.message}`));
+    const gaps = new GapReporter(settings.group, metrics, onMissed);
+    const perShard = typeof settings.connection !== 'string' && isClusterConfig(settings.connection);
+    const parts = perShard ? settings.keys.map((key) => [key]) : [settings.keys];
+    this.readers = parts.map(
+      (keys) => new StreamReader({ ...settings, keys }, reader, delivery, metrics, this.sequences, gaps, positions),
+    );
+  }
+
+  /** Entries delivered since start, over every shard. */
+  get delivered(): number {
+    return this.readers.reduce((sum, r) => sum + r.delivered, 0);
   }
 
   get alive(): boolean {
-    return this.running;
+    return this.readers.every((r) => r.alive);
   }
 
-  /** Computed now: failing from the last error until a read succeeds, or while a read overruns BLOCK + grace. */
+  /** Failing when any shard's reader is, with that reader's error (prefixed with its stream on a cluster). */
   health(now = Date.now()): ConsumerHealth {
-    return this.status.health(this.running, now);
+    const shards = this.shardHealth(now);
+    const failing = shards.filter((s) => s.state !== 'running');
+    const reads = shards.map((s) => s.lastReadMsAgo).filter((ms): ms is number => ms !== null);
+    const lastReadMsAgo = reads.length === shards.length && reads.length > 0 ? Math.max(...reads) : null;
+    if (failing.length === 0) return { state: 'running', lastReadMsAgo };
+    const [first] = failing;
+    if (first.state === 'stopped') return { state: 'stopped', lastReadMsAgo };
+    const where = this.readers.length > 1 ? `${first.stream}: ` : '';
+    const more = failing.length > 1 ? ` (and ${failing.length - 1} more shards)` : '';
+    return { state: 'failing', lastError: `${where}${first.lastError}${more}`, lastReadMsAgo };
   }
 
-  /**
-   * Starts the loop; resolves once this instance's groups exist (or the first attempt failed: start-up never waits
-   * for Redis). A group created at `$` skips what came before it, so the application should not report itself
-   * started until then, or events published right after start-up would be skipped.
-   */
-  start(): Promise<void> {
-    if (this.running) return Promise.resolve();
-    this.running = true;
-    this.status.started();
-    const started = new Promise<void>((resolve) => (this.settleStart = resolve));
-    this.loop = this.run();
-    return started;
+  /** Each reader's health; one entry per shard on a cluster, one for all shards on a single node. */
+  shardHealth(now = Date.now()): ShardConsumerHealth[] {
+    return this.readers.map((r) => ({ stream: r.keys.join(','), ...r.health(now) }));
   }
 
-  /** Stops reading; what is in hand is delivered and acknowledged first. */
+  /** Starts every reader; resolves once each has its groups (or failed its first attempt). */
+  async start(): Promise<void> {
+    await Promise.all(this.readers.map((r) => r.start()));
+  }
+
   async stop(): Promise<void> {
-    this.running = false;
-    // A blocked read holds nothing yet: cut it short instead of waiting BLOCK ms.
-    if (this.blocked) this.redis.disconnect();
-    await this.loop;
-    await closeRedis(this.redis);
-  }
-
-  private async run(): Promise<void> {
-    let createdOnce = false;
-    while (this.running) {
-      try {
-        await this.connect();
-        // Alive before the group exists, or another instance could remove it as the group of a gone gateway.
-        await withTimeout(
-          heartbeat(this.redis, this.settings.heartbeatKey, this.settings.heartbeatTtlMs),
-          READ_GRACE_MS,
-          'SET heartbeat',
-        );
-        await withTimeout(this.ensureGroups(createdOnce), READ_GRACE_MS, 'XGROUP CREATE');
-        createdOnce = true;
-        await withTimeout(this.placePositions(), READ_GRACE_MS, 'XINFO GROUPS');
-        this.settleStart?.();
-        await this.drainOwnPending();
-        await this.readNew();
-      } catch (error) {
-        this.settleStart?.();
-        if (!this.running) break;
-        this.status.failed(error);
-        // The next turn recreates the group (ensureGroups after a failure checks what is left).
-        if (isNoGroupError(error)) continue;
-        const kind = error instanceof TimeoutError ? 'timeout' : 'redis';
-        this.metrics.consumerErrors.inc({ kind });
-        // A command that never answers: the connection is half-dead (Redis frozen, a dead peer); replace it.
-        if (kind === 'timeout') this.redis.disconnect(true);
-        // The first failure of an outage at warn, the retries at debug: the metric counts them all.
-        const message = `Stream consumer: ${errorMessage(error)}; retrying with back-off up to ${MAX_BACKOFF_MS} ms`;
-        if (this.backoffMs === 0) this.logger.warn(message);
-        else this.logger.debug(message);
-        this.backoffMs = Math.min(this.backoffMs === 0 ? 100 : this.backoffMs * 2, MAX_BACKOFF_MS);
-        await this.idle(this.backoffMs);
-      }
-    }
-  }
-
-  /** Every shard's group, and where this instance stands on it; after a failure, recreated if it is gone. */
-  /** The last read returned less than a full batch on every shard: nothing was waiting for this instance. */
-  private caughtUp = true;
-
-  private async ensureGroups(recovering: boolean): Promise<void> {
-    const lost: string[] = [];
-    for (const key of this.settings.keys) {
-      const setup = await ensureGroup(this.redis, key, this.settings.group, this.sequences, recovering);
-      if (setup === 'lost') lost.push(key);
-      else this.gaps.groupSetUp(key, setup);
-    }
-    if (lost.length === 0) return;
-    // Caught up when Redis went (the last read found less than a full batch, so the next one was blocked waiting):
-    // whatever Redis appended after it and lost is what the publisher replays (it resends what Redis acknowledged
-    // in its replay window, same ids), so clients keep their live stream. Behind: entries are gone, clients re-fetch.
-    this.gaps.lostStreams(lost, !this.caughtUp);
-  }
-
-  /** Shards where no entry was read yet: the group's last delivered id is where this instance stands. */
-  private async placePositions(): Promise<void> {
-    if (!this.positions) return;
-    for (const key of this.settings.keys) {
-      if (this.positions.has(key)) continue;
-      const groups = (await this.redis.xinfo('GROUPS', key)) as unknown[][];
-      for (const fields of groups) {
-        const info = new Map<unknown, unknown>();
-        for (let i = 0; i + 1 < fields.length; i += 2) info.set(fields[i], fields[i + 1]);
-        if (info.get('name') === this.settings.group)
-          this.positions.advance(key, String(info.get('last-delivered-id')));
-      }
-    }
-  }
-
-  private async connect(): Promise<void> {
-    if (this.redis.status === 'ready') return;
-    if (this.redis.status === 'wait' || this.redis.status === 'end') {
-      await this.redis.connect();
-      return;
-    }
-    // Reconnecting: wait for ioredis, a little at a time, so stop() is honoured.
-    await new Promise<void>((resolve, reject) => {
-      const onReady = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.redis.off('ready', onReady);
-        reject(new Error(`Redis connection is ${this.redis.status}`));
-      }, 1000);
-      this.redis.once('ready', onReady);
-    });
-  }
-
-  /** Entries delivered to this consumer before and never acknowledged (a crash between read and ack). */
-  private async drainOwnPending(): Promise<void> {
-    for (const key of this.settings.keys) {
-      let after = '0';
-      while (this.running) {
-        const reply = await this.read([key], [after], undefined);
-        const entries = reply?.[0]?.[1] ?? [];
-        if (entries.length === 0) break;
-        await this.handle(reply, false);
-        after = entries[entries.length - 1][0];
-      }
-    }
-  }
-
-  private async readNew(): Promise<void> {
-    const ids = this.settings.keys.map(() => '>');
-    let acks: Promise<unknown> | undefined;
-    while (this.running) {
-      const reading = this.read(this.settings.keys, ids, this.settings.blockMs);
-      // The acknowledgements of the previous batch were sent just before this read, in the same write.
-      await acks;
-      const reply = await reading;
-      this.backoffMs = 0;
-      this.caughtUp = !reply || reply.every(([, entries]) => entries.length < this.settings.readCount);
-      acks = this.handle(reply, true);
-    }
-    await acks;
-  }
-
-  private async read(keys: readonly string[], ids: readonly string[], blockMs: number | undefined): Promise<ReadReply> {
-    const args: Array<string | number> = [
-      'GROUP',
-      this.settings.group,
-      this.settings.consumer,
-      'COUNT',
-      this.settings.readCount,
-    ];
-    if (blockMs !== undefined) args.push('BLOCK', blockMs);
-    args.push('STREAMS', ...keys, ...ids);
-    this.blocked = blockMs !== undefined;
-    this.status.readStarted(blockMs);
-    try {
-      const reply = this.redis.call('XREADGROUP', ...args) as Promise<ReadReply>;
-      const result = await withTimeout(reply, (blockMs ?? 0) + READ_GRACE_MS, 'XREADGROUP');
-      this.status.readSucceeded();
-      return result;
-    } catch (error) {
-      // Recorded here, not by the loop: the loop may be waiting for the previous batch's XACK meanwhile.
-      this.status.failed(error);
-      throw error;
-    } finally {
-      this.blocked = false;
-    }
-  }
-
-  /**
-   * Delivers every entry of a read reply and acknowledges them, one XACK per stream. Returns the acknowledgement,
-   * which never rejects (the caller may send its next read before awaiting it). `fresh`: new entries (`>`), not
-   * own pending ones.
-   */
-  private handle(reply: ReadReply, fresh: boolean): Promise<unknown> {
-    if (!reply) return Promise.resolve();
-    const acks: Promise<unknown>[] = [];
-    for (const [key, entries] of reply) {
-      if (entries.length === 0) continue;
-      const ids: string[] = [];
-      for (const [id, fields] of entries) {
-        ids.push(id);
-        // Before delivering: a client must not get an entry from after a gap before it is told of the gap.
-        this.checkSequence(key, id, fields, fresh);
-        this.positions?.advance(key, id);
-        this.deliverEntry(key, id, fields);
-      }
-      acks.push(this.redis.xack(key, this.settings.group, ...ids));
-    }
-    // Bounded: an XACK on a frozen connection must not hold the loop (the read sent with it times out anyway).
-    return withTimeout(Promise.all(acks), READ_GRACE_MS, 'XACK').catch((error: unknown) => {
-      // Unacknowledged entries come back as pending on the next start: delivered twice, dropped by dedup.
-      this.metrics.consumerErrors.inc({ kind: 'ack' });
-      this.logger.warn(`XACK failed: ${errorMessage(error)}`);
-    });
-  }
-
-  private checkSequence(key: string, id: string, fields: string[] | null, fresh: boolean): void {
-    const check = this.sequences.check(key, id, sequenceOf(fields), fresh);
-    if (check.kind === 'gap') this.gaps.missed(key, check.from, check.to);
-    else if (check.kind === 'restarted') this.gaps.renumbered(key, check.n, check.previous);
-  }
-
-  private deliverEntry(key: string, id: string, fields: string[] | null): void {
-    // A pending entry whose data was trimmed or deleted comes back without fields.
-    if (!fields) return;
-    const index = fields.indexOf('e');
-    const json = index >= 0 && index % 2 === 0 ? fields[index + 1] : undefined;
-    const checked =
-      json === undefined
-        ? { ok: false as const, reason: 'no field e', rejection: 'invalid' as const }
-        : this.reader.fromJson(json);
-    if (!checked.ok) {
-      // The reason names the field or the bound, never the payload.
-      this.metrics.invalidEnvelopes.inc({ transport: 'redis-streams', reason: checked.rejection });
-      this.logger.warn(`Skipping stream entry ${key} ${id}: ${checked.reason}`);
-      return;
-    }
-    this.delivered++;
-    this.delivery.deliver(checked.envelope, 'redis-streams', checked.argsJson, { key, id });
-  }
-
-  /** Back-off wait: not a read, so health keeps reporting the error that caused it. */
-  private idle(ms: number): Promise<void> {
-    return new Promise((resolve) => setTimeout(resolve, ms));
+    await Promise.all(this.readers.map((r) => r.stop()));
   }
 }

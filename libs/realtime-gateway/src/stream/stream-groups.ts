@@ -1,4 +1,4 @@
-import type Redis from 'ioredis';
+import type { RedisConnection } from '@realtime-streams/common';
 
 /** Consumer group of one gateway instance: every instance reads every event, since each holds different sockets. */
 export function groupName(instanceId: string): string {
@@ -13,7 +13,7 @@ export const GROUP_PREFIX = 'gateway:';
  * the (new) stream came after the loss. Returns how many groups it had to create.
  */
 export async function ensureGroups(
-  redis: Redis,
+  redis: RedisConnection,
   keys: readonly string[],
   group: string,
   from: '$' | '0',
@@ -48,6 +48,6 @@ export function heartbeatKey(streamKeyPrefix: string, instanceId: string): strin
 }
 
 /** Marks this instance alive for `ttlMs`: other instances remove the consumer groups of instances without one. */
-export async function heartbeat(redis: Redis, key: string, ttlMs: number): Promise<void> {
+export async function heartbeat(redis: RedisConnection, key: string, ttlMs: number): Promise<void> {
   await redis.set(key, String(Date.now()), 'PX', ttlMs);
 }

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { closeRedis, createFailFastRedis, errorMessage, withTimeout } from '@realtime-streams/common';
 import type { RedisConnectionOptions } from '@realtime-streams/common';
-import type Redis from 'ioredis';
+import type { RedisConnection } from '@realtime-streams/common';
 import type { RealtimeGatewayMetrics } from '../metrics/realtime-gateway.metrics';
 import { readCounter } from './group-setup';
 import { fields, GROUP_PREFIX, heartbeat } from './stream-groups';
@@ -36,13 +36,15 @@ export interface StreamMonitorSettings {
  */
 export class StreamMonitor {
   private readonly logger = new Logger('RealtimeStreamMonitor');
-  readonly redis: Redis;
+  readonly redis: RedisConnection;
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   /** Lag of this instance's group summed over the shards, at the last check (undefined when unknown). */
   lag?: number;
   pending?: number;
   lastError?: string;
+  /** Shards the last check could not read, with the error (a cluster node gone, `CLUSTERDOWN`...). */
+  shardErrors = new Map<string, string>();
 
   constructor(
     private readonly settings: StreamMonitorSettings,
@@ -73,37 +75,59 @@ export class StreamMonitor {
     await withTimeout(this.redis.ping(), timeoutMs, 'Redis PING');
   }
 
-  /** One round of checks (also run on the interval). */
+  /**
+   * One round of checks (also run on the interval). Each shard is checked on its own: on a cluster one master can be
+   * gone (or its slots down) while the others answer, and `shardErrors` says which shards could not be checked.
+   */
   async check(): Promise<void> {
     try {
       await heartbeat(this.redis, this.settings.heartbeatKey, this.settings.groupMaxIdleMs);
-      let lag = 0;
-      let pending = 0;
-      let lagKnown = true;
-      for (const key of this.settings.keys) {
-        const groups = ((await this.redis.xinfo('GROUPS', key)) as unknown[]).map(fields);
-        for (const group of groups) {
-          const name = String(group.name);
-          if (name === this.settings.group) {
-            const groupLag = await this.lagOf(key, group);
-            if (groupLag === undefined) lagKnown = false;
-            lag += groupLag ?? 0;
-            pending += Number(group.pending ?? 0);
-            this.metrics.streamLag.set({ stream: key, group: name }, groupLag ?? -1);
-            this.metrics.streamPending.set({ stream: key, group: name }, Number(group.pending ?? 0));
-          } else if (name.startsWith(GROUP_PREFIX)) {
-            await this.removeIfGone(key, name);
-          }
-        }
-      }
-      this.lag = lagKnown ? lag : undefined;
-      this.pending = pending;
-      this.lastError = undefined;
     } catch (error) {
-      // NOGROUP / no such key right after a Redis restart is normal until the consumer recreates them.
       this.lastError = errorMessage(error);
       this.metrics.consumerErrors.inc({ kind: 'monitor' });
+      return;
     }
+    let lag = 0;
+    let pending = 0;
+    let lagKnown = true;
+    const errors = new Map<string, string>();
+    await Promise.all(
+      this.settings.keys.map(async (key) => {
+        try {
+          const shard = await this.checkShard(key);
+          if (shard.lag === undefined) lagKnown = false;
+          lag += shard.lag ?? 0;
+          pending += shard.pending;
+        } catch (error) {
+          // NOGROUP / no such key right after a Redis restart is normal until the consumer recreates them.
+          errors.set(key, errorMessage(error));
+          this.metrics.consumerErrors.inc({ kind: 'monitor' });
+        }
+      }),
+    );
+    this.shardErrors = errors;
+    this.lag = lagKnown && errors.size === 0 ? lag : undefined;
+    this.pending = errors.size === 0 ? pending : undefined;
+    const [first] = errors;
+    this.lastError = first ? `${first[0]}: ${first[1]}` : undefined;
+  }
+
+  private async checkShard(key: string): Promise<{ lag?: number; pending: number }> {
+    const groups = ((await this.redis.xinfo('GROUPS', key)) as unknown[]).map(fields);
+    // A shard where this instance's group is not (yet) listed adds nothing, as before the group exists.
+    let result: { lag?: number; pending: number } = { lag: 0, pending: 0 };
+    for (const group of groups) {
+      const name = String(group.name);
+      if (name === this.settings.group) {
+        const groupLag = await this.lagOf(key, group);
+        result = { lag: groupLag, pending: Number(group.pending ?? 0) };
+        this.metrics.streamLag.set({ stream: key, group: name }, groupLag ?? -1);
+        this.metrics.streamPending.set({ stream: key, group: name }, result.pending);
+      } else if (name.startsWith(GROUP_PREFIX)) {
+        await this.removeIfGone(key, name);
+      }
+    }
+    return result;
   }
 
   /** Entries of `key` this instance has still to read: by the numbers when both ends are known, else XINFO's. */

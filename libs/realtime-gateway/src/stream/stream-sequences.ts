@@ -1,3 +1,5 @@
+import { compareStreamIds } from '../hub/session/stream-ids';
+
 /** Where this instance stands on one shard: the number (`n`) of the last entry it read, and that entry's id. */
 export interface StreamPosition {
   n: number;
@@ -16,7 +18,16 @@ export type SequenceCheck =
   /** Entries `from`..`to` (inclusive) were never read by this instance: trimmed before it got to them, or lost. */
   | { kind: 'gap'; from: number; to: number }
   /** A new entry numbered at or below the last one read: the shard's counter started again (Redis lost it). */
-  | { kind: 'restarted'; n: number; previous: number };
+  | { kind: 'restarted'; n: number; previous: number }
+  /**
+   * A new entry after the last one read (by id) but numbered at or below it, above 1: the shard lost its last
+   * entries (a cluster failover to a replica that had not got them yet) and numbers on from where the replica stood.
+   * This instance had read what was lost; the publisher replays it for the others.
+   */
+  | { kind: 'tail-lost'; n: number; previous: number }
+  /** An entry this instance read already (by id), handed out again: a failover to a replica that had the entry but
+   * not the group's read of it. Not delivered again. */
+  | { kind: 'repeat' };
 
 /**
  * The gap check of the stream consumer. The publisher numbers every entry of a shard consecutively (field `n`,
@@ -59,14 +70,17 @@ export class StreamSequences implements SequencePositions {
       return n === from ? IN_ORDER : { kind: 'gap', from, to: n - 1 };
     }
     if (!fresh) return IN_ORDER;
+    const placed = position.id !== undefined;
+    if (placed && compareStreamIds(id, position.id!) <= 0) return REPEAT;
     const previous = position.n;
     position.n = n;
     position.id = id;
-    return { kind: 'restarted', n, previous };
+    return placed && n > 1 ? { kind: 'tail-lost', n, previous } : { kind: 'restarted', n, previous };
   }
 }
 
 const IN_ORDER: SequenceCheck = { kind: 'in-order' };
+const REPEAT: SequenceCheck = { kind: 'repeat' };
 
 /** The entry number in a stream entry's fields (`n`), when it is a positive integer. */
 export function sequenceOf(fields: readonly string[] | null | undefined): number | undefined {

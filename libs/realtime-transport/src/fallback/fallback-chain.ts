@@ -92,6 +92,7 @@ export class FallbackChain {
         recent,
       };
       link.breaker.onChange((state, previous) => this.onBreakerChange(link, state, previous));
+      transport.onPartLost?.((owns, part) => this.replayPart(link, owns, part));
       this.byName.set(transport.name, link);
       metrics.breakerState(transport.name, 'closed');
       return link;
@@ -300,11 +301,13 @@ export class FallbackChain {
     const started = performance.now();
     let failed: ReadonlySet<number> | 'all' | undefined;
     let failure: unknown;
+    let partsDown = false;
     try {
       await withTimeout(link.transport.publish(batch), this.settings.publishTimeoutMs, `${name} publish`);
     } catch (error) {
       failure = error;
       failed = error instanceof TransportPublishError && error.failedIndexes ? new Set(error.failedIndexes) : 'all';
+      partsDown = error instanceof TransportPublishError && error.partsDown && failed !== 'all';
     }
     const seconds = (performance.now() - started) / 1000;
     const failedCount = failed === undefined ? 0 : failed === 'all' ? entries.length : failed.size;
@@ -312,7 +315,9 @@ export class FallbackChain {
     if (failedCount > 0) {
       this.metrics.observePublish(name, false, failedCount, seconds);
       this.logger.debug(`${name} failed ${failedCount} of ${entries.length} envelopes: ${errorMessage(failure)}`);
-      if (failure instanceof TransportDisconnectedError) link.breaker.trip();
+      // Some parts down, the rest delivered: those envelopes go on to the next transport, the breaker stays closed.
+      if (partsDown) link.breaker.recordSuccess();
+      else if (failure instanceof TransportDisconnectedError) link.breaker.trip();
       else link.breaker.recordFailure();
       if (!link.breaker.allowsTraffic()) {
         this.logger.warn(`${name} is failing (${errorMessage(failure)}); envelopes move to the next transport`);
@@ -354,6 +359,20 @@ export class FallbackChain {
     if (!link.recent) return;
     const since = (link.breaker.failingSince ?? Date.now()) - this.settings.replayWindowMs;
     const replays = link.recent.takeSince(since);
+    if (replays.length === 0) return;
+    this.ledger.replay(link.transport.name, link.bit, replays);
+    this.schedule();
+  }
+
+  /**
+   * One part of the transport failed (a cluster node): what it acknowledged in the replay window may be lost with it
+   * (appended on a master that died before its replica got it), so those envelopes are replayed like `replayRecent`
+   * does for a whole transport; the other parts' envelopes stay where they are.
+   */
+  private replayPart(link: ChainLink, owns: (targetKey: string) => boolean, part: string): void {
+    if (!link.recent) return;
+    const replays = link.recent.takeMatching(Date.now() - this.settings.replayWindowMs, owns);
+    this.logger.warn(`${link.transport.name}: ${part} failed; the other parts keep taking envelopes`);
     if (replays.length === 0) return;
     this.ledger.replay(link.transport.name, link.bit, replays);
     this.schedule();

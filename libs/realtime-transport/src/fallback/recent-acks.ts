@@ -56,6 +56,35 @@ export class RecentAcks {
     return taken;
   }
 
+  /**
+   * Takes (and forgets) what was acknowledged at or after `since` for the targets `owns` selects (the shards of a
+   * cluster node that failed), oldest first; the others stay, in order.
+   */
+  takeMatching(since: number, owns: (targetKey: string) => boolean): OutboundEnvelope[] {
+    const kept: Array<[json: string, targetKey: string, at: number]> = [];
+    const taken: OutboundEnvelope[] = [];
+    while (this.size > 0) {
+      const slot = this.head;
+      const json = this.jsons[slot]!;
+      const targetKey = this.targetKeys[slot]!;
+      const at = this.times[slot];
+      this.dropOldest();
+      if (!owns(targetKey)) kept.push([json, targetKey, at]);
+      else if (at >= since) {
+        const envelope = JSON.parse(json) as Envelope;
+        taken.push({ envelope, json, targetKey, argsJson: JSON.stringify(envelope.args) });
+      }
+    }
+    for (const [json, targetKey, at] of kept) {
+      const slot = (this.head + this.size) % this.maxEntries;
+      this.jsons[slot] = json;
+      this.targetKeys[slot] = targetKey;
+      this.times[slot] = at;
+      this.size++;
+    }
+    return taken;
+  }
+
   private dropOldest(): void {
     this.jsons[this.head] = undefined;
     this.targetKeys[this.head] = undefined;

@@ -18,7 +18,7 @@ export function createTransports(
   return options.transports.map((name) => {
     switch (name) {
       case 'redis-streams':
-        return new RedisStreamsTransport(options.redis!);
+        return new RedisStreamsTransport(options.redis!, Math.max(1, Math.floor(options.publishTimeoutMs * 0.8)));
       case 'http-bridge':
         return new HttpBridgeTransport(
           {

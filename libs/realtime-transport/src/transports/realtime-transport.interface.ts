@@ -2,6 +2,9 @@ import type { OutboundEnvelope } from '@realtime-streams/contracts';
 
 export type TransportName = 'redis-streams' | 'http-bridge' | 'in-process';
 
+/** `owns(targetKey)`: whether the lost part held that target's envelopes; `part` names it for the log. */
+export type PartLostListener = (owns: (targetKey: string) => boolean, part: string) => void;
+
 /**
  * One way of getting envelopes to the gateways. Implementations keep their own connections; the fallback chain
  * decides which one gets a batch.
@@ -20,6 +23,12 @@ export interface RealtimeTransport {
    * `TransportPublishError` otherwise (its `failedIndexes` say which ones, when only some failed).
    */
   publish(batch: readonly OutboundEnvelope[]): Promise<void>;
+  /**
+   * For a transport made of parts that fail on their own (the shards of a Redis Cluster node): called when a part
+   * that was taking envelopes fails, with the targets it holds. The chain replays what that part acknowledged lately
+   * (as it does for the whole transport when its breaker opens); the other parts go on.
+   */
+  onPartLost?(listener: PartLostListener): void;
   /** Resolves when the transport can take envelopes now; rejects with the reason otherwise. */
   health(): Promise<void>;
   close(): Promise<void>;

@@ -1,13 +1,24 @@
 import { Logger } from '@nestjs/common';
-import type Redis from 'ioredis';
+import type { Cluster } from 'ioredis';
 import type { OutboundEnvelope } from '@realtime-streams/contracts';
 import { TransportPublishError } from '../errors/transport-publish.error';
 import { TransportDisconnectedError } from '../errors/transport-disconnected.error';
 import type { ResolvedRealtimeTransportOptions } from '../realtime-transport-options.interface';
-import { closeRedis, createFailFastRedis, errorMessage } from '@realtime-streams/common';
-import type { RealtimeTransport } from './realtime-transport.interface';
+import {
+  closeRedis,
+  createFailFastRedis,
+  errorMessage,
+  isCluster,
+  streamKeyLayoutOf,
+  withTimeout,
+  type RedisConnection,
+} from '@realtime-streams/common';
+import type { PartLostListener, RealtimeTransport } from './realtime-transport.interface';
 import { defineStreamAppend, type StreamAppender } from './stream-append.script';
 import { sequenceKeyOf, StreamKeys } from '@realtime-streams/contracts';
+import { ShardAvailability, type ShardState } from './shard-availability';
+
+type Corkable = { cork?: () => void; uncork?: () => void } | undefined;
 
 /**
  * Appends envelopes to their shard's stream on a connection of its own: one script call per shard of a batch, which
@@ -17,24 +28,50 @@ import { sequenceKeyOf, StreamKeys } from '@realtime-streams/contracts';
  * The offline queue is off and nothing is resent after a reconnect: while Redis is down a publish fails at once
  * and the fallback chain carries the envelope elsewhere, instead of ioredis buffering it without bound and
  * replaying it (as a duplicate) later. A batch is one pipeline: one write, one round trip.
+ *
+ * On a Redis Cluster (ioredis Cluster) the shards' keys are tagged to spread over the slots, each shard's script
+ * call goes to the master of its slot, and a batch is one write per master (their sockets corked together).
+ * Redirections during a resharding are followed by ioredis. A shard whose master fails is down on its own
+ * (`ShardAvailability`): its envelopes go to the next transport, the chain replays what it acknowledged lately (a
+ * master can die before its replica got the last appends), and the other shards keep flowing.
  */
 export class RedisStreamsTransport implements RealtimeTransport {
   readonly name = 'redis-streams' as const;
   readonly acknowledgementsMayBeLost = true;
   readonly keys: StreamKeys;
   private readonly logger = new Logger('RedisStreamsTransport');
-  private readonly redis: Redis & StreamAppender;
+  private readonly redis: RedisConnection & StreamAppender;
+  /** Cluster only: which shards take appends now. */
+  private readonly availability?: ShardAvailability;
+  private readonly partLostListeners: PartLostListener[] = [];
   private readonly maxLen: string;
   private readonly retentionMs: string;
   /** Errors already logged during the current outage (cleared once connected). */
   private readonly loggedErrors = new Set<string>();
 
-  constructor(options: NonNullable<ResolvedRealtimeTransportOptions['redis']>) {
-    this.keys = new StreamKeys(options.streamKeyPrefix, options.shards);
+  constructor(
+    options: NonNullable<ResolvedRealtimeTransportOptions['redis']>,
+    /** Cluster: how long one shard's append may take before that shard counts as down (under the publish timeout). */
+    private readonly shardReplyTimeoutMs = 1000,
+  ) {
     this.maxLen = String(options.maxLen);
     this.retentionMs = String(options.retentionMs);
     // Fail fast: the breaker, not the connection, decides where envelopes go while Redis is down.
     this.redis = defineStreamAppend(createFailFastRedis(options, 'realtime-publisher'));
+    this.keys = new StreamKeys(
+      options.streamKeyPrefix,
+      options.shards,
+      isCluster(this.redis) ? 'balanced' : 'numbered',
+    );
+    if (isCluster(this.redis)) {
+      const cluster = this.redis;
+      this.availability = new ShardAvailability(
+        this.keys.all,
+        (key) => cluster.exists(key),
+        () => new Promise<void>((resolve) => cluster.refreshSlotsCache(() => resolve())),
+        (shard, error) => this.shardLost(shard, error),
+      );
+    }
     this.redis.on('error', (error: Error) => this.logError(error));
     this.redis.on('ready', () => {
       this.loggedErrors.clear();
@@ -43,8 +80,17 @@ export class RedisStreamsTransport implements RealtimeTransport {
   }
 
   /** The publishing connection, for health checks that want their own look at Redis. */
-  get connection(): Redis {
+  get connection(): RedisConnection {
     return this.redis;
+  }
+
+  /** Cluster: each shard, up or down with the error; undefined on a single node. */
+  shardStates(): ShardState[] | undefined {
+    return this.availability?.states();
+  }
+
+  onPartLost(listener: PartLostListener): void {
+    this.partLostListeners.push(listener);
   }
 
   async start(): Promise<void> {
@@ -63,17 +109,24 @@ export class RedisStreamsTransport implements RealtimeTransport {
     const shards = [...byShard];
     const replies = new Array<Promise<unknown>>(shards.length);
     // Corking the socket turns the batch's commands into one write (one round trip) without ioredis's Pipeline
-    // object, which allocates enough per batch to make garbage collection pauses show in the latency tail.
-    const socket = this.redis.stream as { cork?: () => void; uncork?: () => void } | undefined;
-    socket?.cork?.();
+    // object, which allocates enough per batch to make garbage collection pauses show in the latency tail. On a
+    // cluster: one write per master.
+    const sockets = this.sockets();
+    for (const socket of sockets) socket?.cork?.();
     try {
       for (let s = 0; s < shards.length; s++) {
-        const [key, part] = shards[s];
+        const [shard, part] = shards[s];
+        if (this.availability?.isDown(shard)) {
+          replies[s] = Promise.reject(new Error(`shard ${this.keys.all[shard]} is down`));
+          continue;
+        }
+        const key = this.keys.all[shard];
         const json = part.map((i) => batch[i].json);
-        replies[s] = this.redis.realtimeAppend(key, sequenceKeyOf(key), this.retentionMs, this.maxLen, ...json);
+        const reply = this.redis.realtimeAppend(key, sequenceKeyOf(key), this.retentionMs, this.maxLen, ...json);
+        replies[s] = this.availability ? withTimeout(reply, this.shardReplyTimeoutMs, `append to ${key}`) : reply;
       }
     } finally {
-      socket?.uncork?.();
+      for (const socket of sockets) socket?.uncork?.();
     }
     const results = await Promise.allSettled(replies);
     let failed: number[] | undefined;
@@ -83,34 +136,63 @@ export class RedisStreamsTransport implements RealtimeTransport {
       if (result.status === 'rejected') {
         (failed ??= []).push(...shards[s][1]);
         firstError ??= result.reason;
+        this.availability?.markDown(shards[s][0], result.reason);
       }
     }
     if (failed) {
       failed.sort((a, b) => a - b);
       const partial = failed.length === batch.length ? undefined : failed;
-      throw new TransportPublishError(this.name, errorMessage(firstError), partial, { cause: firstError });
+      throw new TransportPublishError(this.name, errorMessage(firstError), partial, {
+        cause: firstError,
+        partsDown: this.availability !== undefined,
+      });
     }
   }
 
-  /** Indexes of the batch's envelopes per stream key, in batch order (a room stays in order within its shard). */
-  private groupByShard(batch: readonly OutboundEnvelope[]): Map<string, number[]> {
-    const byShard = new Map<string, number[]>();
+  /** The sockets a batch is written to: the connection's, or each cluster master's. */
+  private sockets(): Corkable[] {
+    if (!isCluster(this.redis)) return [this.redis.stream as Corkable];
+    return this.redis.nodes('master').map((node) => node.stream as Corkable);
+  }
+
+  private shardLost(shard: number, error: string): void {
+    const key = this.keys.all[shard];
+    this.logger.warn(`Shard ${key} is down (${error}): its envelopes go to the next transport until it is back`);
+    const owns = (targetKey: string) => this.keys.shardOfTarget(targetKey) === shard;
+    for (const listener of this.partLostListeners) listener(owns, `shard ${key}`);
+  }
+
+  /** Indexes of the batch's envelopes per shard, in batch order (a room stays in order within its shard). */
+  private groupByShard(batch: readonly OutboundEnvelope[]): Map<number, number[]> {
+    const byShard = new Map<number, number[]>();
     for (let i = 0; i < batch.length; i++) {
-      const key = this.keys.forTarget(batch[i].targetKey);
-      const part = byShard.get(key);
+      const shard = this.keys.shardOfTarget(batch[i].targetKey);
+      const part = byShard.get(shard);
       if (part) part.push(i);
-      else byShard.set(key, [i]);
+      else byShard.set(shard, [i]);
     }
     return byShard;
   }
 
+  /** Single node: a PING. Cluster: up while some shard takes appends (every shard's master answers otherwise). */
   async health(): Promise<void> {
     if (this.redis.status !== 'ready')
       throw new TransportDisconnectedError(this.name, `connection is ${this.redis.status}`);
-    await this.redis.ping();
+    if (!this.availability) {
+      await this.redis.ping();
+      return;
+    }
+    const cluster = this.redis as Cluster;
+    if (this.availability.downCount < this.keys.shards) {
+      await Promise.all(this.keys.all.filter((_, s) => !this.availability!.isDown(s)).map((k) => cluster.exists(k)));
+      return;
+    }
+    const states = this.availability.states();
+    throw new TransportDisconnectedError(this.name, `every shard is down (${states[0].error})`);
   }
 
   async close(): Promise<void> {
+    this.availability?.close();
     await closeRedis(this.redis);
   }
 

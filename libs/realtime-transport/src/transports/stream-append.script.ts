@@ -1,4 +1,4 @@
-import type Redis from 'ioredis';
+import type { RedisConnection } from '@realtime-streams/common';
 
 /**
  * Appends a shard's part of a batch atomically, numbering each entry (field `n`) from a counter kept next to the
@@ -42,7 +42,7 @@ export interface StreamAppender {
 }
 
 /** Registers the script on a connection (EVALSHA, loaded on first use). */
-export function defineStreamAppend(redis: Redis): Redis & StreamAppender {
+export function defineStreamAppend<R extends RedisConnection>(redis: R): R & StreamAppender {
   redis.defineCommand('realtimeAppend', { numberOfKeys: 2, lua: APPEND });
-  return redis as Redis & StreamAppender;
+  return redis as R & StreamAppender;
 }

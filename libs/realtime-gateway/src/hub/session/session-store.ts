@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import { closeRedis, createFailFastRedis, errorMessage } from '@realtime-streams/common';
+import {
+  closeRedis,
+  createFailFastRedis,
+  errorMessage,
+  isCluster,
+  type RedisConnection,
+} from '@realtime-streams/common';
 import type { RedisConnectionOptions } from '@realtime-streams/common';
 import type Redis from 'ioredis';
 import { parseSessionRecord, type SessionRecord } from './session-record';
@@ -33,7 +39,7 @@ export interface NegotiatedRecord {
   stateful: boolean;
 }
 
-type Scripted = Redis & {
+type Scripted = RedisConnection & {
   saveSessionIfOwner(key: string, json: string, owner: string, ttlMs: number): Promise<number>;
   claimSession(key: string, owner: string, ttlMs: number): Promise<string | null>;
 };
@@ -83,6 +89,7 @@ export class SessionStore {
    */
   async save(records: ReadonlyArray<[hash: string, record: SessionRecord]>): Promise<string[]> {
     if (records.length === 0) return [];
+    if (isCluster(this.redis)) return this.saveEach(records);
     const pipeline = this.redis.pipeline() as ReturnType<Redis['pipeline']> & {
       saveSessionIfOwner(key: string, json: string, owner: string, ttlMs: number): unknown;
     };
@@ -96,6 +103,19 @@ export class SessionStore {
       if (saved === 0) lost.push(records[i][0]);
     });
     return lost;
+  }
+
+  /**
+   * Cluster: sessions hash to slots all over the cluster, and a pipeline must stay on one node's slots; each save is
+   * its own command (ioredis writes those for one node together on its socket).
+   */
+  private async saveEach(records: ReadonlyArray<[hash: string, record: SessionRecord]>): Promise<string[]> {
+    const saved = await Promise.all(
+      records.map(([hash, record]) =>
+        this.redis.saveSessionIfOwner(this.sessionKey(hash), JSON.stringify(record), this.owner, this.ttlMs),
+      ),
+    );
+    return records.filter((_, i) => saved[i] === 0).map(([hash]) => hash);
   }
 
   /** Issues a save now without waiting (see the class comment); failures are logged and counted by the caller. */
