@@ -40,7 +40,11 @@ export async function ensureGroup(
       .get(sequenceKeyOf(key))
       .xgroup('CREATE', key, group, '$', 'MKSTREAM')
       .xrevrange(key, '+', '-', 'COUNT', 1)
-      .exec();
+      .exec()
+      .catch((error: unknown) => {
+        // EXECABORT says nothing; the command's own error does (`MOVED 13907 ...` on a cluster node).
+        throw (error as { previousErrors?: unknown[] }).previousErrors?.[0] ?? error;
+      });
     if (!replies) throw new Error(`MULTI on ${key} was discarded`);
     const [[counterError, counter], [createError], [, last]] = replies;
     if (counterError) throw counterError;

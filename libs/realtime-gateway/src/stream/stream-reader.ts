@@ -1,5 +1,12 @@
 import { Logger } from '@nestjs/common';
-import { closeRedis, createFailFastRedis, errorMessage, TimeoutError, withTimeout } from '@realtime-streams/common';
+import {
+  closeRedis,
+  createFailFastRedis,
+  errorMessage,
+  isCluster,
+  TimeoutError,
+  withTimeout,
+} from '@realtime-streams/common';
 import type { RedisConnection, RedisConnectionOptions } from '@realtime-streams/common';
 import type { DeliveryService } from '../delivery/delivery.service';
 import type { InboundEnvelopeReader } from '../delivery/inbound-envelope';
@@ -28,6 +35,13 @@ export interface StreamConsumerSettings {
 }
 
 const MAX_BACKOFF_MS = 5000;
+
+/** A redirection on a single-node connection means Redis is a cluster: say what to set. */
+function explained(error: unknown, redis: RedisConnection): unknown {
+  const message = errorMessage(error);
+  if (isCluster(redis) || !/^(MOVED|ASK|CLUSTERDOWN|CROSSSLOT)\b/.test(message)) return error;
+  return new Error(`${message} (this Redis is a cluster node: give the nodes with REDIS_CLUSTER_NODES)`);
+}
 /** How long past BLOCK a read (or any other command) may take before the connection counts as half-dead. */
 const READ_GRACE_MS = 3000;
 
@@ -137,7 +151,7 @@ export class StreamReader {
       } catch (error) {
         this.settleStart?.();
         if (!this.running) break;
-        this.status.failed(error);
+        this.status.failed(explained(error, this.redis));
         // The next turn recreates the group (ensureGroups after a failure checks what is left).
         if (isNoGroupError(error)) continue;
         const kind = error instanceof TimeoutError ? 'timeout' : 'redis';
@@ -255,7 +269,7 @@ export class StreamReader {
       return result;
     } catch (error) {
       // Recorded here, not by the loop: the loop may be waiting for the previous batch's XACK meanwhile.
-      this.status.failed(error);
+      this.status.failed(explained(error, this.redis));
       throw error;
     } finally {
       this.blocked = false;

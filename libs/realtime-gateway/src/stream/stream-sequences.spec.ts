@@ -29,6 +29,24 @@ describe('StreamSequences', () => {
     expect(sequences.lastSequence('s')).toBe(3);
   });
 
+  it('drops an entry read before, handed out again after a failover (its id is not past the last one read)', () => {
+    const sequences = new StreamSequences();
+    sequences.set('s', { n: 45, id: '100-3' });
+    expect(sequences.check('s', '100-3', 45, true)).toEqual({ kind: 'repeat' });
+    expect(sequences.check('s', '100-1', 43, true)).toEqual({ kind: 'repeat' });
+    expect(sequences.get('s')).toEqual({ n: 45, id: '100-3' });
+  });
+
+  it('tells a lost tail (a later id numbered at or below the last read, above 1) from a restart from 1', () => {
+    const sequences = new StreamSequences();
+    sequences.set('s', { n: 45, id: '100-3' });
+    // The promoted replica had up to 43: its next entry is 44 again, with a later id.
+    expect(sequences.check('s', '205-0', 44, true)).toEqual({ kind: 'tail-lost', n: 44, previous: 45 });
+    expect(sequences.get('s')).toEqual({ n: 44, id: '205-0' });
+    expect(sequences.check('s', '206-0', 45, true)).toEqual({ kind: 'in-order' });
+    expect(sequences.check('s', '300-0', 1, true)).toEqual({ kind: 'restarted', n: 1, previous: 45 });
+  });
+
   it('reads `n` only as a positive integer at a field name position', () => {
     expect(sequenceOf(['e', '{}', 'n', '12'])).toBe(12);
     expect(sequenceOf(['n', 'x'])).toBeUndefined();

@@ -72,6 +72,13 @@ describe('realtime configuration from the environment', () => {
     expect(options.coalescerMaxKeys).toBe(5000);
   });
 
+  it('reads REDIS_CLUSTER_NODES as the seed nodes of a cluster', () => {
+    const options = resolveRealtimeOptions(
+      parseRealtimeEnv({ REDIS_CLUSTER_NODES: '10.0.0.1:7000, 10.0.0.2:7000,redis://:pw@10.0.0.3:7000' }),
+    );
+    expect(options.redis?.clusterNodes).toEqual(['10.0.0.1:7000', '10.0.0.2:7000', 'redis://:pw@10.0.0.3:7000']);
+  });
+
   it.each([
     [
       'REALTIME_REDIS_STREAMS_PERCENTAGE',
@@ -92,6 +99,9 @@ describe('realtime configuration from the environment', () => {
       /REALTIME_HTTP_BRIDGE_URL \(httpBridge.urls\) must be a URL starting with http:\/\/ or https:\/\/, got "::bad"/,
     ],
     ['REALTIME_STREAM_SHARDS', '0', /REALTIME_STREAM_SHARDS \(redis.shards\) must be an integer between 1 and 1024/],
+    ['REDIS_CLUSTER_NODES', 'r1:7000,r2', /REDIS_CLUSTER_NODES \(redis.clusterNodes\) must be host:port or redis/],
+    ['REDIS_CLUSTER_NODES', 'rediss://r1:7000,r2:7000', /REDIS_CLUSTER_NODES \(redis.clusterNodes\).*mix of rediss/],
+    ['REALTIME_STREAM_KEY_PREFIX', 'app{x}', /REALTIME_STREAM_KEY_PREFIX \(redis.streamKeyPrefix\).*no \{ or \}/],
     [
       'REALTIME_BUFFER_CAPACITY',
       '1.5',

@@ -4,7 +4,7 @@ import type { TransportName } from '../transports/realtime-transport.interface';
  * A transport did not acknowledge a batch. `failedIndexes` lists the envelopes of the batch that failed when only
  * some did (a Redis pipeline can fail command by command); undefined means the whole batch failed. `partsDown`:
  * the failed ones belong to parts of the transport that are down on their own (a cluster node's shards) while the
- * rest took its envelopes, so the transport as a whole is not failing (its breaker is not fed).
+ * other parts take envelopes, so the transport as a whole is not failing (its breaker is not fed).
  */
 export class TransportPublishError extends Error {
   readonly partsDown: boolean;

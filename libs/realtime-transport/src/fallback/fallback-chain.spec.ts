@@ -1,4 +1,6 @@
+import type { OutboundEnvelope } from '@realtime-streams/contracts';
 import { TransportDisconnectedError } from '../errors/transport-disconnected.error';
+import { TransportPublishError } from '../errors/transport-publish.error';
 import type { RealtimeRoutingFlags } from '../realtime-transport-options.interface';
 import { TransportRouter } from '../routing/transport.router';
 import { FakeTransport } from '../testing/fake.transport';
@@ -268,6 +270,81 @@ describe('FallbackChain', () => {
       chain.link('redis-streams')!.breaker.recordProbe(true);
       await chain.whenIdle();
       expect(redis.ids()).toEqual([early.envelope.id, early.envelope.id, late.envelope.id]);
+    });
+  });
+
+  describe('a transport whose parts fail on their own (the shards of a cluster node)', () => {
+    /** Redis with one shard down: envelopes of `downRoom` fail (parts down), the others are acknowledged. */
+    class ShardedRedis extends FakeTransport {
+      readonly acknowledgementsMayBeLost = true;
+      downRoom?: string;
+      lost?: (owns: (targetKey: string) => boolean, part: string) => void;
+      onPartLost(listener: (owns: (targetKey: string) => boolean, part: string) => void) {
+        this.lost = listener;
+      }
+      gate?: Promise<void>;
+      async publish(batch: readonly OutboundEnvelope[]): Promise<void> {
+        // Decided when the batch is written, answered when the gate opens.
+        const failed = batch.flatMap((o, i) => (o.targetKey === `group:${this.downRoom}` ? [i] : []));
+        await this.gate;
+        batch.forEach((o, i) => !failed.includes(i) && this.received.push(o));
+        if (failed.length === 0) return;
+        throw new TransportPublishError(this.name, 'shard down', failed.length < batch.length ? failed : undefined, {
+          partsDown: true,
+        });
+      }
+    }
+    const room = (name: string) => outbound({ kind: 'group', name });
+
+    it('sends the down part to the next transport, keeps the breaker closed and the other rooms on Redis', async () => {
+      const sharded = new ShardedRedis('redis-streams');
+      redis = sharded;
+      const chain = chainWith(flags(), { breaker: { failureThreshold: 1, openMs: 50 } });
+      sharded.downRoom = 'a';
+      const items = [room('a'), room('b'), room('a'), room('b')];
+      items.forEach((o) => chain.enqueue(o));
+      await chain.whenIdle();
+      expect(chain.link('redis-streams')!.breaker.state).toBe('closed');
+      expect(redis.ids()).toEqual([items[1].envelope.id, items[3].envelope.id]);
+      expect(http.ids()).toEqual([items[0].envelope.id, items[2].envelope.id]);
+    });
+
+    it("keeps a room in order when its part comes back while an envelope it failed still has to go: the room's later envelopes of that batch follow it", async () => {
+      const sharded = new ShardedRedis('redis-streams');
+      redis = sharded;
+      const chain = chainWith(flags());
+      sharded.downRoom = 'a';
+      let openGate!: () => void;
+      sharded.gate = new Promise((resolve) => (openGate = resolve));
+      const first = room('a');
+      chain.enqueue(first);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      // While the failing write is in flight: the next envelope of the room arrives, and the shard comes back.
+      const second = room('a');
+      chain.enqueue(second);
+      sharded.downRoom = undefined;
+      http.pause();
+      openGate();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      http.resume();
+      await chain.whenIdle();
+      // Both over the bridge, in order: the second would otherwise reach Redis (and the gateways) first.
+      expect(http.ids()).toEqual([first.envelope.id, second.envelope.id]);
+      expect(redis.ids()).toEqual([]);
+    });
+
+    it('replays what the lost part acknowledged lately, and only that part', async () => {
+      const sharded = new ShardedRedis('redis-streams');
+      redis = sharded;
+      const chain = chainWith(flags(), { replayWindowMs: 5000 });
+      const early = [room('a'), room('b'), room('a')];
+      early.forEach((o) => chain.enqueue(o));
+      await chain.whenIdle();
+      sharded.lost!((targetKey) => targetKey === 'group:a', 'shard of a');
+      await chain.whenIdle();
+      expect(http.ids()).toEqual([early[0].envelope.id, early[2].envelope.id]);
+      expect(metrics.replays).toBe(2);
+      expect(chain.link('redis-streams')!.breaker.state).toBe('closed');
     });
   });
 });

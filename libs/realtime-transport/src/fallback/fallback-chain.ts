@@ -255,8 +255,17 @@ export class FallbackChain {
   /** Takes the next batch off the buffer, in order, grouped by the transport each envelope goes to. */
   private collect(): Map<ChainLink, BufferEntry[]> {
     if (!this.links.some((link) => link.breaker.allowsTraffic())) return new Map();
+    this.diverted = undefined;
     return this.ledger.takeBatches<ChainLink>(this.settings.maxBatchSize, (entry, sendTo) => this.route(entry, sendTo));
   }
+
+  /**
+   * Targets whose envelope went, in the batch being collected, to another transport than the one their route
+   * prefers now (it had failed there): their later envelopes of the batch follow it, or they could reach the
+   * gateways first (a Redis shard back up while an envelope it failed is still on its way over the bridge). Only
+   * exists while some envelope was diverted, so the usual batch pays nothing for it.
+   */
+  private diverted?: Map<string, ChainLink>;
 
   /** Sends the envelope to every available transport under dual write, else to the one `choose` picks. */
   private route(entry: BufferEntry, sendTo: (link: ChainLink) => void): void {
@@ -268,8 +277,21 @@ export class FallbackChain {
       }
       return;
     }
+    const earlier = this.diverted?.get(entry.outbound.targetKey);
+    if (earlier?.breaker.allowsTraffic()) return sendTo(earlier);
     const link = this.choose(plan, entry);
-    if (link) sendTo(link);
+    if (!link) return;
+    if (link !== this.preferred(plan)) (this.diverted ??= new Map()).set(entry.outbound.targetKey, link);
+    sendTo(link);
+  }
+
+  /** The first transport of the plan that takes traffic now. */
+  private preferred(plan: RoutePlan): ChainLink | undefined {
+    for (const name of plan.order) {
+      const link = this.byName.get(name)!;
+      if (link.breaker.allowsTraffic()) return link;
+    }
+    return undefined;
   }
 
   /** The envelope's route, cached on it until the router's flags change. */
@@ -307,7 +329,7 @@ export class FallbackChain {
     } catch (error) {
       failure = error;
       failed = error instanceof TransportPublishError && error.failedIndexes ? new Set(error.failedIndexes) : 'all';
-      partsDown = error instanceof TransportPublishError && error.partsDown && failed !== 'all';
+      partsDown = error instanceof TransportPublishError && error.partsDown;
     }
     const seconds = (performance.now() - started) / 1000;
     const failedCount = failed === undefined ? 0 : failed === 'all' ? entries.length : failed.size;

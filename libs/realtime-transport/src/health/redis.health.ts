@@ -12,6 +12,10 @@ import { errorMessage, withTimeout } from '@realtime-streams/common';
  * failed (a frozen or unreachable Redis), that result is reported at once instead of waiting for another timeout,
  * so `/health` stays quick while Redis does not answer; a PING of its own that fails is passed to the prober, so
  * the transport chain's health shows it too without waiting for the next probe. Reports `down`, never throws.
+ *
+ * On a Redis Cluster, `shards` lists the shards whose appends fail now (their master gone, their slots down, a
+ * redirection loop) with the error: some down is `up` with `degraded: true` (their envelopes take the next
+ * transport), all down is `down`.
  */
 @Injectable()
 export class RedisHealthIndicator {
@@ -39,12 +43,25 @@ export class RedisHealthIndicator {
       });
     }
     const started = performance.now();
+    const shards = this.shardDetails();
     try {
       await withTimeout(this.redis.health(), timeoutMs, 'Redis PING');
-      return indicator.up({ latencyMs: Math.round((performance.now() - started) * 1000) / 1000 });
+      const latencyMs = Math.round((performance.now() - started) * 1000) / 1000;
+      if (!shards) return indicator.up({ latencyMs });
+      return indicator.up({ latencyMs, shards, ...(shards.down.length > 0 ? { degraded: true } : {}) });
     } catch (error) {
       this.prober?.reportFailure(this.redis.name, errorMessage(error));
-      return indicator.down({ message: errorMessage(error) });
+      return indicator.down({ message: errorMessage(error), ...(shards ? { shards } : {}) });
     }
+  }
+
+  /** Cluster only: how many shards, and the ones down with their errors. */
+  private shardDetails() {
+    const states = this.redis?.shardStates();
+    if (!states) return undefined;
+    const down = states
+      .filter((s) => !s.up)
+      .map((s) => ({ stream: s.key, error: s.error!, since: new Date(s.downSince!).toISOString() }));
+    return { total: states.length, down };
   }
 }

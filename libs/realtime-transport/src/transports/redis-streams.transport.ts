@@ -144,7 +144,8 @@ export class RedisStreamsTransport implements RealtimeTransport {
       const partial = failed.length === batch.length ? undefined : failed;
       throw new TransportPublishError(this.name, errorMessage(firstError), partial, {
         cause: firstError,
-        partsDown: this.availability !== undefined,
+        // Some shards still take appends: the transport is up, only these envelopes need another way.
+        partsDown: this.availability !== undefined && this.availability.downCount < this.keys.shards,
       });
     }
   }
