@@ -103,6 +103,29 @@ describe('ops files: dashboard and Prometheus config against the service, compos
     expect(named.filter((volume: string) => !(volume in (compose.volumes ?? {})))).toEqual([]);
   });
 
+  it('has a `cluster` profile: six nodes, a create job that joins them all, and services that wait for it', () => {
+    const compose = readYaml(COMPOSE_FILE);
+    const nodes = Object.keys(compose.services).filter((name) => name.startsWith('redis-node-'));
+    expect(nodes).toHaveLength(6);
+    for (const node of nodes) {
+      expect(compose.services[node].profiles).toEqual(['cluster']);
+      expect(compose.services[node].environment.NODE_NAME).toBe(node);
+    }
+    const create = compose.services['redis-cluster-create'];
+    expect(create.profiles).toEqual(['cluster']);
+    expect(Object.keys(create.depends_on).sort()).toEqual(nodes.sort());
+    const script = readFileSync(join(dirname(COMPOSE_FILE), 'ops/redis-cluster/create-cluster.sh'), 'utf8');
+    for (const node of nodes) expect(script).toContain(node);
+    expect(script).toContain('--cluster-replicas 1');
+    for (const service of ['api', 'gateway-1', 'gateway-2']) {
+      expect(compose.services[service].depends_on['redis-cluster-create']).toEqual({
+        condition: 'service_completed_successfully',
+        required: false,
+      });
+      expect(compose.services[service].environment.REDIS_CLUSTER_NODES).toBe('${REDIS_CLUSTER_NODES:-}');
+    }
+  });
+
   it('wires the files together: scrape targets, data source uid, dashboard directory', () => {
     const compose = readYaml(COMPOSE_FILE);
     // Every scrape target is a compose service listening on that port.
