@@ -15,8 +15,9 @@ import {
 } from '@realtime-streams/transport';
 import { ID_PATTERN } from './chat/chat-input';
 import { ChatStorageModule } from './chat/storage/chat-storage.module';
-import { SqliteOutboxStore } from './chat/storage/sqlite-outbox.store';
+import { ChatOutboxStore } from './chat/storage/chat-outbox.store';
 import { serviceConfig, type ServiceConfig } from './config/service.config';
+import { DatabaseUnavailableError } from './database/database-unavailable.error';
 import { RoomAccess, roomGroup } from './rooms/room-access';
 import { RoomAccessModule } from './rooms/room-access.module';
 
@@ -25,17 +26,17 @@ import { RoomAccessModule } from './rooms/room-access.module';
  * gateway (role `all`) and no bridge URL is set, the HTTP bridge points at this process, so events still flow when
  * Redis is unreachable. The bridge secret is the service's (see `loadServiceConfig`): the operator's, or in role
  * `all` the installation's generated one, which the receiver of this process holds too. With `REALTIME_OUTBOX` (the
- * default) the outbox is the messages database's `realtime_outbox` table.
+ * default) the outbox is the messages database's `realtime_outbox` table (SQLite or PostgreSQL).
  */
 export function publisherModule(): DynamicModule {
   return RealtimeTransportModule.forRootAsync({
     isGlobal: true,
     imports: [ConfigModule.forFeature(realtimeConfig), ConfigModule.forFeature(serviceConfig), ChatStorageModule],
-    inject: [realtimeConfig.KEY, serviceConfig.KEY, SqliteOutboxStore],
+    inject: [realtimeConfig.KEY, serviceConfig.KEY, ChatOutboxStore],
     useFactory: (
       realtime: RealtimeConfig,
       service: ServiceConfig,
-      outbox: SqliteOutboxStore,
+      outbox: ChatOutboxStore,
     ): RealtimeTransportOptions => ({
       ...realtime,
       // The library leaves SIGHUP alone unless asked; the service reloads its routing flags from .env by default.
@@ -74,7 +75,7 @@ export function gatewayModule(): DynamicModule {
         path: service.hubPath,
         groupMethods: [{ join: 'JoinRoom', leave: 'LeaveRoom', toGroup: (roomId) => roomGroupOf(roomId) }],
         // Open rooms need no lookup; members-only ones ask the database at every join (no cache to go stale).
-        authorizeGroup: access.open ? undefined : (user, group) => access.mayJoinGroup(user.id, group),
+        authorizeGroup: access.open ? undefined : (user, group) => mayJoin(access, user.id, group),
       },
       bridge:
         service.bridgeReceiver && service.bridgeSecret
@@ -82,6 +83,16 @@ export function gatewayModule(): DynamicModule {
           : undefined,
     }),
   });
+}
+
+/** A database outage fails the join with a message the client can act on, instead of an unexpected-error log. */
+async function mayJoin(access: RoomAccess, userId: string, group: string): Promise<boolean> {
+  try {
+    return await access.mayJoinGroup(userId, group);
+  } catch (error) {
+    if (error instanceof DatabaseUnavailableError) throw new HubMethodError('Rooms are unavailable; try again.');
+    throw error;
+  }
 }
 
 function roomGroupOf(roomId: unknown): string {

@@ -21,7 +21,7 @@ import { limitOf, queryOf, roomIdOf, textOf } from './chat-input';
 import type { ChatMessage } from './chat-message';
 import { MessageCreated } from './events/message-created.event';
 import { MessageRepository } from './storage/message.repository';
-import { SqliteOutboxStore } from './storage/sqlite-outbox.store';
+import { ChatOutboxStore } from './storage/chat-outbox.store';
 
 @Controller('rooms/:roomId/messages')
 @UseGuards(JwtAuthGuard)
@@ -31,7 +31,7 @@ export class MessagesController {
     private readonly access: RoomAccess,
     private readonly events: EventBus,
     private readonly publisher: RealtimePublisher,
-    private readonly outbox: SqliteOutboxStore,
+    private readonly outbox: ChatOutboxStore,
     @Inject(serviceConfig.KEY) private readonly config: ServiceConfig,
   ) {}
 
@@ -42,18 +42,22 @@ export class MessagesController {
    */
   @Post()
   @HttpCode(201)
-  create(@Param('roomId') roomId: string, @Body() body: unknown, @CurrentUser() user: AuthenticatedUser): ChatMessage {
-    this.access.check(roomIdOf(roomId), user.id);
+  async create(
+    @Param('roomId') roomId: string,
+    @Body() body: unknown,
+    @CurrentUser() user: AuthenticatedUser,
+  ): Promise<ChatMessage> {
+    await this.access.check(roomIdOf(roomId), user.id);
     const draft = { roomId, userId: user.id, text: textOf(body) };
     if (!this.config.outbox) {
-      const message = this.messages.add(draft);
+      const message = await this.messages.add(draft);
       this.events.publish(new MessageCreated(message));
       return message;
     }
     let event: MessageCreated | undefined;
-    const message = this.messages.add(draft, (stored) => {
+    const message = await this.messages.add(draft, (stored) => {
       event = new MessageCreated(stored);
-      this.outbox.insert(this.publisher.prepare(event).record);
+      return this.outbox.insert(this.publisher.prepare(event).record);
     });
     // On the EventBus as any event: the module publishes the prepared envelope (same id as the stored record).
     this.events.publish(event!);
@@ -62,16 +66,16 @@ export class MessagesController {
 
   /** The messages after `after` (a message id), oldest first: what a client fetches after reconnecting. */
   @Get()
-  list(
+  async list(
     @Param('roomId') roomId: string,
     @CurrentUser() user: AuthenticatedUser,
     @Query('after') afterParam?: unknown,
     @Query('limit') limitParam?: unknown,
-  ): ChatMessage[] {
-    this.access.check(roomIdOf(roomId), user.id);
+  ): Promise<ChatMessage[]> {
+    await this.access.check(roomIdOf(roomId), user.id);
     const after = queryOf('after', afterParam);
     const limit = limitOf(limitParam);
-    if (after !== undefined && !this.messages.has(roomId, after)) {
+    if (after !== undefined && !(await this.messages.has(roomId, after))) {
       throw new BadRequestException('after must be the id of a message in this room');
     }
     return this.messages.listAfter(roomId, after, limit);

@@ -18,8 +18,12 @@ export class TypingController {
   /** Accepted, not stored: the room receives `UserTyping({ roomId, userId, isTyping })`, coalesced. */
   @Post()
   @HttpCode(202)
-  typing(@Param('roomId') roomId: string, @Body() body: unknown, @CurrentUser() user: AuthenticatedUser): void {
-    this.access.check(roomIdOf(roomId), user.id);
+  async typing(
+    @Param('roomId') roomId: string,
+    @Body() body: unknown,
+    @CurrentUser() user: AuthenticatedUser,
+  ): Promise<void> {
+    await this.access.check(roomIdOf(roomId), user.id);
     this.events.publish(new UserTypingChanged(roomId, user.id, isTypingOf(body)));
   }
 }

@@ -15,8 +15,10 @@ export interface ResolvedSecret {
 }
 
 /**
- * Where development secrets are kept: `REALTIME_SECRETS_FILE`, or `secrets.json` next to the database
- * (`data/secrets.json` by default), so the service, `npm run token` and a restart all find the same file.
+ * Where development secrets are kept: `REALTIME_SECRETS_FILE`, or `secrets.json` next to the SQLite file
+ * (`data/secrets.json` by default), so the service, `npm run token` and a restart all find the same file. The same
+ * place when `DATABASE_URL` moves the data to PostgreSQL: switching stores keeps the installation's secrets, and the
+ * tokens signed with them.
  */
 export function secretsFileOf(env: Env, databasePath: string): string {
   const configured = readString(env, 'REALTIME_SECRETS_FILE');

@@ -112,6 +112,27 @@ describe('loadServiceConfig', () => {
     });
   });
 
+  it.each(['postgres://chat:pw@db:5432/chat', 'postgresql://db/chat?sslmode=require'])(
+    'takes DATABASE_URL %s for PostgreSQL; the secrets file stays next to DATABASE_PATH',
+    (url) => {
+      const config = loadServiceConfig(env({ DATABASE_URL: url }));
+      expect(config.databaseUrl).toBe(url);
+      expect(config.secretsFile).toBe(join(dir, 'secrets.json'));
+      expect(loadServiceConfig(env()).databaseUrl).toBeUndefined();
+    },
+  );
+
+  it.each([
+    ['mysql://chat:hunter2@db/chat', /must be a PostgreSQL URL, postgres:\/\/.*got "mysql:\/\/chat:\*\*\*@db\/chat"/],
+    ['host=db password=hunter2', /must be a PostgreSQL URL.*got "\(not a URL\)"/],
+    ['data/chat.sqlite', /leave it unset for SQLite \(DATABASE_PATH\)/],
+  ])('refuses DATABASE_URL %s with a message that never shows the password', (url, message) => {
+    const error = refusal({ DATABASE_URL: url }) as Error;
+    expect(error).toMatchObject({ name: 'InvalidRealtimeConfigError', setting: 'DATABASE_URL' });
+    expect(error.message).toMatch(message);
+    expect(error.message).not.toContain('hunter2');
+  });
+
   it.each([
     [{ NODE_ENV: 'production' }, 'JWT_SECRET', /JWT_SECRET is not set/],
     [{ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(31) }, 'JWT_SECRET', /too short \(31 characters\)/],

@@ -32,9 +32,15 @@ export interface ServiceConfig {
   bridgePath: string;
   /** Where each secret came from, by variable name (never the values): what the start-up log reports. */
   secretSources: Record<string, SecretSource>;
-  /** Where generated development secrets are kept. @default `secrets.json` next to the database */
+  /** Where generated development secrets are kept. @default `secrets.json` next to `databasePath` */
   secretsFile: string;
+  /** The SQLite file (`DATABASE_PATH`); still where the secrets file goes when `databaseUrl` is set. */
   databasePath: string;
+  /**
+   * PostgreSQL instead of SQLite (`DATABASE_URL`, `postgres://` or `postgresql://`): messages, rooms and the outbox
+   * in one database several api instances share. @default unset (SQLite)
+   */
+  databaseUrl?: string;
   /**
    * Durable accept (`REALTIME_OUTBOX`): a message and its envelope are stored in one transaction, so an accepted
    * message reaches its room even if this process dies before a transport took it. @default true
@@ -62,6 +68,7 @@ export function loadServiceConfig(env: Env): ServiceConfig {
   }
   const production = isProduction(env);
   const databasePath = databasePathOf(env);
+  const databaseUrl = databaseUrlOf(env);
   const secretsFile = secretsFileOf(env, databasePath);
   const secretSources: Record<string, SecretSource> = {};
 
@@ -110,6 +117,7 @@ export function loadServiceConfig(env: Env): ServiceConfig {
     secretSources,
     secretsFile,
     databasePath,
+    databaseUrl,
     outbox: readBoolean(env, 'REALTIME_OUTBOX', true),
     roomsOpen: readBoolean(env, 'ROOMS_OPEN', !production),
     hubPath: readString(env, 'REALTIME_HUB_PATH') ?? '/hubs/chat',
@@ -120,6 +128,25 @@ export function loadServiceConfig(env: Env): ServiceConfig {
 /** `DATABASE_PATH`, relative to the working directory. @default 'data/chat.sqlite' */
 export function databasePathOf(env: Env): string {
   return readString(env, 'DATABASE_PATH') ?? 'data/chat.sqlite';
+}
+
+/** `DATABASE_URL`: a PostgreSQL URL, or undefined for SQLite. Anything else is refused, its password never echoed. */
+export function databaseUrlOf(env: Env): string | undefined {
+  const value = readString(env, 'DATABASE_URL');
+  if (value === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    // reported below, without the value: a libpq "host=... password=..." string would show its password
+  }
+  if (url?.protocol === 'postgres:' || url?.protocol === 'postgresql:') return value;
+  if (url?.password) url.password = '***';
+  throw new InvalidRealtimeConfigError(
+    'DATABASE_URL',
+    url ? url.toString() : '(not a URL)',
+    'a PostgreSQL URL, postgres://user:password@host:5432/database (or postgresql://); leave it unset for SQLite (DATABASE_PATH)',
+  );
 }
 
 export const serviceConfig = registerAs('service', (): ServiceConfig => loadServiceConfig(process.env));

@@ -2,11 +2,14 @@ import { Controller, Get, Optional } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { GatewayHealthIndicator } from '@realtime-streams/gateway';
 import { RedisHealthIndicator, TransportChainHealthIndicator } from '@realtime-streams/transport';
+import { DatabaseHealthIndicator } from './database.health';
 
 /**
  * `/health` of whatever this process runs. A Redis outage makes the service degraded, not down: events go over the
  * HTTP bridge, so the transport check stays up with `degraded: true`, and `redis` reports `reachable: false`.
- * Down means no way out for events (publisher) or a stuck stream consumer (gateway).
+ * Down means no way out for events (publisher) or a stuck stream consumer (gateway). On PostgreSQL (`DATABASE_URL`)
+ * `database` is down for a process that runs the API (no message can be stored), and degraded for a gateway, which
+ * keeps delivering and only needs the database for `JoinRoom` of members-only rooms.
  */
 @Controller('health')
 export class HealthController {
@@ -15,6 +18,7 @@ export class HealthController {
     @Optional() private readonly transport?: TransportChainHealthIndicator,
     @Optional() private readonly redis?: RedisHealthIndicator,
     @Optional() private readonly gateway?: GatewayHealthIndicator,
+    @Optional() private readonly database?: DatabaseHealthIndicator,
   ) {}
 
   @Get()
@@ -24,6 +28,7 @@ export class HealthController {
     if (this.transport) checks.push(() => this.transport!.isAvailable());
     if (this.gateway) checks.push(() => this.gateway!.isHealthy());
     checks.push(() => this.redisReachability());
+    if (this.database?.enabled) checks.push(() => this.databaseReachability());
     return this.health.check(checks);
   }
 
@@ -36,6 +41,19 @@ export class HealthController {
         status: 'up',
         reachable,
         ...(reachable ? {} : { note: 'Redis is down: events travel over the HTTP bridge until it is back' }),
+      },
+    };
+  }
+
+  private async databaseReachability(): Promise<HealthIndicatorResult> {
+    const result = (await this.database!.isHealthy()).database;
+    if (result.status === 'up' || this.transport) return { database: result };
+    return {
+      database: {
+        ...result,
+        status: 'up',
+        reachable: false,
+        note: 'the database is down: JoinRoom of members-only rooms fails until it is back',
       },
     };
   }

@@ -23,18 +23,18 @@ export class RoomAccess {
   }
 
   /** REST: reading, posting, typing. A 403 names the room; whether it exists is not told to non-members. */
-  check(roomId: string, userId: string): void {
-    if (!this.open && !this.rooms.isMember(roomId, userId)) throw notAMember(roomId);
+  async check(roomId: string, userId: string): Promise<void> {
+    if (!this.open && !(await this.rooms.isMember(roomId, userId))) throw notAMember(roomId);
   }
 
   /** Member management: 404 for a room that does not exist, 403 for a caller who is not in it. */
-  checkMember(roomId: string, userId: string): void {
-    if (!this.rooms.exists(roomId)) throw new NotFoundException(`room ${roomId} does not exist`);
-    if (!this.rooms.isMember(roomId, userId)) throw notAMember(roomId);
+  async checkMember(roomId: string, userId: string): Promise<void> {
+    if (!(await this.rooms.exists(roomId))) throw new NotFoundException(`room ${roomId} does not exist`);
+    if (!(await this.rooms.isMember(roomId, userId))) throw notAMember(roomId);
   }
 
   /** The hub's `authorizeGroup`: only room groups, and only for members unless rooms are open. */
-  mayJoinGroup(userId: string, group: string): boolean {
+  async mayJoinGroup(userId: string, group: string): Promise<boolean> {
     if (!group.startsWith(GROUP_PREFIX)) return false;
     return this.open || this.rooms.isMember(group.slice(GROUP_PREFIX.length), userId);
   }

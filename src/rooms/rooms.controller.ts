@@ -25,34 +25,34 @@ export class RoomsController {
   /** `{ id, members? }`: creates the room; the caller is a member. 409 when the id is taken. */
   @Post()
   @HttpCode(201)
-  create(@Body() body: unknown, @CurrentUser() user: AuthenticatedUser): Room {
+  async create(@Body() body: unknown, @CurrentUser() user: AuthenticatedUser): Promise<Room> {
     const { id, members } = roomBodyOf(body);
-    const room = this.rooms.create(id, user.id, [...new Set([user.id, ...members])]);
+    const room = await this.rooms.create(id, user.id, [...new Set([user.id, ...members])]);
     if (!room) throw new ConflictException(`room ${id} already exists`);
     return room;
   }
 
   /** `{ userId }`, by a member: 201 when added, 200 when the user already was a member. */
   @Post(':roomId/members')
-  addMember(
+  async addMember(
     @Param('roomId') roomId: string,
     @Body() body: unknown,
     @CurrentUser() user: AuthenticatedUser,
     @Res({ passthrough: true }) response: StatusResponse,
-  ): { roomId: string; userId: string; added: boolean } {
-    this.access.checkMember(roomIdOf(roomId), user.id);
+  ): Promise<{ roomId: string; userId: string; added: boolean }> {
+    await this.access.checkMember(roomIdOf(roomId), user.id);
     const userId = memberBodyOf(body);
-    const added = this.rooms.addMember(roomId, userId, user.id);
+    const added = await this.rooms.addMember(roomId, userId, user.id);
     response.status(added ? 201 : 200);
     return { roomId, userId, added };
   }
 
   @Get(':roomId/members')
-  members(
+  async members(
     @Param('roomId') roomId: string,
     @CurrentUser() user: AuthenticatedUser,
-  ): { roomId: string; members: string[] } {
-    this.access.checkMember(roomIdOf(roomId), user.id);
-    return { roomId, members: this.rooms.members(roomId) };
+  ): Promise<{ roomId: string; members: string[] }> {
+    await this.access.checkMember(roomIdOf(roomId), user.id);
+    return { roomId, members: await this.rooms.members(roomId) };
   }
 }

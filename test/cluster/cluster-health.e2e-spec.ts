@@ -41,10 +41,10 @@ describe('health on a Redis Cluster (real 6-node cluster)', () => {
     await cluster?.dispose();
   });
 
-  const start = (redis: Record<string, unknown>) =>
+  const start = (redis: { url?: string; clusterNodes?: string[] }) =>
     startGatewayApp(
       { instanceId: 'cluster-health', redis: { shards: SHARDS, blockMs: 300, monitorIntervalMs: 200, ...redis } },
-      { redis: { shards: SHARDS, ...redis } } as never,
+      { redis: { shards: SHARDS, ...redis } },
     );
 
   it('reports a gateway given one node as a single Redis failing, with the redirection', async () => {
@@ -69,7 +69,7 @@ describe('health on a Redis Cluster (real 6-node cluster)', () => {
       expect(now).not.toHaveProperty('degraded');
     });
     const victim = await cluster.masterOf(slotOfShard(0));
-    const victimShards = [];
+    const victimShards: string[] = [];
     for (let shard = 0; shard < SHARDS; shard++)
       if ((await cluster.masterOf(slotOfShard(shard))).port === victim.port) victimShards.push(STREAM_KEYS[shard]);
     expect(victimShards).toHaveLength(2);
@@ -85,7 +85,7 @@ describe('health on a Redis Cluster (real 6-node cluster)', () => {
       if (!seenGateway && g.degraded) seenGateway = g;
       const p = (await publisher.isHealthy()).redis as Record<string, any>;
       if (!seenPublisher && p.degraded) seenPublisher = p;
-      await publishOne(gw);
+      publishOne(gw);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     expect(seenGateway).toMatchObject({ status: 'up', degraded: true });

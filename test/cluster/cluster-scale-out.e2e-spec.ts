@@ -31,17 +31,19 @@ async function reportsOf(deployment: ClusterDeployment, byRoom: Map<string, GapF
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function totals(reports: Array<{ lost: number; duplicated: number; outOfOrder: number; reconnects: number }>) {
-  return reports.reduce(
-    (sum, r) => ({
-      clients: sum.clients + 1,
-      lost: sum.lost + r.lost,
-      duplicated: sum.duplicated + r.duplicated,
-      outOfOrder: sum.outOfOrder + r.outOfOrder,
-      reconnects: sum.reconnects + r.reconnects,
-    }),
-    { clients: 0, lost: 0, duplicated: 0, outOfOrder: 0, reconnects: 0 },
-  );
+type Report = { lost: number; duplicated: number; outOfOrder: number; reconnects: number };
+
+/** The per-client reports summed, with how many clients they cover. */
+function totals(reports: Report[]): Report & { clients: number } {
+  const sum = { clients: 0, lost: 0, duplicated: 0, outOfOrder: 0, reconnects: 0 };
+  for (const r of reports) {
+    sum.clients++;
+    sum.lost += r.lost;
+    sum.duplicated += r.duplicated;
+    sum.outOfOrder += r.outOfOrder;
+    sum.reconnects += r.reconnects;
+  }
+  return sum;
 }
 
 describe('scale-out on a Redis Cluster (3 masters + 3 replicas, 6 shards, 2 api + 2 gateway processes)', () => {
@@ -100,7 +102,9 @@ describe('scale-out on a Redis Cluster (3 masters + 3 replicas, 6 shards, 2 api 
     const admin = deployment.cluster.client();
     let resumeMs: number;
     try {
-      const entries = (await admin.xrange(STREAM_KEYS[victimShard], killedAt, '+', 'COUNT', 1)) as Array<[string]>;
+      const entries = (await admin.xrange(STREAM_KEYS[victimShard], killedAt, '+', 'COUNT', 1)) as unknown as Array<
+        [string]
+      >;
       expect(entries).toHaveLength(1);
       resumeMs = Number(entries[0][0].split('-')[0]) - killedAt;
       // Meanwhile the shards of the other masters kept taking appends: only the dead master's shards stopped.

@@ -198,12 +198,12 @@ export class RedisCluster {
   }
 
   private async ask<T>(question: (redis: Redis) => Promise<T>): Promise<T> {
-    let lastError: unknown;
+    let lastError: Error | undefined;
     for (const server of this.servers.filter((s) => s.running)) {
       try {
         return await this.askNode(server.port, question);
       } catch (error) {
-        lastError = error;
+        lastError = error as Error;
       }
     }
     throw lastError ?? new Error('no node is running');

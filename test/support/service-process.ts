@@ -24,6 +24,8 @@ const NOT_INHERITED = [
   'REALTIME_SECRETS_FILE',
   'REALTIME_ROLE',
   'REALTIME_HTTP_BRIDGE_URL',
+  // A developer's shell pointing at PostgreSQL would move every suite off its own SQLite file.
+  'DATABASE_URL',
 ];
 
 export interface FailedStart {

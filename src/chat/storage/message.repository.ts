@@ -1,17 +1,21 @@
 import type { ChatMessage } from '../chat-message';
 
-/** Where messages live. The default is SQLite in a file; tests or other deployments can bind another. */
+/**
+ * Where messages live: SQLite in a file by default, PostgreSQL with `DATABASE_URL`; tests or other deployments can
+ * bind another. Answers with promises (PostgreSQL is asynchronous; the SQLite one resolves at once).
+ */
 export abstract class MessageRepository {
   /**
    * Stores a message; ids sort in creation order within a room. `inTransaction` runs inside the same transaction,
-   * with the stored message (the outbox record of its envelope goes in there); when it throws, nothing is stored.
+   * with the stored message (the outbox record of its envelope goes in there); when it throws or rejects, nothing is
+   * stored. SQLite transactions cannot wait, so there it must finish synchronously (the SQLite outbox does).
    */
   abstract add(
     message: Omit<ChatMessage, 'id' | 'createdAt' | 'acceptedAt'>,
-    inTransaction?: (stored: ChatMessage) => void,
-  ): ChatMessage;
+    inTransaction?: (stored: ChatMessage) => void | Promise<void>,
+  ): Promise<ChatMessage>;
   /** Messages of the room after `afterId` (or from the start), oldest first, at most `limit`. */
-  abstract listAfter(roomId: string, afterId: string | undefined, limit: number): ChatMessage[];
+  abstract listAfter(roomId: string, afterId: string | undefined, limit: number): Promise<ChatMessage[]>;
   /** Whether the room has a message with this id. */
-  abstract has(roomId: string, id: string): boolean;
+  abstract has(roomId: string, id: string): Promise<boolean>;
 }

@@ -1,20 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { epochMs } from '@realtime-streams/contracts';
 import Database from 'better-sqlite3';
 import type { ChatMessage } from '../chat-message';
 import { MessageRepository } from './message.repository';
-
-interface Row {
-  id: string;
-  room_id: string;
-  user_id: string;
-  text: string;
-  created_at: string;
-  accepted_at: number | null;
-}
+import { messageOfRow, type MessageRow, storedMessageOf } from './stored-message';
 
 /**
  * Messages in an SQLite file, created on first start. Order within a room is the row's sequence number, so
@@ -66,41 +56,35 @@ export class SqliteMessageRepository extends MessageRepository implements OnAppl
     return this.db;
   }
 
-  add(
+  async add(
     message: Omit<ChatMessage, 'id' | 'createdAt' | 'acceptedAt'>,
-    inTransaction?: (stored: ChatMessage) => void,
-  ): ChatMessage {
-    const acceptedAt = epochMs();
-    const stored: ChatMessage = {
-      ...message,
-      id: randomUUID(),
-      createdAt: new Date(acceptedAt).toISOString(),
-      acceptedAt,
-    };
+    inTransaction?: (stored: ChatMessage) => void | Promise<void>,
+  ): Promise<ChatMessage> {
+    const stored = storedMessageOf(message);
     if (!inTransaction) {
       this.insert.run(stored.id, stored.roomId, stored.userId, stored.text, stored.createdAt, stored.acceptedAt);
       return stored;
     }
     this.db.transaction(() => {
       this.insert.run(stored.id, stored.roomId, stored.userId, stored.text, stored.createdAt, stored.acceptedAt);
-      inTransaction(stored);
+      const pending = inTransaction(stored);
+      // The transaction commits when this function returns: work still pending then would land outside it.
+      if (pending instanceof Promise) {
+        pending.catch(() => undefined);
+        throw new TypeError('SqliteMessageRepository.add: inTransaction must finish synchronously (SQLite)');
+      }
     })();
     return stored;
   }
 
-  listAfter(roomId: string, afterId: string | undefined, limit: number): ChatMessage[] {
-    const rows = (afterId ? this.afterId.all(roomId, afterId, limit) : this.fromStart.all(roomId, limit)) as Row[];
-    return rows.map((row) => ({
-      id: row.id,
-      roomId: row.room_id,
-      userId: row.user_id,
-      text: row.text,
-      createdAt: row.created_at,
-      acceptedAt: row.accepted_at ?? Date.parse(row.created_at),
-    }));
+  async listAfter(roomId: string, afterId: string | undefined, limit: number): Promise<ChatMessage[]> {
+    const rows = (
+      afterId ? this.afterId.all(roomId, afterId, limit) : this.fromStart.all(roomId, limit)
+    ) as MessageRow[];
+    return rows.map(messageOfRow);
   }
 
-  has(roomId: string, id: string): boolean {
+  async has(roomId: string, id: string): Promise<boolean> {
     return this.exists.get(roomId, id) !== undefined;
   }
 

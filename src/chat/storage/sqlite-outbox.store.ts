@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
-import type { OutboxCursor, OutboxRecord, OutboxStore, StoredOutboxRecord } from '@realtime-streams/transport';
+import type { OutboxCursor, OutboxRecord, StoredOutboxRecord } from '@realtime-streams/transport';
+import { ChatOutboxStore } from './chat-outbox.store';
 
 interface Row {
   cursor: number;
@@ -14,13 +15,14 @@ interface Row {
  * (`SqliteMessageRepository.add`), so an accepted message is never without its envelope, whatever dies after.
  * The publisher removes records once a transport acknowledged them and republishes what is left on start.
  */
-export class SqliteOutboxStore implements OutboxStore {
+export class SqliteOutboxStore extends ChatOutboxStore {
   private readonly insertStatement: Database.Statement;
   private readonly fromStart: Database.Statement;
   private readonly afterCursor: Database.Statement;
   private readonly deleteIds: Database.Statement;
 
   constructor(private readonly db: Database.Database) {
+    super();
     db.exec(`CREATE TABLE IF NOT EXISTS realtime_outbox (
       cursor INTEGER PRIMARY KEY AUTOINCREMENT,
       id TEXT NOT NULL UNIQUE,

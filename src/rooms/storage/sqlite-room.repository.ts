@@ -51,27 +51,27 @@ export class SqliteRoomRepository extends RoomRepository implements OnApplicatio
       const createdAt = new Date().toISOString();
       if (this.insertRoom.run(id, createdBy, createdAt).changes === 0) return undefined;
       for (const member of members) this.insertMember.run(id, member, createdBy, createdAt);
-      return { id, createdBy, createdAt, members: this.members(id) };
+      return { id, createdBy, createdAt, members: this.membersOf.all(id) as string[] };
     });
   }
 
-  create(id: string, createdBy: string, members: string[]): Room | undefined {
+  async create(id: string, createdBy: string, members: string[]): Promise<Room | undefined> {
     return this.createRoom(id, createdBy, members);
   }
 
-  exists(roomId: string): boolean {
+  async exists(roomId: string): Promise<boolean> {
     return this.roomExists.get(roomId) !== undefined;
   }
 
-  isMember(roomId: string, userId: string): boolean {
+  async isMember(roomId: string, userId: string): Promise<boolean> {
     return this.memberExists.get(roomId, userId) !== undefined;
   }
 
-  addMember(roomId: string, userId: string, addedBy: string): boolean {
+  async addMember(roomId: string, userId: string, addedBy: string): Promise<boolean> {
     return this.insertMember.run(roomId, userId, addedBy, new Date().toISOString()).changes > 0;
   }
 
-  members(roomId: string): string[] {
+  async members(roomId: string): Promise<string[]> {
     return this.membersOf.all(roomId) as string[];
   }
 

@@ -283,7 +283,7 @@ describe('FallbackChain', () => {
         this.lost = listener;
       }
       gate?: Promise<void>;
-      async publish(batch: readonly OutboundEnvelope[]): Promise<void> {
+      override async publish(batch: readonly OutboundEnvelope[]): Promise<void> {
         // Decided when the batch is written, answered when the gate opens.
         const failed = batch.flatMap((o, i) => (o.targetKey === `group:${this.downRoom}` ? [i] : []));
         await this.gate;

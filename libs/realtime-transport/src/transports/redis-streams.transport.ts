@@ -58,11 +58,7 @@ export class RedisStreamsTransport implements RealtimeTransport {
     this.retentionMs = String(options.retentionMs);
     // Fail fast: the breaker, not the connection, decides where envelopes go while Redis is down.
     this.redis = defineStreamAppend(createFailFastRedis(options, 'realtime-publisher'));
-    this.keys = new StreamKeys(
-      options.streamKeyPrefix,
-      options.shards,
-      isCluster(this.redis) ? 'balanced' : 'numbered',
-    );
+    this.keys = new StreamKeys(options.streamKeyPrefix, options.shards, streamKeyLayoutOf(options));
     if (isCluster(this.redis)) {
       const cluster = this.redis;
       this.availability = new ShardAvailability(
@@ -152,8 +148,8 @@ export class RedisStreamsTransport implements RealtimeTransport {
 
   /** The sockets a batch is written to: the connection's, or each cluster master's. */
   private sockets(): Corkable[] {
-    if (!isCluster(this.redis)) return [this.redis.stream as Corkable];
-    return this.redis.nodes('master').map((node) => node.stream as Corkable);
+    if (!isCluster(this.redis)) return [this.redis.stream];
+    return this.redis.nodes('master').map((node) => node.stream);
   }
 
   private shardLost(shard: number, error: string): void {
