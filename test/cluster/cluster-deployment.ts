@@ -42,7 +42,7 @@ export class ClusterDeployment {
 
   private constructor(readonly cluster: RedisCluster) {}
 
-  static async start(databaseUrl: string | undefined, extra: ServiceEnv = {}): Promise<ClusterDeployment> {
+  static async start(databaseUrl: string, extra: ServiceEnv = {}): Promise<ClusterDeployment> {
     const deployment = new ClusterDeployment(await RedisCluster.start());
     try {
       await deployment.startProcesses(databaseUrl, extra);
@@ -53,7 +53,7 @@ export class ClusterDeployment {
     return deployment;
   }
 
-  private async startProcesses(databaseUrl: string | undefined, extra: ServiceEnv): Promise<void> {
+  private async startProcesses(databaseUrl: string, extra: ServiceEnv): Promise<void> {
     const shared: ServiceEnv = {
       REDIS_CLUSTER_NODES: this.cluster.seeds,
       REALTIME_STREAM_SHARDS: String(SHARDS),
@@ -82,7 +82,16 @@ export class ClusterDeployment {
 
   /** The api that posts to a room: always the same one for a room (two publishers of one room have no order). */
   apiFor(room: string, user = 'poster'): ChatApi {
-    return new ChatApi(this.apis[shardOfRoom(room) % this.apis.length].baseUrl, user);
+    return new ChatApi(this.apiProcessFor(room).baseUrl, user);
+  }
+
+  apiProcessFor(room: string): ServiceProcess {
+    return this.apis[shardOfRoom(room) % this.apis.length];
+  }
+
+  /** The api that does not post to this room: it lists the room from the shared store. */
+  otherApiFor(room: string, user = 'reader'): ChatApi {
+    return new ChatApi(this.apis.find((api) => api !== this.apiProcessFor(room))!.baseUrl, user);
   }
 
   /** `perGateway` stock clients in each room on each gateway; they re-join and re-fetch after a reconnect. */

@@ -1,6 +1,7 @@
 import { deliveryReport, type GapFillingClient } from '../support/gap-filling-client';
 import { listAll, postSteadily } from '../support/post-steadily';
 import { eventually } from '../support/stream-reader';
+import { PostgresTestDatabase } from '../support/postgres-database';
 import { ClusterDeployment, roomPerShard, shardOfRoom, slotOfShard, STREAM_KEYS } from './cluster-deployment';
 
 /** Posts `count` numbered messages to every room at `perSecond` in all, each room through its own api. */
@@ -14,6 +15,9 @@ async function reportsOf(deployment: ClusterDeployment, byRoom: Map<string, GapF
   for (const [room, clients] of byRoom) {
     const stored = await listAll(deployment.apiFor(room), room);
     expect(stored).toHaveLength(expected);
+    // One store: the other api lists the same messages, in the same order.
+    const listedByOther = await listAll(deployment.otherApiFor(room), room);
+    expect(listedByOther.map((m) => m.id)).toEqual(stored.map((m) => m.id));
     await eventually(async () => {
       await Promise.all(clients.map((c) => c.settled()));
       for (const client of clients) expect(client.shown.length).toBeGreaterThanOrEqual(expected);
@@ -48,9 +52,11 @@ function totals(reports: Report[]): Report & { clients: number } {
 
 describe('scale-out on a Redis Cluster (3 masters + 3 replicas, 6 shards, 2 api + 2 gateway processes)', () => {
   let deployment: ClusterDeployment;
+  let database: PostgresTestDatabase;
 
   beforeAll(async () => {
-    deployment = await ClusterDeployment.start(process.env.TEST_DATABASE_URL);
+    database = await PostgresTestDatabase.create();
+    deployment = await ClusterDeployment.start(database.url());
   }, 90_000);
 
   afterEach(async () => {
@@ -59,6 +65,7 @@ describe('scale-out on a Redis Cluster (3 masters + 3 replicas, 6 shards, 2 api 
 
   afterAll(async () => {
     await deployment?.dispose();
+    await database?.dispose();
   });
 
   it('delivers to clients on both gateways once, in order per room, with the shards on all three masters', async () => {
