@@ -6,27 +6,26 @@
  *   npm run bench              the full run: load sweep 100/200/500/1000 clients + typing, both transports
  *   npm run bench -- --quick   under a minute: 200 clients, both transports, typing on Redis Streams
  *   npm run bench:e2e          latency only (no typing scenario)
+ *   npm run bench -- --cluster Redis Streams on a single node vs a local 6-node Redis Cluster, 6 shards each:
+ *                              the load sweep (200,500 clients; --quick: 200), then publish throughput and the CPU
+ *                              per event (bench/cluster.bench.ts); takes --sizes --seconds --warmup --workers
  *   options: --sizes 100,500 --seconds 10 --warmup 2 --transports redis-streams --workers 2 --no-typing
  *            --no-reconnect (leaves out the stateful-reconnect scenario that ends the full run)
  *
- * Writes bench/results/e2e.json and bench/results/e2e-latency.svg. BENCHMARKS.md explains the method.
+ * Writes bench/results/e2e.json and bench/results/e2e-latency.svg (with --cluster: bench/results/cluster.json only).
+ * BENCHMARKS.md explains the method.
  */
-import { randomBytes } from 'node:crypto';
 import 'reflect-metadata';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { RedisServer } from '../test/support/redis-server';
-import { ServiceProcess } from '../test/support/service-process';
-import { runScenario, type ScenarioResult } from './e2e/scenario';
+import { runClusterBench } from './cluster.bench';
+import type { ScenarioResult } from './e2e/scenario';
+import { runMeasured, startApi, startGateway, type Transport } from './e2e/service-roles';
 import { lineChart } from './e2e/svg-chart';
 import { runReconnectBench } from './reconnect.bench';
 import { machine, printTable, writeResult } from './support/report';
-
-type Transport = 'redis-streams' | 'http-bridge';
-
-/** Split roles share the bridge secret (the service refuses to guess one): a fresh one per run. */
-const BRIDGE_SECRET = randomBytes(32).toString('base64url');
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -42,31 +41,38 @@ async function main(): Promise<void> {
       'no-outbox-compare': { type: 'boolean', default: false },
       // Stateful reconnect: 500 clients, a gateway restarted mid-run (bench/reconnect.bench.ts).
       'no-reconnect': { type: 'boolean', default: false },
+      // Single node vs Redis Cluster instead of the run above (bench/cluster.bench.ts).
+      cluster: { type: 'boolean', default: false },
     },
   });
   const quick = values.quick;
-  const sizes = (values.sizes ?? (quick ? '200' : '100,200,500,1000')).split(',').map(Number);
+  const defaultSizes = values.cluster ? '200,500' : '100,200,500,1000';
+  const sizes = (values.sizes ?? (quick ? '200' : defaultSizes)).split(',').map(Number);
   const seconds = Number(values.seconds ?? (quick ? 5 : 10));
   const warmup = Number(values.warmup ?? (quick ? 1 : 2));
   const transports = values.transports.split(',') as Transport[];
   const workers = Number(values.workers);
   const typing = !values['no-typing'];
+  // BENCH_CPU_PROF=<dir>: CPU profiles of the api and gateway processes, written there when they stop.
+  const nodeArgs = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  if (values.cluster) {
+    const publish = { rate: 5000, window: 2000 };
+    return runClusterBench({ sizes, timing: { warmup, seconds, workers }, nodeArgs, publish });
+  }
 
   const ownRedis = process.env.REDIS_URL ? undefined : await RedisServer.start();
-  const redisUrl = process.env.REDIS_URL ?? ownRedis!.url;
+  const redis = { REDIS_URL: process.env.REDIS_URL ?? ownRedis!.url };
   const results: ScenarioResult[] = [];
   try {
     for (const transport of transports) {
-      // BENCH_CPU_PROF=<dir>: CPU profiles of the api and gateway processes, written there when they stop.
-      const nodeArgs = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-      const gateway = await startGateway(redisUrl, transport, nodeArgs);
-      const api = await startApi(redisUrl, transport, gateway, nodeArgs, true);
+      const gateway = await startGateway(redis, transport, nodeArgs);
+      const api = await startApi(redis, transport, gateway, nodeArgs, true);
       try {
         const scenarios = sizes.map((clients) => ({ name: `${clients} clients`, clients, typing: false }));
         if (typing && (!quick || transport === 'redis-streams'))
           scenarios.push({ name: 'typing, 200 clients', clients: 200, typing: true });
         for (const scenario of scenarios) {
-          results.push(await run(scenario, transport, api, gateway, { warmup, seconds, workers }));
+          results.push(await runMeasured(transport, scenario, transport, api, gateway, { warmup, seconds, workers }));
         }
       } finally {
         await api.dispose();
@@ -76,11 +82,13 @@ async function main(): Promise<void> {
     if (transports.includes('redis-streams') && !values['no-outbox-compare']) {
       const clients = quick ? 200 : 500;
       for (const outbox of [false, true]) {
-        const gateway = await startGateway(redisUrl, 'redis-streams', []);
-        const api = await startApi(redisUrl, 'redis-streams', gateway, [], outbox);
+        const gateway = await startGateway(redis, 'redis-streams', []);
+        const api = await startApi(redis, 'redis-streams', gateway, [], outbox);
         try {
           const scenario = { name: `${clients} clients, outbox ${outbox ? 'on' : 'off'}`, clients, typing: false };
-          results.push(await run(scenario, 'redis-streams', api, gateway, { warmup, seconds, workers }));
+          results.push(
+            await runMeasured('redis-streams', scenario, 'redis-streams', api, gateway, { warmup, seconds, workers }),
+          );
         } finally {
           await api.dispose();
           await gateway.dispose();
@@ -101,66 +109,6 @@ async function main(): Promise<void> {
       crash: false,
     });
   }
-}
-
-async function startGateway(redisUrl: string, transport: Transport, nodeArgs: string[]): Promise<ServiceProcess> {
-  return ServiceProcess.start(
-    {
-      REDIS_URL: redisUrl,
-      REALTIME_ROLE: 'gateway',
-      REALTIME_BRIDGE_SECRET: BRIDGE_SECRET,
-      REALTIME_INSTANCE_ID: `bench-${transport}`,
-      REALTIME_CONSUMER_BLOCK_MS: '5000',
-    },
-    '',
-    nodeArgs,
-  );
-}
-
-async function startApi(
-  redisUrl: string,
-  transport: Transport,
-  gateway: ServiceProcess,
-  nodeArgs: string[],
-  outbox: boolean,
-) {
-  return ServiceProcess.start(
-    {
-      REDIS_URL: redisUrl,
-      REALTIME_ROLE: 'api',
-      REALTIME_BRIDGE_SECRET: BRIDGE_SECRET,
-      REALTIME_OUTBOX: String(outbox),
-      REALTIME_HTTP_BRIDGE_URL: `${gateway.baseUrl}/internal/realtime/events`,
-      REALTIME_USE_REDIS_STREAMS: transport === 'redis-streams' ? 'true' : 'false',
-    },
-    '',
-    nodeArgs,
-  );
-}
-
-async function run(
-  scenario: { name: string; clients: number; typing: boolean },
-  transport: Transport,
-  api: ServiceProcess,
-  gateway: ServiceProcess,
-  timing: { warmup: number; seconds: number; workers: number },
-): Promise<ScenarioResult> {
-  process.stdout.write(`${transport}: ${scenario.name} ... `);
-  const result = await runScenario({
-    ...scenario,
-    transport,
-    rooms: Math.max(1, scenario.clients / 10),
-    rate: scenario.clients,
-    warmupSeconds: timing.warmup,
-    seconds: timing.seconds,
-    workers: timing.workers,
-    apiUrl: api.baseUrl,
-    hubUrl: gateway.hubUrl,
-  });
-  console.log(
-    `p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, lost ${result.lost}, dup ${result.duplicates}`,
-  );
-  return result;
 }
 
 function report(results: ScenarioResult[], options: Record<string, unknown>): void {

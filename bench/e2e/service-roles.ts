@@ -1,0 +1,103 @@
+import { randomBytes } from 'node:crypto';
+import { ServiceProcess, type ServiceEnv } from '../../test/support/service-process';
+import { runScenario, type ScenarioResult } from './scenario';
+
+export type Transport = 'redis-streams' | 'http-bridge';
+
+/**
+ * Where the api and gateway find Redis: `{ REDIS_URL }` for a single node, `{ REDIS_CLUSTER_NODES }` for a cluster,
+ * with `REALTIME_STREAM_SHARDS` when the run wants more than the default one shard.
+ */
+export type RedisEnv = ServiceEnv;
+
+/** Split roles share the bridge secret (the service refuses to guess one): a fresh one per run. */
+const BRIDGE_SECRET = randomBytes(32).toString('base64url');
+
+export async function startGateway(redis: RedisEnv, transport: Transport, nodeArgs: string[]): Promise<ServiceProcess> {
+  return ServiceProcess.start(
+    {
+      ...redis,
+      REALTIME_ROLE: 'gateway',
+      REALTIME_BRIDGE_SECRET: BRIDGE_SECRET,
+      REALTIME_INSTANCE_ID: `bench-${transport}`,
+      REALTIME_CONSUMER_BLOCK_MS: '5000',
+    },
+    '',
+    nodeArgs,
+  );
+}
+
+export async function startApi(
+  redis: RedisEnv,
+  transport: Transport,
+  gateway: ServiceProcess,
+  nodeArgs: string[],
+  outbox: boolean,
+): Promise<ServiceProcess> {
+  return ServiceProcess.start(
+    {
+      ...redis,
+      REALTIME_ROLE: 'api',
+      REALTIME_BRIDGE_SECRET: BRIDGE_SECRET,
+      REALTIME_OUTBOX: String(outbox),
+      REALTIME_HTTP_BRIDGE_URL: `${gateway.baseUrl}/internal/realtime/events`,
+      REALTIME_USE_REDIS_STREAMS: transport === 'redis-streams' ? 'true' : 'false',
+    },
+    '',
+    nodeArgs,
+  );
+}
+
+export interface Timing {
+  warmup: number;
+  seconds: number;
+  workers: number;
+}
+
+/** One scenario against a running api and gateway, with a progress line headed `label` (the transport, a set-up). */
+export async function runMeasured(
+  label: string,
+  scenario: { name: string; clients: number; typing: boolean },
+  transport: Transport,
+  api: ServiceProcess,
+  gateway: ServiceProcess,
+  timing: Timing,
+): Promise<ScenarioResult> {
+  process.stdout.write(`${label}: ${scenario.name} ... `);
+  const result = await runScenario({
+    ...scenario,
+    transport,
+    rooms: Math.max(1, scenario.clients / 10),
+    rate: scenario.clients,
+    warmupSeconds: timing.warmup,
+    seconds: timing.seconds,
+    workers: timing.workers,
+    apiUrl: api.baseUrl,
+    hubUrl: gateway.hubUrl,
+  });
+  console.log(
+    `p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, lost ${result.lost}, dup ${result.duplicates}`,
+  );
+  return result;
+}
+
+/** Nest colours its log lines with ANSI escapes. */
+// eslint-disable-next-line no-control-regex
+const COLOURS = /\x1b\[[0-9;]*m/g;
+
+/**
+ * The WARN and ERROR lines (and ioredis complaints) a service logged, each distinct message once with how often it came: a set-up that
+ * loses messages usually said why.
+ */
+export function warningsOf(service: ServiceProcess): Array<{ line: string; count: number }> {
+  const counts = new Map<string, number>();
+  const lines = service.output.join('').replace(COLOURS, '').split('\n');
+  for (const line of lines) {
+    // ioredis reports a connection error nobody listened for on its own, without Nest's format.
+    if (!/\b(WARN|ERROR)\b|\[ioredis\]/.test(line)) continue;
+    // Drop the pid and timestamp Nest puts first, so repeats of one message count as one.
+    const message = line.replace(/^\[Nest\]\s+\d+\s+-\s+.*?\s+(WARN|ERROR)/, '$1').trim();
+    counts.set(message, (counts.get(message) ?? 0) + 1);
+  }
+  return [...counts].map(([line, count]) => ({ line, count }));
+}
