@@ -1,6 +1,7 @@
 /**
  * Redis Cluster benchmark: Redis Streams on a single redis-server vs a local 6-node Redis Cluster (3 masters + 3
- * replicas), 6 shards on both, in the same run. First the end-to-end load sweep (api and gateway processes, stock
+ * replicas), 6 shards on both, in the same run. First the stream hop alone (XADD to a blocked XREADGROUP, nothing
+ * else running: bench/support/wakeup-latency.ts), then the end-to-end load sweep (api and gateway processes, stock
  * SignalR clients: bench/e2e/cluster-comparison.ts), then publish throughput and latency in this process
  * (bench/publish/cluster-comparison.ts).
  *
@@ -13,7 +14,8 @@
 import { compareE2eOnCluster, printE2eComparison } from './e2e/cluster-comparison';
 import type { Timing } from './e2e/service-roles';
 import { comparePublishOnCluster, printPublishComparison } from './publish/cluster-comparison';
-import { machine, writeResult } from './support/report';
+import { machine, printTable, writeResult } from './support/report';
+import { compareWakeupLatency } from './support/wakeup-latency';
 
 export interface ClusterBenchOptions {
   sizes: number[];
@@ -24,6 +26,7 @@ export interface ClusterBenchOptions {
 }
 
 export async function runClusterBench(options: ClusterBenchOptions): Promise<void> {
+  const wakeup = await compareWakeupLatency();
   const e2e = await compareE2eOnCluster(options);
   const publish = await comparePublishOnCluster({ seconds: options.timing.seconds, ...options.publish });
   const m = machine();
@@ -34,12 +37,17 @@ export async function runClusterBench(options: ClusterBenchOptions): Promise<voi
       'figures show: what the cluster path costs per event (CPU µs/ev in the publish table), and what it does to ' +
       'latency.',
   );
+  console.log(
+    '\nStream hop alone, nothing else running: XADD -> blocked XREADGROUP in hand, ms (1,000 entries, one every 2 ms)\n',
+  );
+  printTable(wakeup.map((w) => ({ setup: w.setup, samples: w.samples, p50: w.p50Ms, p99: w.p99Ms })));
   printE2eComparison(e2e);
   printPublishComparison(publish);
   const file = writeResult('cluster', {
     date: new Date().toISOString(),
     machine: m,
     options,
+    wakeup,
     e2e,
     publish,
   });

@@ -86,6 +86,11 @@ export class ServiceProcess {
     return service;
   }
 
+  /** The running process's pid (benches read its CPU time from /proc). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   get baseUrl(): string {
     return `http://127.0.0.1:${this.port}`;
   }

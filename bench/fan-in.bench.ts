@@ -1,0 +1,187 @@
+/**
+ * What reading a shard costs a gateway that delivers nothing from it: every gateway reads every shard (its own
+ * consumer group), so on a deployment of G gateways each event is read G times, by G - 1 of them for nobody when
+ * its room lives on one. Measures, in one run on one machine:
+ *   - gateway: CPU µs per stream entry read with no client connected (XREADGROUP, XACK, parse and validate the
+ *     envelope, look up the target), from the gateway process's CPU time (/proc) minus its idle CPU;
+ *   - floor: a bare ioredis consumer group reading and acknowledging the same entries, without parsing;
+ *   - Redis memory per entry (MEMORY USAGE of the stream), for the retention arithmetic in the README.
+ *
+ *   npm run bench:fan-in [-- --entries 50000 --text-bytes 120]
+ *
+ * Prints a table and writes bench/results/fan-in.json.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { sequenceKeyOf, streamKey } from '@realtime-streams/contracts';
+import Redis from 'ioredis';
+import { RedisServer } from '../test/support/redis-server';
+import { ServiceProcess } from '../test/support/service-process';
+import { machine, printTable, writeResult } from './support/report';
+
+const KEY = streamKey('realtime', 0);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** User + system CPU of a process, in µs, from /proc/<pid>/stat (clock ticks of 10 ms on Linux). */
+function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+/** A chat message envelope as the reference service publishes it. */
+function envelopeJson(n: number, textBytes: number): string {
+  const text = 'x'.repeat(textBytes);
+  const message = {
+    id: `m-${n}`,
+    roomId: `room-${n % 100}`,
+    userId: 'bench',
+    text,
+    createdAt: new Date().toISOString(),
+  };
+  return JSON.stringify({
+    v: 1,
+    id: `0190c1f2-${String(n).padStart(4, '0')}-7000-8000-${randomBytes(6).toString('hex')}`,
+    type: 'chat.message.created',
+    target: { kind: 'group', name: `room:room-${n % 100}` },
+    method: 'ReceiveMessage',
+    args: [{ ...message, acceptedAt: Date.now() }],
+    ts: Date.now(),
+    volatile: false,
+  });
+}
+
+/** Appends `count` numbered entries as the publisher does (fields e and n, the counter beside the stream). */
+async function append(redis: Redis, count: number, textBytes: number, from: number): Promise<void> {
+  for (let start = 0; start < count; start += 1000) {
+    const pipeline = redis.pipeline();
+    const batch = Math.min(1000, count - start);
+    for (let i = 0; i < batch; i++) {
+      const n = from + start + i + 1;
+      pipeline.xadd(KEY, '*', 'e', envelopeJson(n, textBytes), 'n', String(n));
+    }
+    pipeline.incrby(sequenceKeyOf(KEY), batch);
+    await pipeline.exec();
+  }
+}
+
+/** Until the group has read every entry (lag 0 and nothing pending). */
+async function waitUntilRead(redis: Redis, group: string, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const groups = (await redis.xinfo('GROUPS', KEY)) as unknown[][];
+    const info = groups.map((g) => Object.fromEntries(chunk(g))).find((g) => g.name === group);
+    if (info && info.lag === 0 && info.pending === 0) return;
+    await sleep(20);
+  }
+  throw new Error(`group ${group} did not catch up in ${timeoutMs} ms`);
+}
+
+function chunk(fields: unknown[]): Array<[unknown, unknown]> {
+  const pairs: Array<[unknown, unknown]> = [];
+  for (let i = 0; i + 1 < fields.length; i += 2) pairs.push([fields[i], fields[i + 1]]);
+  return pairs;
+}
+
+/** The floor: read and acknowledge every entry from `0` in batches of 100, nothing else. */
+async function floorMicrosPerEntry(redis: Redis, entries: number): Promise<number> {
+  await redis.xgroup('CREATE', KEY, 'floor', '0');
+  const started = process.cpuUsage();
+  let read = 0;
+  while (read < entries) {
+    const reply = (await redis.xreadgroup('GROUP', 'floor', 'c', 'COUNT', 100, 'STREAMS', KEY, '>')) as Array<
+      [string, Array<[string, string[]]>]
+    > | null;
+    const batch = reply?.[0]?.[1] ?? [];
+    if (batch.length === 0) break;
+    await redis.xack(KEY, 'floor', ...batch.map(([id]) => id));
+    read += batch.length;
+  }
+  const used = process.cpuUsage(started);
+  return (used.user + used.system) / read;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { entries: { type: 'string', default: '50000' }, 'text-bytes': { type: 'string', default: '120' } },
+  });
+  const entries = Number(values.entries);
+  const textBytes = Number(values['text-bytes']);
+  const server = await RedisServer.start();
+  const redis = server.client();
+  const gateway = await ServiceProcess.start({
+    REDIS_URL: server.url,
+    REALTIME_ROLE: 'gateway',
+    REALTIME_INSTANCE_ID: 'fan-in',
+    REALTIME_BRIDGE_RECEIVER: 'false',
+    REALTIME_CONSUMER_BLOCK_MS: '5000',
+  });
+  try {
+    const pid = gateway.pid!;
+    // Idle CPU (timers, monitor) over a few seconds: subtracted from the read's.
+    const idleStart = cpuMicros(pid);
+    await sleep(3000);
+    const idlePerMs = (cpuMicros(pid) - idleStart) / 3000;
+
+    // Warm-up: JIT and buffers, not measured.
+    await append(redis, 5000, textBytes, 0);
+    await waitUntilRead(redis, 'gateway:fan-in');
+    const before = cpuMicros(pid);
+    const startedAt = Date.now();
+    await append(redis, entries, textBytes, 5000);
+    await waitUntilRead(redis, 'gateway:fan-in');
+    const elapsedMs = Date.now() - startedAt;
+    const gatewayUs = (cpuMicros(pid) - before - idlePerMs * elapsedMs) / entries;
+
+    const floorUs = await floorMicrosPerEntry(redis, entries + 5000);
+    const streamBytes = Number(await redis.call('MEMORY', 'USAGE', KEY, 'SAMPLES', '0'));
+    const bytesPerEntry = streamBytes / (entries + 5000);
+    const envelopeBytes = Buffer.byteLength(envelopeJson(1, textBytes));
+
+    const m = machine();
+    console.log(
+      `\nReading a shard for nobody: ${entries.toLocaleString('en-US')} entries of ${envelopeBytes} bytes, ` +
+        `one gateway with no client; ${m.cpus} CPUs (${m.cpuModel}), shared machine, load ${m.loadAverage.join(', ')}\n`,
+    );
+    const rows = [
+      {
+        reader: 'gateway (XREADGROUP + XACK + parse + validate + route)',
+        'CPU µs/entry': round(gatewayUs),
+        'entries/s per core': Math.round(1e6 / gatewayUs),
+      },
+      {
+        reader: 'floor (bare XREADGROUP + XACK)',
+        'CPU µs/entry': round(floorUs),
+        'entries/s per core': Math.round(1e6 / floorUs),
+      },
+    ];
+    printTable(rows);
+    console.log(`\ngateway / floor: ${round(gatewayUs / floorUs)}x`);
+    console.log(`Redis memory: ${Math.round(bytesPerEntry)} bytes per entry (envelope ${envelopeBytes} bytes)`);
+    const file = writeResult('fan-in', {
+      date: new Date().toISOString(),
+      machine: m,
+      entries,
+      envelopeBytes,
+      gatewayMicrosPerEntry: round(gatewayUs),
+      floorMicrosPerEntry: round(floorUs),
+      ratio: round(gatewayUs / floorUs),
+      redisBytesPerEntry: Math.round(bytesPerEntry),
+      elapsedMs,
+    });
+    console.log(`Wrote ${file}`);
+  } finally {
+    await gateway.dispose();
+    redis.disconnect();
+    await server.dispose();
+  }
+}
+
+function round(value: number): number {
+  return Math.round(value * 100) / 100;
+}
+
+void main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
