@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# What the suites need from Debian: redis-server (every integration suite spawns its own), prometheus (the ops
+# What the suites need from Debian: redis-server and redis-cli (every integration suite spawns its own Redis, the
+# cluster suites a 6-node cluster), prometheus (the ops
 # suite runs a real one) and chromium (the demo page suites; playwright-core never downloads a browser).
 # Installs what is missing when it can (root, or sudo without a password); otherwise stops at once, naming the
 # command to run. Then the machine's PostgreSQL on 127.0.0.1:5432 (the PostgreSQL store suites create a database
@@ -26,6 +27,8 @@ ensure_postgres() {
 
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+# redis-cli --cluster create joins the cluster suites' nodes (Debian's redis-server pulls it in; checked on its own).
+command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
 command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 command -v chromium >/dev/null 2>&1 || [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || missing+=(chromium)
 if [ ${#missing[@]} -eq 0 ]; then
