@@ -23,6 +23,8 @@ export interface RedisClusterOptions {
   replicasPerMaster?: number;
   /** `cluster-node-timeout`: how long a silent master takes to be failed over. */
   nodeTimeoutMs?: number;
+  /** `requirepass` (and `masterauth`, so replicas can sync) on every node. */
+  password?: string;
 }
 
 /**
@@ -32,7 +34,10 @@ export interface RedisClusterOptions {
  * node restarted later comes back empty and rejoins (as a replica of whoever took its slots).
  */
 export class RedisCluster {
-  private constructor(readonly servers: RedisServer[]) {}
+  private constructor(
+    readonly servers: RedisServer[],
+    readonly password?: string,
+  ) {}
 
   static async start(options: RedisClusterOptions = {}): Promise<RedisCluster> {
     const masters = options.masters ?? 3;
@@ -56,10 +61,11 @@ export class RedisCluster {
           '0',
           '--cluster-allow-replica-migration',
           'no',
+          ...(options.password ? ['--requirepass', options.password, '--masterauth', options.password] : []),
         ]),
       );
     }
-    const cluster = new RedisCluster(servers);
+    const cluster = new RedisCluster(servers, options.password);
     try {
       await Promise.all(servers.map((s) => s.start()));
       await run('redis-cli', [
@@ -69,6 +75,7 @@ export class RedisCluster {
         '--cluster-replicas',
         String(options.replicasPerMaster ?? 1),
         '--cluster-yes',
+        ...(options.password ? ['-a', options.password, '--no-auth-warning'] : []),
       ]);
       await cluster.waitUntilOk();
     } catch (error) {
@@ -95,7 +102,7 @@ export class RedisCluster {
 
   /** A cluster client for assertions (caller quits it). */
   client(): Cluster {
-    return new Cluster(this.seedNodes, { redisOptions: { maxRetriesPerRequest: 1 } });
+    return new Cluster(this.seedNodes, { redisOptions: { maxRetriesPerRequest: 1, password: this.password } });
   }
 
   /** The cluster as one running node sees it. */
@@ -210,7 +217,13 @@ export class RedisCluster {
   }
 
   private async askNode<T>(port: number, question: (redis: Redis) => Promise<T>): Promise<T> {
-    const redis = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const redis = new Redis({
+      port,
+      host: '127.0.0.1',
+      password: this.password,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
     redis.on('error', () => undefined);
     try {
       return await question(redis);

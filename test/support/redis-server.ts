@@ -132,7 +132,10 @@ export class RedisServer {
   }
 }
 
-/** One raw PING over TCP: no client library, so nothing (timers, reconnects) outlives the probe. */
+/**
+ * One raw PING over TCP: no client library, so nothing (timers, reconnects) outlives the probe. A server with a
+ * password answers NOAUTH: it is up all the same.
+ */
 function answersPing(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
@@ -143,6 +146,6 @@ function answersPing(port: number): Promise<boolean> {
     socket.setTimeout(1000, () => done(false));
     socket.once('error', () => done(false));
     socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
+    socket.once('data', (data) => done(/^(\+PONG|-NOAUTH)/.test(data.toString())));
   });
 }

@@ -36,6 +36,12 @@ export interface StreamConsumerSettings {
 
 const MAX_BACKOFF_MS = 5000;
 
+/** The error itself, or the node error behind a Cluster's "Failed to refresh slots cache". */
+function connectionErrorOf(error: Error): string {
+  const last = (error as Error & { lastNodeError?: Error }).lastNodeError;
+  return last ? `${error.message} (${last.message})` : error.message;
+}
+
 /** A redirection on a single-node connection means Redis is a cluster: say what to set. */
 function explained(error: unknown, redis: RedisConnection): unknown {
   const message = errorMessage(error);
@@ -71,6 +77,8 @@ export class StreamReader {
   private blocked = false;
   private readonly status: ConsumerStatus;
   delivered = 0;
+  /** The connection's last error while it is not ready, for health. */
+  private connectionError?: string;
   /** Current back-off after errors; back to 0 after a successful read. */
   private backoffMs = 0;
   /** Settles once the groups exist, or the first attempt failed: what `start()` waits for. */
@@ -92,7 +100,11 @@ export class StreamReader {
       settings.connection,
       `realtime-consumer:${settings.consumer}${settings.keys.length === 1 ? `:${settings.keys[0]}` : ''}`,
     );
-    this.redis.on('error', (error: Error) => this.logger.debug(`Redis: ${error.message}`));
+    this.redis.on('error', (error: Error) => {
+      this.connectionError = connectionErrorOf(error);
+      this.logger.debug(`Redis: ${this.connectionError}`);
+    });
+    this.redis.on('ready', () => (this.connectionError = undefined));
   }
 
   get alive(): boolean {
@@ -215,7 +227,9 @@ export class StreamReader {
       };
       const timer = setTimeout(() => {
         this.redis.off('ready', onReady);
-        reject(new Error(`Redis connection is ${this.redis.status}`));
+        // Why it is not connected (NOAUTH, ECONNREFUSED...) says more than the state it is in.
+        const why = this.connectionError ? `: ${this.connectionError}` : '';
+        reject(new Error(`Redis connection is ${this.redis.status}${why}`));
       }, 1000);
       this.redis.once('ready', onReady);
     });
