@@ -14,6 +14,8 @@ export interface ClusterNode {
   port: number;
   master: boolean;
   failed: boolean;
+  /** A replica's master (its node id); undefined for a master. */
+  masterId?: string;
   /** Slot ranges it serves (masters only), inclusive. */
   slots: Array<[from: number, to: number]>;
 }
@@ -120,6 +122,21 @@ export class RedisCluster {
     const master = (await this.masters()).find((n) => n.slots.some(([from, to]) => slot >= from && slot <= to));
     if (!master) throw new Error(`no master serves slot ${slot}`);
     return master;
+  }
+
+  /** The replica of a master (the first one listed). */
+  async replicaOf(master: ClusterNode): Promise<ClusterNode> {
+    const replica = (await this.nodes()).find((n) => n.masterId === master.id && !n.failed);
+    if (!replica) throw new Error(`master on ${master.port} has no replica`);
+    return replica;
+  }
+
+  /**
+   * Closes a master's links to its replicas (`CLIENT KILL TYPE replica`): until a replica reconnects, what the
+   * master acknowledges exists only on the master. With the replica paused, it stays that way.
+   */
+  async dropReplicationLinks(port: number): Promise<void> {
+    await this.askNode(port, (redis) => redis.call('CLIENT', 'KILL', 'TYPE', 'replica'));
   }
 
   /** kill -9 of one node: its connections drop, its data is gone; its replica takes over after the node timeout. */
@@ -238,9 +255,10 @@ export function parseClusterNodes(text: string): ClusterNode[] {
     .trim()
     .split('\n')
     .map((line) => {
-      const [id, address, flags, , , , , , ...slots] = line.trim().split(' ');
+      const [id, address, flags, masterId, , , , , ...slots] = line.trim().split(' ');
       return {
         id,
+        masterId: masterId === '-' ? undefined : masterId,
         port: Number(address.split('@')[0].split(':')[1]),
         master: flags.includes('master'),
         failed: flags.includes('fail') && !flags.includes('fail?') ? true : flags.includes('noaddr'),
