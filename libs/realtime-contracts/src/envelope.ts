@@ -31,6 +31,8 @@ export interface OutboundEnvelope {
   readonly coalesceKey?: string;
   /** Coalescing window of this event when it has its own (else the module default). */
   readonly coalesceWindowMs?: number;
+  /** The event's own refresh interval, when it names one. */
+  readonly coalesceRefreshMs?: number;
   /** Coalescing slot whose pending state this event discards (a message discards its author's "typing"). */
   readonly supersedesKey?: string;
 }

@@ -73,7 +73,11 @@ export const realtimeTransportProviders: Provider[] = [
     useFactory: (chain: FallbackChain, options: ResolvedRealtimeTransportOptions, metrics: RealtimeTransportMetrics) =>
       new EventCoalescer(
         (outbound) => chain.enqueue(outbound),
-        { defaultWindowMs: options.coalesceWindowMs, maxKeys: options.coalescerMaxKeys },
+        {
+          defaultWindowMs: options.coalesceWindowMs,
+          defaultRefreshMs: options.coalesceRefreshMs,
+          maxKeys: options.coalescerMaxKeys,
+        },
         metrics,
       ),
   },

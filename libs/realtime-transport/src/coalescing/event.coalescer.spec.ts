@@ -3,7 +3,13 @@ import type { CoalescerDiscardReason, CoalescerMetrics } from './coalescer.metri
 import { EventCoalescer } from './event.coalescer';
 
 let seq = 0;
-function typing(room: string, user: string, isTyping: boolean, windowMs?: number): OutboundEnvelope {
+function typing(
+  room: string,
+  user: string,
+  isTyping: boolean,
+  windowMs?: number,
+  refreshMs?: number,
+): OutboundEnvelope {
   const args = [{ roomId: room, userId: user, isTyping }];
   const envelope = {
     v: 1 as const,
@@ -22,6 +28,7 @@ function typing(room: string, user: string, isTyping: boolean, windowMs?: number
     argsJson: JSON.stringify(args),
     coalesceKey: `${room}:${user}`,
     coalesceWindowMs: windowMs,
+    coalesceRefreshMs: refreshMs,
   };
 }
 
@@ -53,7 +60,12 @@ describe('EventCoalescer', () => {
     jest.useFakeTimers({ now: 1_000_000 });
     sent = [];
     metrics = new RecordingMetrics();
-    coalescer = new EventCoalescer((o) => sent.push(o), { defaultWindowMs: 100, maxKeys: 1_000_000 }, metrics);
+    // Windows alone (no refresh interval): the behaviour every release before had.
+    coalescer = new EventCoalescer(
+      (o) => sent.push(o),
+      { defaultWindowMs: 100, defaultRefreshMs: 0, maxKeys: 1_000_000 },
+      metrics,
+    );
   });
 
   afterEach(() => {
@@ -196,7 +208,11 @@ describe('EventCoalescer', () => {
   });
 
   it('lets events through uncoalesced rather than track more keys than allowed', () => {
-    coalescer = new EventCoalescer((o) => sent.push(o), { defaultWindowMs: 100, maxKeys: 2 }, metrics);
+    coalescer = new EventCoalescer(
+      (o) => sent.push(o),
+      { defaultWindowMs: 100, defaultRefreshMs: 0, maxKeys: 2 },
+      metrics,
+    );
     coalescer.accept(typing('1', 'a', true));
     coalescer.accept(typing('1', 'b', true));
     coalescer.accept(typing('1', 'c', true));
@@ -225,5 +241,87 @@ describe('EventCoalescer', () => {
     expect(metrics.in).toBe(10);
     expect(metrics.out).toBe(sent.length);
     expect(sent.map((o) => stateOf(o).isTyping)).toEqual([true, false]);
+  });
+});
+
+describe('EventCoalescer with a refresh interval (1 s)', () => {
+  let sent: Array<{ at: number; isTyping: boolean }>;
+  let metrics: RecordingMetrics;
+  let coalescer: EventCoalescer;
+  const started = 1_000_000;
+
+  beforeEach(() => {
+    jest.useFakeTimers({ now: started });
+    sent = [];
+    metrics = new RecordingMetrics();
+    coalescer = new EventCoalescer(
+      (o) => sent.push({ at: Date.now() - started, isTyping: stateOf(o).isTyping }),
+      { defaultWindowMs: 100, defaultRefreshMs: 1000, maxKeys: 1_000_000 },
+      metrics,
+    );
+  });
+
+  afterEach(() => {
+    coalescer.flush();
+    jest.useRealTimers();
+  });
+
+  /** An average typist: a key every 210 ms (longer than a window), "typing" on each. */
+  const typeFor = (ms: number, everyMs = 210) => {
+    for (let t = 0; t < ms; t += everyMs) {
+      coalescer.accept(typing('1', 'alice', true));
+      jest.advanceTimersByTime(everyMs);
+    }
+  };
+
+  it('does not send an unchanged "typing" again within the refresh interval, however slowly keys come', () => {
+    typeFor(900);
+    expect(sent).toEqual([{ at: 0, isTyping: true }]);
+    expect(metrics.discards.every((reason) => reason === 'unchanged')).toBe(true);
+  });
+
+  it('sends it again once the interval passed, so a receiver never goes a refresh plus one key without it', () => {
+    typeFor(5000);
+    expect(sent.length).toBeGreaterThanOrEqual(4);
+    expect(sent.length).toBeLessThanOrEqual(6);
+    for (let i = 1; i < sent.length; i++) expect(sent[i].at - sent[i - 1].at).toBeLessThanOrEqual(1000 + 210);
+  });
+
+  it('sends a change at once after a window, and within one window inside it; the final state is never lost', () => {
+    typeFor(630);
+    coalescer.accept(typing('1', 'alice', false));
+    expect(sent.at(-1)).toEqual({ at: 630, isTyping: false });
+    coalescer.accept(typing('1', 'alice', true));
+    coalescer.accept(typing('1', 'alice', false));
+    jest.advanceTimersByTime(100);
+    // The "typing" in between replaced within the window; the state sent last stays "stopped".
+    expect(sent.at(-1)!.isTyping).toBe(false);
+    expect(sent.filter((s) => s.at > 630)).toEqual([]);
+  });
+
+  it('forgets a key a refresh interval after its last send', () => {
+    coalescer.accept(typing('1', 'alice', true));
+    jest.advanceTimersByTime(500);
+    expect(coalescer.size).toBe(1);
+    jest.advanceTimersByTime(600);
+    expect(coalescer.size).toBe(0);
+    coalescer.accept(typing('1', 'alice', true));
+    expect(sent).toHaveLength(2);
+  });
+
+  it('lets a superseding message clear what it remembers: the next "typing" goes out at once', () => {
+    coalescer.accept(typing('1', 'alice', true));
+    jest.advanceTimersByTime(300);
+    coalescer.supersede('1:alice');
+    coalescer.accept(typing('1', 'alice', true));
+    expect(sent).toHaveLength(2);
+  });
+
+  it('uses the refresh interval an event names, 0 for changes only', () => {
+    coalescer.accept(typing('1', 'alice', true, undefined, 0));
+    jest.advanceTimersByTime(300);
+    coalescer.accept(typing('1', 'alice', true, undefined, 0));
+    // Forgotten when its window closed: sent again at once, as without a refresh interval.
+    expect(sent).toHaveLength(2);
   });
 });

@@ -158,6 +158,10 @@ export const realtimeTransportSchema = z.object({
     env: ['REALTIME_COALESCE_WINDOW_MS', 'REALTIME_TYPING_WINDOW_MS'],
     doc: 'Default coalescing window of `@RealtimeEvent({ coalesce })` events (typing indicators and the like).',
   }),
+  coalesceRefreshMs: setting(integer(0, 600_000).default(1000), {
+    env: 'REALTIME_COALESCE_REFRESH_MS',
+    doc: 'Within this long of the last send, an unchanged coalesced state (still "typing") is not sent again; after it, the next event sends it again, so receivers that hide "typing" after a few seconds never do while keys keep coming. 0: only changes go out.',
+  }),
   coalescerMaxKeys: setting(integer(1, 10_000_000).default(100_000), {
     env: 'REALTIME_COALESCER_MAX_KEYS',
     doc: 'Coalescing keys with an open window, at most; past it, events go out uncoalesced.',

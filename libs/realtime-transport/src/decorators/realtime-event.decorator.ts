@@ -5,8 +5,14 @@ import { REALTIME_EVENT_METADATA } from '../realtime-transport.constants';
 export interface CoalesceOptions<E> {
   /** Events with the same key replace each other within a window (e.g. room + user for typing indicators). */
   key: (event: E) => string;
-  /** Window length in milliseconds. @default REALTIME_TYPING_WINDOW_MS (100) */
+  /** Window length in milliseconds. @default REALTIME_COALESCE_WINDOW_MS (100) */
   windowMs?: number;
+  /**
+   * Within this long of the last send, an unchanged state is not sent again; after it, the next event sends it
+   * again (receivers hide "typing" after a few seconds of silence). 0: only changes go out.
+   * @default REALTIME_COALESCE_REFRESH_MS (1000)
+   */
+  refreshMs?: number;
 }
 
 export interface RealtimeEventOptions<E = object> {

@@ -82,6 +82,7 @@ export class EnvelopeMapper {
       argsJson,
       coalesceKey,
       coalesceWindowMs: options.coalesce?.windowMs,
+      coalesceRefreshMs: options.coalesce?.refreshMs,
       supersedesKey,
     };
   }
