@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import * as hdr from 'hdr-histogram-js';
 import { Pool } from 'undici';
 import { serviceToken } from '../../test/support/chat-api';
+import { LatencyRecorder } from '../support/latency-recorder';
 import { Random } from '../support/random';
 import { type ClientReport, type ClientSpec, messageText, type WorkerCommand, type WorkerMessage } from './protocol';
 
@@ -10,7 +11,7 @@ const ROOT = join(__dirname, '..', '..');
 
 export interface ScenarioSpec {
   name: string;
-  transport: 'redis-streams' | 'http-bridge';
+  transport: 'redis-streams' | 'http-bridge' | 'legacy-bridge';
   clients: number;
   rooms: number;
   /** Messages per second, over all rooms. */
@@ -53,6 +54,8 @@ export interface ScenarioResult {
   rawLatencyMs: Percentiles;
   typing?: { posted: number; deliveredPerMember: number; reductionPercent: number };
   connectMs: number;
+  /** ms from sending `POST .../messages` to its 201, as the poster saw it: what the request path costs. */
+  responseMs: { p50: number; p95: number; p99: number };
 }
 
 interface Scheduled {
@@ -83,11 +86,15 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
   try {
     const connectMs = Math.max(...workers.map((w) => w.connectMs));
     const schedule = buildSchedule(spec, members);
-    const { posted, postErrors, typingPosted, delivered: okMessages } = await post(spec, pool, schedule);
+    const { posted, postErrors, typingPosted, delivered: okMessages, responses } = await post(spec, pool, schedule);
     // Let the last messages arrive.
     await new Promise((resolve) => setTimeout(resolve, 2000));
     const reports = await Promise.all(workers.map((w) => w.report()));
-    return summarize(spec, reports, okMessages, posted, postErrors, typingPosted, connectMs);
+    const responseMs = responses.summary();
+    return {
+      ...summarize(spec, reports, okMessages, posted, postErrors, typingPosted, connectMs),
+      responseMs: { p50: round3(responseMs.p50), p95: round3(responseMs.p95), p99: round3(responseMs.p99) },
+    };
   } finally {
     await pool.close();
     await Promise.all(workers.map((w) => w.close()));
@@ -128,13 +135,15 @@ async function post(spec: ScenarioSpec, pool: Pool, schedule: Scheduled[]) {
   let postErrors = 0;
   let typingPosted = 0;
   const delivered: Array<{ room: string; sender: string; seq: number }> = [];
+  const responses = new LatencyRecorder();
   const inFlight = new Set<Promise<void>>();
   const tokens = new Map<string, string>();
   const tokenOf = (user: string) => tokens.get(user) ?? tokens.set(user, serviceToken(user)).get(user)!;
   const started = performance.now() - schedule[0].at;
   let next = 0;
-  const send = (event: Scheduled): Promise<void> =>
-    pool
+  const send = (event: Scheduled): Promise<void> => {
+    const sentAt = performance.now();
+    return pool
       .request({
         path: `/rooms/${event.room}/${event.kind === 'message' ? 'messages' : 'typing'}`,
         method: 'POST',
@@ -151,6 +160,7 @@ async function post(spec: ScenarioSpec, pool: Pool, schedule: Scheduled[]) {
           if (response.statusCode === 202) typingPosted++;
         } else if (response.statusCode === 201) {
           posted++;
+          if (event.measured) responses.record(performance.now() - sentAt);
           delivered.push({ room: event.room, sender: event.sender, seq: event.seq });
         } else {
           postErrors++;
@@ -159,6 +169,7 @@ async function post(spec: ScenarioSpec, pool: Pool, schedule: Scheduled[]) {
       .catch(() => {
         if (event.kind === 'message') postErrors++;
       });
+  };
 
   await new Promise<void>((resolve) => {
     const tick = () => {
@@ -175,7 +186,11 @@ async function post(spec: ScenarioSpec, pool: Pool, schedule: Scheduled[]) {
     tick();
   });
   await Promise.all(inFlight);
-  return { posted, postErrors, typingPosted, delivered };
+  return { posted, postErrors, typingPosted, delivered, responses };
+}
+
+function round3(value: number): number {
+  return Math.round(value * 1000) / 1000;
 }
 
 function summarize(
@@ -186,7 +201,7 @@ function summarize(
   postErrors: number,
   typingPosted: number,
   connectMs: number,
-): ScenarioResult {
+): Omit<ScenarioResult, 'responseMs'> {
   const corrected = hdr.build({
     lowestDiscernibleValue: 1,
     highestTrackableValue: 120_000_000,

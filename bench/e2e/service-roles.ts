@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { LegacyApi } from '../legacy/legacy-api';
 import { ServiceProcess, type ServiceEnv } from '../../test/support/service-process';
 import { runScenario, type ScenarioResult } from './scenario';
 
-export type Transport = 'redis-streams' | 'http-bridge';
+/** `legacy-bridge`: the plan's baseline, one awaited POST per event inside the request (bench/legacy/). */
+export type Transport = 'redis-streams' | 'http-bridge' | 'legacy-bridge';
 
 /**
  * Where the api and gateway find Redis: `{ REDIS_URL }` for a single node, `{ REDIS_CLUSTER_NODES }` for a cluster,
@@ -25,6 +27,19 @@ export async function startGateway(redis: RedisEnv, transport: Transport, nodeAr
     '',
     nodeArgs,
   );
+}
+
+/** The API of a transport: the reference service, or for `legacy-bridge` the baseline API posting to `gateway`. */
+export async function startApiFor(
+  redis: RedisEnv,
+  transport: Transport,
+  gateway: ServiceProcess,
+  nodeArgs: string[],
+  outbox: boolean,
+): Promise<{ baseUrl: string; dispose(): Promise<void> }> {
+  if (transport === 'legacy-bridge')
+    return LegacyApi.start(`${gateway.baseUrl}/internal/realtime/events`, BRIDGE_SECRET);
+  return startApi(redis, transport, gateway, nodeArgs, outbox);
 }
 
 export async function startApi(
@@ -59,7 +74,7 @@ export async function runMeasured(
   label: string,
   scenario: { name: string; clients: number; typing: boolean },
   transport: Transport,
-  api: ServiceProcess,
+  api: { baseUrl: string },
   gateway: ServiceProcess,
   timing: Timing,
 ): Promise<ScenarioResult> {
