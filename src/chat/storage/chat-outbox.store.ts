@@ -19,3 +19,16 @@ export abstract class ChatOutboxStore implements OutboxStore {
   /** How many records wait (for tests and the operator). */
   abstract count(): number | Promise<number>;
 }
+
+/** A row of the `realtime_outbox` table, as both stores select it (the cursor as the driver returns it). */
+export interface OutboxRow {
+  cursor: OutboxCursor;
+  id: string;
+  type: string;
+  target_key: string;
+  json: string;
+}
+
+export function outboxRecordOf(row: OutboxRow): StoredOutboxRecord {
+  return { cursor: row.cursor, id: row.id, type: row.type, targetKey: row.target_key, json: row.json };
+}

@@ -1,15 +1,10 @@
 import type { OutboxCursor, OutboxRecord, StoredOutboxRecord } from '@realtime-streams/transport';
 import type { PostgresDatabase } from '../../database/postgres-database';
 import { LOCK_NAMESPACE, OUTBOX_LOCK } from '../../database/postgres-locks';
-import { ChatOutboxStore } from './chat-outbox.store';
+import { ChatOutboxStore, outboxRecordOf, type OutboxRow } from './chat-outbox.store';
 
-interface Row {
-  cursor: string;
-  id: string;
-  type: string;
-  target_key: string;
-  json: string;
-}
+/** The cursor is a bigint as text (node-postgres). */
+type Row = OutboxRow & { cursor: string };
 
 const COLUMNS = 'cursor, id, type, target_key, json';
 
@@ -54,13 +49,7 @@ export class PostgresOutboxStore extends ChatOutboxStore {
             `SELECT ${COLUMNS} FROM realtime_outbox WHERE cursor > $1 ORDER BY cursor LIMIT $2`,
             [String(after), limit],
           );
-    return rows.map((row) => ({
-      cursor: row.cursor,
-      id: row.id,
-      type: row.type,
-      targetKey: row.target_key,
-      json: row.json,
-    }));
+    return rows.map(outboxRecordOf);
   }
 
   async remove(ids: readonly string[]): Promise<void> {

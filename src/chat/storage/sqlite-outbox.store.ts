@@ -1,14 +1,9 @@
 import type Database from 'better-sqlite3';
 import type { OutboxCursor, OutboxRecord, StoredOutboxRecord } from '@realtime-streams/transport';
-import { ChatOutboxStore } from './chat-outbox.store';
+import { ChatOutboxStore, outboxRecordOf, type OutboxRow } from './chat-outbox.store';
 
-interface Row {
-  cursor: number;
-  id: string;
-  type: string;
-  target_key: string;
-  json: string;
-}
+/** The cursor is an INTEGER. */
+type Row = OutboxRow & { cursor: number };
 
 /**
  * The outbox table, in the messages' database: a message and its envelope are written in one transaction
@@ -46,13 +41,7 @@ export class SqliteOutboxStore extends ChatOutboxStore {
     // Closed at shutdown: what is left is read on the next start.
     if (!this.db.open) return [];
     const rows = (after === undefined ? this.fromStart.all(limit) : this.afterCursor.all(after, limit)) as Row[];
-    return rows.map((row) => ({
-      cursor: row.cursor,
-      id: row.id,
-      type: row.type,
-      targetKey: row.target_key,
-      json: row.json,
-    }));
+    return rows.map(outboxRecordOf);
   }
 
   remove(ids: readonly string[]): void {

@@ -42,18 +42,7 @@ export class RecentAcks {
 
   /** Takes (and forgets) everything acknowledged at or after `since`, oldest first. */
   takeSince(since: number): OutboundEnvelope[] {
-    const taken: OutboundEnvelope[] = [];
-    while (this.size > 0) {
-      const slot = this.head;
-      const json = this.jsons[slot]!;
-      const targetKey = this.targetKeys[slot]!;
-      const at = this.times[slot];
-      this.dropOldest();
-      if (at < since) continue;
-      const envelope = JSON.parse(json) as Envelope;
-      taken.push({ envelope, json, targetKey, argsJson: JSON.stringify(envelope.args) });
-    }
-    return taken;
+    return this.takeMatching(since, () => true);
   }
 
   /**
