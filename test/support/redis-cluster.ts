@@ -42,6 +42,17 @@ export class RedisCluster {
   ) {}
 
   static async start(options: RedisClusterOptions = {}): Promise<RedisCluster> {
+    // Another process can still bind a port between our check and redis-server's: start again on other ports.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await RedisCluster.startOnce(options);
+      } catch (error) {
+        if (attempt >= 3 || !String(error).includes('Address already in use')) throw error;
+      }
+    }
+  }
+
+  private static async startOnce(options: RedisClusterOptions): Promise<RedisCluster> {
     const masters = options.masters ?? 3;
     const count = masters * (1 + (options.replicasPerMaster ?? 1));
     const servers: RedisServer[] = [];

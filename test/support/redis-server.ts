@@ -21,9 +21,17 @@ export class RedisServer {
   ) {}
 
   static async start(): Promise<RedisServer> {
-    const server = new RedisServer(await freePort());
-    await server.start();
-    return server;
+    // Another process can still bind the port between our check and redis-server's: try another one.
+    for (let attempt = 1; ; attempt++) {
+      const server = new RedisServer(await freePort());
+      try {
+        await server.start();
+        return server;
+      } catch (error) {
+        await server.dispose();
+        if (attempt >= 3 || !String(error).includes('Address already in use')) throw error;
+      }
+    }
   }
 
   /** The server's own directory (its cluster config lives there across restarts). */
