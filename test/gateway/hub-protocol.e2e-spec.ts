@@ -64,9 +64,9 @@ describe('hub protocol rules and bad clients (raw WebSocket clients next to a st
 
   it('refuses a handshake for another protocol with an error, then closes', async () => {
     const raw = await RawHubClient.connect(gw.hubUrl, tokenFor('raw'), { handshake: false });
-    raw.send(JSON.stringify({ protocol: 'messagepack', version: 1 }) + RS);
+    raw.send(JSON.stringify({ protocol: 'xml', version: 1 }) + RS);
     await raw.waitForClose();
-    expect(raw.records()[0]).toEqual({ error: "The protocol 'messagepack' is not supported." });
+    expect(raw.records()[0]).toEqual({ error: "The protocol 'xml' is not supported." });
   });
 
   it('closes a connection that never sends its handshake', async () => {
@@ -131,7 +131,11 @@ describe('hub protocol rules and bad clients (raw WebSocket clients next to a st
     const body = (await negotiate.json()) as Record<string, unknown>;
     expect(body).toMatchObject({
       negotiateVersion: 1,
-      availableTransports: [{ transport: 'WebSockets', transferFormats: ['Text'] }],
+      availableTransports: [
+        { transport: 'WebSockets', transferFormats: ['Text', 'Binary'] },
+        { transport: 'ServerSentEvents', transferFormats: ['Text'] },
+        { transport: 'LongPolling', transferFormats: ['Text', 'Binary'] },
+      ],
     });
     expect(body).not.toHaveProperty('ProtocolVersion');
     expect(body).not.toHaveProperty('useStatefulReconnect');

@@ -14,6 +14,7 @@ import { BridgeReceiverHandler } from './bridge/bridge-receiver.handler';
 import { DeliveryService } from './delivery/delivery.service';
 import { HttpTakeover } from './http/http-takeover';
 import { HubServer } from './hub/hub.server';
+import { HttpTransportsHandler } from './hub/transports/http-transports.handler';
 import { StatefulSessions } from './hub/session/stateful-sessions';
 import { NegotiateHandler } from './hub/negotiate.handler';
 import { RESOLVED_GATEWAY_OPTIONS } from './realtime-gateway.constants';
@@ -40,6 +41,7 @@ export class RealtimeGatewayLifecycle
     private readonly takeover: HttpTakeover,
     private readonly hub: HubServer,
     private readonly negotiate: NegotiateHandler,
+    private readonly httpTransports: HttpTransportsHandler,
     private readonly delivery: DeliveryService,
     private readonly sessions: StatefulSessions,
     @Optional() private readonly bridge?: BridgeReceiverHandler,
@@ -57,6 +59,8 @@ export class RealtimeGatewayLifecycle
     const { hub, bridge } = this.options;
     this.takeover.route(`${hub.path}/negotiate`, this.negotiate.handle);
     this.takeover.upgrade(hub.path, this.hub.handleUpgrade);
+    // Server-Sent Events and long polling: GET, POST and DELETE on the hub's own path.
+    this.takeover.route(hub.path, this.httpTransports.handle);
     if (this.bridge && bridge) {
       this.takeover.route(bridge.path, this.bridge.handle);
       this.takeover.route(`${bridge.path}/health`, this.bridge.health);

@@ -14,6 +14,7 @@ import { HubServer } from './hub/hub.server';
 import { NegotiateHandler } from './hub/negotiate.handler';
 import { NegotiatedConnections } from './hub/negotiated-connections';
 import { UserConnectionCounter } from './hub/user-connection-counter';
+import { HttpTransportsHandler } from './hub/transports/http-transports.handler';
 import { SessionStore } from './hub/session/session-store';
 import { StatefulSessions } from './hub/session/stateful-sessions';
 import { StreamPositions } from './hub/session/stream-positions';
@@ -128,6 +129,7 @@ export const realtimeGatewayProviders: Provider[] = [
         metrics,
         sessions,
         o.hub.negotiateTtlMs,
+        o.hub.transports,
       ),
   },
   {
@@ -152,6 +154,12 @@ export const realtimeGatewayProviders: Provider[] = [
       openSockets: UserConnectionCounter,
       sessions: StatefulSessions,
     ) => new HubServer(o.hub, o.verifier, negotiated, cors, registry, invoker, metrics, o, openSockets, sessions),
+  },
+  {
+    provide: HttpTransportsHandler,
+    inject: [RESOLVED_GATEWAY_OPTIONS, HubServer, CorsPolicy, RealtimeGatewayMetrics],
+    useFactory: (o: Options, hub: HubServer, cors: CorsPolicy, metrics: RealtimeGatewayMetrics) =>
+      new HttpTransportsHandler(hub, o.verifier, cors, o.hub, metrics),
   },
   {
     provide: BridgeReceiverHandler,

@@ -62,6 +62,21 @@ const hubSchema = z.object({
   negotiateTtlMs: setting(integer(100, 3_600_000).default(30_000), {
     doc: 'Time between negotiate and the WebSocket connect.',
   }),
+  transports: setting(
+    z
+      .array(z.enum(['WebSockets', 'ServerSentEvents', 'LongPolling']))
+      .min(1)
+      .default(['WebSockets', 'ServerSentEvents', 'LongPolling']),
+    {
+      env: 'REALTIME_HUB_TRANSPORTS',
+      doc:
+        'Transports negotiate offers, in the order clients try them (comma-separated). ServerSentEvents and ' +
+        'LongPolling need sticky sessions across instances.',
+    },
+  ),
+  longPollTimeoutMs: setting(integer(100, 99_000).default(90_000), {
+    doc: 'A long poll with nothing to return answers empty after this (under the stock client 100 s request timeout).',
+  }),
 });
 
 const list = () => z.array(z.string().min(1)).optional();

@@ -1,6 +1,7 @@
 import type { Envelope } from '@realtime-streams/contracts';
 import type { ConnectionRegistry } from '../hub/connection-registry';
 import type { RealtimeGatewayMetrics } from '../metrics/realtime-gateway.metrics';
+import { JSON_HUB_PROTOCOL } from '../hub/protocols/json-hub-protocol';
 import type { ResolvedGatewayOptions } from '../realtime-gateway-options.interface';
 import { DeliveryService } from './delivery.service';
 
@@ -10,6 +11,7 @@ class FakeConnection {
   readonly user = { id: 'u1' };
   handshakeDone = true;
   isOpen = true;
+  codec = JSON_HUB_PROTOCOL;
   sent: Buffer[] = [];
   closedWith?: string;
 
@@ -58,6 +60,7 @@ describe('DeliveryService slow-client bounds', () => {
       ...metrics,
       dedupDropped: counter(),
       forTransport: () => ({ received: counter(), sent: counter(), latency: { observe: () => undefined } }),
+      forProtocol: () => ({ frames: counter(), bytes: counter() }),
     } as unknown as RealtimeGatewayMetrics;
     const options = {
       slowClients: { softLimitBytes: soft, hardLimitBytes: hard },

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { type Envelope, epochMs } from '@realtime-streams/contracts';
 import { ConnectionRegistry } from '../hub/connection-registry';
 import type { HubConnection } from '../hub/hub-connection';
-import { invocationFrame } from '../hub/hub-protocol';
+import { HUB_PROTOCOLS } from '../hub/protocols/hub-protocols';
 import { type DeliverySource, RealtimeGatewayMetrics } from '../metrics/realtime-gateway.metrics';
 import { RESOLVED_GATEWAY_OPTIONS } from '../realtime-gateway.constants';
 import type { ResolvedGatewayOptions } from '../realtime-gateway-options.interface';
@@ -49,19 +49,29 @@ export class DeliveryService {
     }
     const recipients = this.recipientsOf(envelope);
     if (recipients.size === 0) return 0;
-    const frame = Buffer.from(invocationFrame(envelope.method, argsJson ?? JSON.stringify(envelope.args)), 'utf8');
+    // One frame per protocol in use among the recipients, built when its first recipient comes up.
+    const frames: Array<Buffer | undefined> = [undefined, undefined];
+    const writtenBy = [0, 0];
     const now = Date.now();
-    let written = 0;
     // Where the consumer stands, for stateful sessions: one snapshot per envelope, shared by its recipients.
     let at: PositionVector | undefined | null = null;
     for (const connection of recipients) {
+      const index = connection.codec === HUB_PROTOCOLS[0] ? 0 : 1;
+      const frame = (frames[index] ??= connection.codec.invocation(envelope.method, envelope.args, argsJson));
       // A resuming session (`held`: its replay is being read) has no session object yet, but is one.
       if (connection.session || connection.held) {
         if (at === null) at = this.sessions?.position();
-        if (this.writeToSession(connection, frame, now, at, entry, envelope.id)) written++;
-      } else if (this.write(connection, frame, envelope.volatile, now)) written++;
+        if (this.writeToSession(connection, frame, now, at, entry, envelope.id)) writtenBy[index]++;
+      } else if (this.write(connection, frame, envelope.volatile, now)) writtenBy[index]++;
     }
+    const written = writtenBy[0] + writtenBy[1];
     children.sent.inc(written);
+    for (let i = 0; i < frames.length; i++) {
+      if (writtenBy[i] === 0) continue;
+      const byProtocol = this.metrics.forProtocol(HUB_PROTOCOLS[i].name);
+      byProtocol.frames.inc(writtenBy[i]);
+      byProtocol.bytes.inc(writtenBy[i] * frames[i]!.length);
+    }
     if (written > 0) children.latency.observe(Math.max(0, epochMs() - envelope.ts) / 1000);
     return written;
   }

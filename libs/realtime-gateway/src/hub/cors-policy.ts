@@ -34,7 +34,7 @@ export class CorsPolicy {
       return;
     }
     this.apply(request, response);
-    response.setHeader('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
+    response.setHeader('Access-Control-Allow-Methods', 'GET, POST, DELETE, OPTIONS');
     response.setHeader(
       'Access-Control-Allow-Headers',
       'Authorization, Content-Type, X-Requested-With, X-SignalR-User-Agent',

@@ -1,13 +1,11 @@
-import type { WebSocket } from 'ws';
 import { type AuthenticatedUser, expiryOf } from '../auth/access-token-verifier';
-import { closeFrame } from './hub-protocol';
 import type { InvocationBudget } from './invocation-budget';
+import type { HubProtocolCodec } from './protocols/hub-protocol-codec';
+import { JSON_HUB_PROTOCOL } from './protocols/json-hub-protocol';
 import type { StatefulSession } from './session/stateful-session';
 import { compareStreamIds } from './session/stream-ids';
 import type { PositionVector } from './session/stream-positions';
-
-/** Every frame of the JSON protocol is text; one options object for all sends. */
-const TEXT = { binary: false } as const;
+import type { HubSocket } from './transports/hub-socket';
 
 /** A message that reached a resuming session before its replay was done: numbered after the replay. */
 export interface HeldMessage {
@@ -31,6 +29,8 @@ export class HubConnection {
   /** When the connection's token expires (epoch ms); undefined when it does not. */
   expiresAt: number | undefined;
   handshakeDone = false;
+  /** The hub protocol the handshake chose (JSON until then: handshake errors are JSON). */
+  codec: HubProtocolCodec = JSON_HUB_PROTOCOL;
   /** Stateful reconnect: message ids, the replay buffer, what a resume elsewhere needs. */
   session?: StatefulSession;
   /** Set while a resumed session's replay is being prepared: live messages wait here. */
@@ -45,7 +45,7 @@ export class HubConnection {
   constructor(
     readonly id: string,
     public user: AuthenticatedUser,
-    private socket: WebSocket | undefined,
+    private socket: HubSocket | undefined,
     now: number,
     readonly invocations: InvocationBudget,
   ) {
@@ -54,7 +54,7 @@ export class HubConnection {
   }
 
   get isOpen(): boolean {
-    return !this.closed && this.socket !== undefined && this.socket.readyState === this.socket.OPEN;
+    return !this.closed && this.socket !== undefined && this.socket.isOpen;
   }
 
   /** Closed for good (not merely without a socket for now). */
@@ -64,16 +64,21 @@ export class HubConnection {
 
   /** Bytes written to the socket that the client has not taken yet. */
   get bufferedBytes(): number {
-    return this.socket?.bufferedAmount ?? 0;
+    return this.socket?.bufferedBytes ?? 0;
+  }
+
+  /** The transport of the current socket (undefined while a stateful session waits for its client). */
+  get transport(): HubSocket['transport'] | undefined {
+    return this.socket?.transport;
   }
 
   /** The current socket, so a close event of an older one can be told apart. */
-  isSocket(socket: WebSocket): boolean {
+  isSocket(socket: HubSocket): boolean {
     return this.socket === socket;
   }
 
   /** The client came back (stateful reconnect) with a new socket, and possibly a fresh token. */
-  attach(socket: WebSocket, user: AuthenticatedUser, now: number): void {
+  attach(socket: HubSocket, user: AuthenticatedUser, now: number): void {
     this.socket = socket;
     this.user = user;
     this.expiresAt = expiryOf(user);
@@ -87,10 +92,10 @@ export class HubConnection {
     if (this.session) this.session.detachedAt = now;
   }
 
-  /** Sends one uncounted text frame (handshake, ping, ack, sequence, close). */
+  /** Sends one uncounted frame (handshake, ping, ack, sequence, close). */
   send(frame: string | Buffer, now: number): void {
     if (!this.isOpen) return;
-    this.socket!.send(frame, TEXT);
+    this.socket!.send(frame, this.codec.binary);
     this.lastSentAt = now;
   }
 
@@ -132,11 +137,11 @@ export class HubConnection {
     this.closed = true;
     const socket = this.socket;
     if (!socket) return;
-    if (socket.readyState !== socket.OPEN) {
+    if (!socket.isOpen) {
       socket.terminate();
       return;
     }
-    if (this.handshakeDone) socket.send(closeFrame(error, allowReconnect));
+    if (this.handshakeDone) socket.send(this.codec.close(error, allowReconnect), this.codec.binary);
     if (immediately) socket.terminate();
     else socket.close(error ? 1011 : 1000, error?.slice(0, 120));
   }

@@ -67,7 +67,8 @@ export function invocationFrame(method: string, argumentsJson: string): string {
  * Why a client's frame was refused. The values are the `reason` label of `realtime_hub_protocol_errors_total`, so
  * they must not change once dashboards use them; `bad_message` covers every well-formed record the hub cannot serve.
  */
-export type HubProtocolErrorReason = 'incomplete' | 'bad_json' | 'binary' | 'too_large' | 'bad_message';
+export type HubProtocolErrorReason =
+  'incomplete' | 'bad_json' | 'bad_messagepack' | 'binary' | 'too_large' | 'bad_message' | 'transport';
 
 export class HubProtocolError extends Error {
   constructor(

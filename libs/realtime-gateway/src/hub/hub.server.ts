@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Logger } from '@nestjs/common';
 import { errorMessage } from '@realtime-streams/common';
-import { type RawData, type WebSocket, WebSocketServer } from 'ws';
+import { WebSocketServer } from 'ws';
 import type { AccessTokenVerifier, AuthenticatedUser } from '../auth/access-token-verifier';
 import { HubMethodError } from '../errors/hub-method.error';
 import { rejectUpgrade } from '../http/http-takeover';
@@ -14,29 +14,34 @@ import type { CorsPolicy } from './cors-policy';
 import { HubConnection } from './hub-connection';
 import type { HubInvoker } from './hub-invoker';
 import {
-  asHubMessage,
-  completionFrame,
-  sequenceFrame,
   HANDSHAKE_OK,
   handshakeError,
   type HubMessage,
   HubProtocolError,
   MessageType,
   parseRecords,
-  PING_FRAME,
+  RECORD_SEPARATOR,
 } from './hub-protocol';
 import { InvocationBudget } from './invocation-budget';
 import { authenticate, mayConnect, tooManyConnections } from './negotiate.handler';
 import type { NegotiatedConnections } from './negotiated-connections';
 import type { UserConnectionCounter } from './user-connection-counter';
+import { hubProtocolNamed } from './protocols/hub-protocols';
 import { groupsAfter } from './session/session-replay';
 import type { StatefulSessions } from './session/stateful-sessions';
+import type { HubSocket, TransportName } from './transports/hub-socket';
+import { WebSocketHubSocket } from './transports/websocket-hub-socket';
 
 /** How the upgrade of a connection token resolved: a new connection, or a session to resume. */
 type Opening =
   | { kind: 'new'; connectionId: string; stateful: boolean }
   | { kind: 'resume-here'; connection: HubConnection }
   | { kind: 'resumed'; connection: HubConnection; replayed: number };
+
+/** A request allowed to open (or resume) a connection, or why not (an HTTP status, its text and a reason). */
+export type Admission =
+  | { ok: true; user: AuthenticatedUser; token: string | null; opening: Opening }
+  | { ok: false; status: number; text: string; reason: string };
 
 /** What the hub enforces per client, besides the protocol. */
 export type ClientPolicy = Pick<ResolvedGatewayOptions, 'limits' | 'closeOnTokenExpiry'>;
@@ -125,51 +130,70 @@ export class HubServer {
   }
 
   readonly handleUpgrade = async (request: IncomingMessage, socket: Duplex, head: Buffer, url: URL): Promise<void> => {
-    if (!this.cors.allows(request)) return rejectUpgrade(socket, 403, 'Forbidden', 'origin not allowed');
+    const admission = await this.admit(request, url, 'WebSockets');
+    if (!admission.ok) return rejectUpgrade(socket, admission.status, admission.text, admission.reason);
+    // ws completes the upgrade synchronously (no verifyClient), so the check in admit() and the count in open()
+    // cannot interleave with another upgrade of the same user.
+    this.wss.handleUpgrade(request, socket, head, (ws) => {
+      const hubSocket = new WebSocketHubSocket(ws, (error) => {
+        // ws closes the socket itself (1009) for frames past its own bound.
+        if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH')
+          this.metrics.clientProtocolErrors.inc({ reason: 'too_large' });
+        this.logger.debug(`socket of ${admission.user.id}: ${error.message}`);
+      });
+      this.connect(hubSocket, admission);
+    });
+  };
+
+  /**
+   * Authenticates a request that opens a connection on any transport and resolves its connection token. Only
+   * WebSockets resume stateful sessions (as in the client); the other transports open new connections only.
+   */
+  async admit(request: IncomingMessage, url: URL, transport: TransportName): Promise<Admission> {
+    if (!this.cors.allows(request)) return { ok: false, status: 403, text: 'Forbidden', reason: 'origin not allowed' };
     const user = await authenticate(this.verifier, request, url);
     if (typeof user === 'string') {
       this.metrics.authFailures.inc({ reason: 'connect' });
-      return rejectUpgrade(socket, 401, 'Unauthorized', user);
+      return { ok: false, status: 401, text: 'Unauthorized', reason: user };
     }
     const token = url.searchParams.get('id');
-    let opening: Opening | undefined;
     if (token) {
-      const resolved = await this.resolveToken(token, user);
+      const resolved = await this.resolveToken(token, user, transport === 'WebSockets');
       if (typeof resolved === 'string') {
-        const [status, text, reason] =
-          resolved === 'taken'
-            ? [409, 'Conflict', 'connection id already in use']
-            : resolved === 'wrong_user'
-              ? [401, 'Unauthorized', 'token does not match the negotiated user']
-              : [404, 'Not Found', 'unknown connection id'];
-        return rejectUpgrade(socket, status, text, reason);
+        return resolved === 'taken'
+          ? { ok: false, status: 409, text: 'Conflict', reason: 'connection id already in use' }
+          : resolved === 'wrong_user'
+            ? { ok: false, status: 401, text: 'Unauthorized', reason: 'token does not match the negotiated user' }
+            : { ok: false, status: 404, text: 'Not Found', reason: 'unknown connection id' };
       }
-      opening = resolved;
-    } else {
-      // A negotiated token was counted when it was handed out; a connection without one is counted here.
-      const { maxConnectionsPerUser } = this.policy.limits;
-      if (!mayConnect(user.id, this.userSockets, this.negotiated, maxConnectionsPerUser)) {
-        this.metrics.clientLimitHits.inc({ limit: 'connections' });
-        return rejectUpgrade(socket, 429, 'Too Many Requests', tooManyConnections(maxConnectionsPerUser));
-      }
-      // skipNegotiation connections never get stateful reconnect (the client only uses it after negotiate).
-      opening = { kind: 'new', connectionId: randomBytes(12).toString('base64url'), stateful: false };
+      return { ok: true, user, token, opening: resolved };
     }
-    const resolved = opening;
-    // ws completes the upgrade synchronously (no verifyClient), so the check above and the count in open() cannot
-    // interleave with another upgrade of the same user.
-    this.wss.handleUpgrade(request, socket, head, (ws) => {
-      if (resolved.kind === 'new') this.open(ws, resolved.connectionId, user, token, resolved.stateful);
-      else
-        this.resume(
-          ws,
-          resolved.connection,
-          user,
-          resolved.kind === 'resume-here' ? 'same' : 'other',
-          resolved.kind === 'resumed' ? resolved.replayed : undefined,
-        );
-    });
-  };
+    if (transport !== 'WebSockets')
+      return { ok: false, status: 400, text: 'Bad Request', reason: 'this transport needs a negotiated connection id' };
+    // A negotiated token was counted when it was handed out; a connection without one is counted here.
+    const { maxConnectionsPerUser } = this.policy.limits;
+    if (!mayConnect(user.id, this.userSockets, this.negotiated, maxConnectionsPerUser)) {
+      this.metrics.clientLimitHits.inc({ limit: 'connections' });
+      return { ok: false, status: 429, text: 'Too Many Requests', reason: tooManyConnections(maxConnectionsPerUser) };
+    }
+    // skipNegotiation connections never get stateful reconnect (the client only uses it after negotiate).
+    const opening: Opening = { kind: 'new', connectionId: randomBytes(12).toString('base64url'), stateful: false };
+    return { ok: true, user, token, opening };
+  }
+
+  /** Opens (or resumes) the connection an admission allowed, on the socket its transport made. */
+  connect(socket: HubSocket, admission: Admission & { ok: true }): HubConnection | undefined {
+    const { opening, user, token } = admission;
+    if (opening.kind === 'new') return this.open(socket, opening.connectionId, user, token, opening.stateful);
+    this.resume(
+      socket,
+      opening.connection,
+      user,
+      opening.kind === 'resume-here' ? 'same' : 'other',
+      opening.kind === 'resumed' ? opening.replayed : undefined,
+    );
+    return opening.connection;
+  }
 
   /**
    * What a connection token names, in this order: a token negotiated here, a session of this instance waiting for
@@ -178,16 +202,17 @@ export class HubServer {
   private async resolveToken(
     token: string,
     user: AuthenticatedUser,
+    resumable: boolean,
   ): Promise<Opening | 'unknown' | 'taken' | 'wrong_user'> {
-    const current = this.sessions.connectedHere(token);
+    const current = resumable ? this.sessions.connectedHere(token) : undefined;
     if (current) {
       // The client resumes while this instance still holds its old socket (a cut it has not noticed yet): the
       // client knows best, so the old socket goes and the session waits for the new one.
       if (current.user.id !== user.id) return 'taken';
       const old = this.socketOf.get(current);
       if (old) {
-        this.socketClosed(current, old.ws, old.token);
-        old.ws.terminate();
+        this.socketClosed(current, old.socket, old.token);
+        old.socket.terminate();
       }
     }
     const claim = this.negotiated.claim(token);
@@ -204,7 +229,7 @@ export class HubServer {
       }
       return { kind: 'new', connectionId: claim.connectionId, stateful: claim.stateful };
     }
-    const waiting = this.sessions.waiting(token);
+    const waiting = resumable ? this.sessions.waiting(token) : undefined;
     if (waiting) {
       if (waiting.user.id !== user.id) {
         this.sessions.failed('wrong_user');
@@ -219,6 +244,7 @@ export class HubServer {
       this.negotiated.markConnected(token);
       return { kind: 'new', connectionId: elsewhere.connectionId, stateful: elsewhere.stateful };
     }
+    if (!resumable) return 'unknown';
     const record = await this.sessions.claim(token, user);
     if (typeof record === 'string') {
       this.sessions.failed(record);
@@ -246,6 +272,8 @@ export class HubServer {
       new InvocationBudget(invocationsPerSecond, invocationBurst, now),
     );
     connection.handshakeDone = true;
+    // Before anything is held: held messages are framed in the session's protocol.
+    connection.codec = hubProtocolNamed(record.p ?? 'json') ?? connection.codec;
     connection.held = [];
     this.registry.add(connection);
     for (const group of groupsAfter(record)) this.registry.join(connection, group);
@@ -266,20 +294,27 @@ export class HubServer {
     return { kind: 'resumed', connection, replayed: rebuilt.replayed };
   }
 
-  private open(ws: WebSocket, id: string, user: AuthenticatedUser, token: string | null, stateful: boolean): void {
+  private open(
+    socket: HubSocket,
+    id: string,
+    user: AuthenticatedUser,
+    token: string | null,
+    stateful: boolean,
+  ): HubConnection {
     const now = Date.now();
     const { invocationsPerSecond, invocationBurst } = this.policy.limits;
     const connection = new HubConnection(
       id,
       user,
-      ws,
+      socket,
       now,
       new InvocationBudget(invocationsPerSecond, invocationBurst, now),
     );
     this.statefulTokens.set(connection, stateful && token ? token : undefined);
     this.sockets.add(connection);
     this.userSockets.add(user.id);
-    this.listen(ws, connection, token);
+    this.listen(socket, connection, token);
+    return connection;
   }
 
   /** Tokens of connections negotiated with stateful reconnect, until their handshake says which version they speak. */
@@ -290,7 +325,7 @@ export class HubServer {
    * The server speaks first: Sequence with the id of the oldest message not acknowledged, then every such message.
    */
   private resume(
-    ws: WebSocket,
+    socket: HubSocket,
     connection: HubConnection,
     user: AuthenticatedUser,
     instance: 'same' | 'other',
@@ -298,17 +333,18 @@ export class HubServer {
   ): void {
     const now = Date.now();
     if (connection.ended) {
-      ws.terminate();
+      socket.terminate();
       return;
     }
-    connection.attach(ws, user, now);
+    connection.attach(socket, user, now);
     this.sockets.add(connection);
     this.userSockets.add(user.id);
     this.metrics.connections.inc();
     this.invoker.track(connection);
-    this.listen(ws, connection, null);
+    this.listen(socket, connection, null);
+    this.metrics.connectionsByKind.inc(kindOf(connection));
     const session = connection.session!;
-    connection.send(sequenceFrame(session.acked + 1), now);
+    connection.send(connection.codec.sequence(session.acked + 1), now);
     let resent = 0;
     for (const frame of session.unacked()) {
       connection.send(frame, now);
@@ -318,31 +354,27 @@ export class HubServer {
     this.metrics.messagesReplayed.inc(replayed ?? resent);
   }
 
-  private listen(ws: WebSocket, connection: HubConnection, token: string | null): void {
-    const { id } = connection;
-    this.socketOf.set(connection, { ws, token });
-    ws.on('message', (data, isBinary) => this.onMessage(connection, data, isBinary));
-    ws.on('error', (error: Error & { code?: string }) => {
-      // ws closes the socket itself (1009) for frames past its own bound.
-      if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH')
-        this.metrics.clientProtocolErrors.inc({ reason: 'too_large' });
-      this.logger.debug(`socket ${id}: ${error.message}`);
-    });
-    ws.on('close', () => this.socketClosed(connection, ws, token));
+  private listen(socket: HubSocket, connection: HubConnection, token: string | null): void {
+    this.socketOf.set(connection, { socket, token });
+    socket.onMessage((data, isBinary) => this.receive(connection, data, isBinary));
+    socket.onClose(() => this.socketClosed(connection, socket, token));
   }
 
-  private readonly closedSockets = new WeakSet<WebSocket>();
-  private readonly socketOf = new WeakMap<HubConnection, { ws: WebSocket; token: string | null }>();
+  private readonly closedSockets = new WeakSet<HubSocket>();
+  private readonly socketOf = new WeakMap<HubConnection, { socket: HubSocket; token: string | null }>();
 
   /** A connection's socket went (closed, cut, or replaced by the client's resume): runs once per socket. */
-  private socketClosed(connection: HubConnection, ws: WebSocket, token: string | null): void {
-    if (this.closedSockets.has(ws) || !connection.isSocket(ws)) return;
-    this.closedSockets.add(ws);
+  private socketClosed(connection: HubConnection, socket: HubSocket, token: string | null): void {
+    if (this.closedSockets.has(socket) || !connection.isSocket(socket)) return;
+    this.closedSockets.add(socket);
     {
       const { user } = connection;
       this.sockets.delete(connection);
       this.userSockets.remove(user.id);
-      if (connection.handshakeDone) this.metrics.connections.dec();
+      if (connection.handshakeDone) {
+        this.metrics.connections.dec();
+        this.metrics.connectionsByKind.dec({ protocol: connection.codec.name, transport: socket.transport });
+      }
       if (token) this.negotiated.release(token);
       if (connection.session && !connection.ended) {
         // Gone without a close message: the client reconnects to the same URL, here or on another instance.
@@ -356,27 +388,31 @@ export class HubServer {
     }
   }
 
-  private onMessage(connection: HubConnection, data: RawData, isBinary: boolean): void {
+  /** A frame from the client, on any transport. */
+  receive(connection: HubConnection, bytes: Buffer, isBinary: boolean): void {
     connection.lastReceivedAt = Date.now();
     try {
-      if (isBinary) throw new HubProtocolError('binary', 'Binary messages are not supported by the JSON protocol');
-      const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
       if (bytes.length > this.options.maxMessageBytes) {
         throw new HubProtocolError(
           'too_large',
           `Message of ${bytes.length} bytes is over the limit of ${this.options.maxMessageBytes}`,
         );
       }
-      const records = parseRecords(bytes.toString('utf8'));
-      let start = 0;
+      let messages = bytes;
       if (!connection.handshakeDone) {
-        if (!this.handshake(connection, records[0])) return;
-        start = 1;
+        // The handshake is JSON text whatever the protocol; what follows its separator is in that protocol.
+        const end = bytes.indexOf(RECORD_SEPARATOR_BYTE);
+        const [record] = parseRecords(bytes.subarray(0, end + 1).toString('utf8'));
+        if (!this.handshake(connection, record)) return;
+        messages = bytes.subarray(end + 1);
+        if (messages.length === 0) return;
+      } else if (isBinary && !connection.codec.binary) {
+        throw new HubProtocolError('binary', 'Binary messages are not supported by the JSON protocol');
       }
-      for (let i = start; i < records.length; i++) {
-        // A record may close the connection (a close message, a limit): the rest of the frame is not served.
+      for (const message of connection.codec.parse(messages)) {
+        // A message may close the connection (a close message, a limit): the rest of the frame is not served.
         if (!connection.isOpen) return;
-        this.onHubMessage(connection, asHubMessage(records[i]));
+        this.onHubMessage(connection, message);
       }
     } catch (error) {
       this.protocolError(connection, error);
@@ -385,26 +421,33 @@ export class HubServer {
 
   private handshake(connection: HubConnection, record: unknown): boolean {
     const { protocol, version } = (record ?? {}) as { protocol?: unknown; version?: unknown };
+    const codec = typeof protocol === 'string' ? hubProtocolNamed(protocol) : undefined;
+    const transport = connection.transport;
     let problem: string | undefined;
     if (typeof protocol !== 'string' || typeof version !== 'number') problem = 'Invalid handshake request.';
-    else if (protocol !== 'json') problem = `The protocol '${protocol}' is not supported.`;
+    else if (!codec) problem = `The protocol '${protocol}' is not supported.`;
     else if (version !== 1 && version !== 2)
-      problem = `The server does not support version ${version} of the 'json' protocol.`;
-    if (problem) {
+      problem = `The server does not support version ${version} of the '${protocol}' protocol.`;
+    else if (codec.binary && transport === 'ServerSentEvents')
+      problem = `The '${protocol}' protocol needs a transport that carries binary data; ServerSentEvents does not.`;
+    if (problem || !codec) {
       this.metrics.clientProtocolErrors.inc({ reason: 'handshake' });
-      connection.send(handshakeError(problem), Date.now());
+      connection.send(handshakeError(problem!), Date.now());
       connection.close();
       return false;
     }
     // `{}` must be the very first thing the client receives: nothing is sent to a socket before this.
-    connection.send(HANDSHAKE_OK, Date.now());
+    connection.codec = codec;
+    connection.send(codec.binary ? HANDSHAKE_OK_BYTES : HANDSHAKE_OK, Date.now());
     connection.handshakeDone = true;
-    // Version 2 on a token negotiated with stateful reconnect: this connection's messages are numbered from now on.
+    // Version 2 on a token negotiated with stateful reconnect (WebSockets only, as in the client): this connection's
+    // messages are numbered from now on.
     const token = this.statefulTokens.get(connection);
-    if (token && version === 2) this.sessions.begin(connection, token);
+    if (token && version === 2 && transport === 'WebSockets') this.sessions.begin(connection, token);
     this.registry.add(connection);
     this.invoker.track(connection);
     this.metrics.connections.inc();
+    this.metrics.connectionsByKind.inc(kindOf(connection));
     return true;
   }
 
@@ -494,11 +537,13 @@ export class HubServer {
     outcome: { result: unknown } | { error: string },
   ): void {
     if (typeof invocationId !== 'string') return;
-    let frame: string;
+    let frame: Buffer;
     try {
-      frame = completionFrame(invocationId, outcome);
+      frame = connection.codec.completion(invocationId, outcome);
     } catch (error) {
-      frame = completionFrame(invocationId, { error: `The result could not be serialized: ${errorMessage(error)}` });
+      frame = connection.codec.completion(invocationId, {
+        error: `The result could not be serialized: ${errorMessage(error)}`,
+      });
     }
     if (!connection.session) return connection.send(frame, Date.now());
     // Counted, and recorded with its place before it leaves, so a replay elsewhere gives it the same id.
@@ -542,10 +587,18 @@ export class HubServer {
       } else if (now - connection.lastReceivedAt > clientTimeoutMs) {
         connection.close('Server timeout elapsed without receiving a message from the client.');
       } else if (now - connection.lastSentAt >= keepAliveIntervalMs) {
-        connection.send(PING_FRAME, now);
+        connection.send(connection.codec.ping, now);
       }
     }
   }
+}
+
+const RECORD_SEPARATOR_BYTE = RECORD_SEPARATOR.charCodeAt(0);
+/** The handshake answer as bytes, for binary protocols (sent in the connection's transfer format). */
+const HANDSHAKE_OK_BYTES = Buffer.from(HANDSHAKE_OK, 'utf8');
+
+function kindOf(connection: HubConnection): { protocol: string; transport: string } {
+  return { protocol: connection.codec.name, transport: connection.transport ?? 'none' };
 }
 
 function sequenceIdOf(message: HubMessage): number {

@@ -8,10 +8,18 @@ import { sendJson } from '../http/send-json';
 import type { RealtimeGatewayMetrics } from '../metrics/realtime-gateway.metrics';
 import type { UserConnectionCounter } from './user-connection-counter';
 import type { StatefulSessions } from './session/stateful-sessions';
+import type { TransportName } from './transports/hub-socket';
+
+/** What each transport carries: the client picks the first listed that suits its protocol (MessagePack: Binary). */
+const TRANSFER_FORMATS: Record<TransportName, string[]> = {
+  WebSockets: ['Text', 'Binary'],
+  ServerSentEvents: ['Text'],
+  LongPolling: ['Text', 'Binary'],
+};
 
 /**
- * `POST <hub>/negotiate`: authenticates the caller and hands out a connection token. Only the WebSockets transport
- * is offered (the client tries transports in the order listed). Stateful reconnect is granted only to a client that
+ * `POST <hub>/negotiate`: authenticates the caller and hands out a connection token, with the transports of
+ * `hub.transports` (the client tries them in the order listed). Stateful reconnect is granted only to a client that
  * asked (`useStatefulReconnect=true`): the client fails when the server turns on what it did not ask for. With Redis
  * the token is also recorded there, so the WebSocket may reach any instance.
  */
@@ -25,7 +33,15 @@ export class NegotiateHandler {
     private readonly metrics: RealtimeGatewayMetrics,
     private readonly sessions: StatefulSessions,
     private readonly ttlMs: number,
-  ) {}
+    transports: readonly TransportName[],
+  ) {
+    this.availableTransports = transports.map((transport) => ({
+      transport,
+      transferFormats: TRANSFER_FORMATS[transport],
+    }));
+  }
+
+  private readonly availableTransports: Array<{ transport: TransportName; transferFormats: string[] }>;
 
   readonly handle = async (request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> => {
     if (request.method === 'OPTIONS') return this.cors.preflight(request, response);
@@ -51,7 +67,7 @@ export class NegotiateHandler {
         negotiateVersion: 1,
         connectionId,
         connectionToken,
-        availableTransports: [{ transport: 'WebSockets', transferFormats: ['Text'] }],
+        availableTransports: this.availableTransports,
         ...(stateful ? { useStatefulReconnect: true } : {}),
       });
     }
@@ -59,7 +75,7 @@ export class NegotiateHandler {
     return sendJson(response, 200, {
       negotiateVersion: 0,
       connectionId: connectionToken,
-      availableTransports: [{ transport: 'WebSockets', transferFormats: ['Text'] }],
+      availableTransports: this.availableTransports,
     });
   };
 }

@@ -10,6 +10,9 @@ export type EnvelopeRejection = 'invalid' | 'too_large' | 'too_deep';
 /** Every gateway-side metric, declared in one place. Names start with `realtime_`. */
 export const GATEWAY_METRIC = {
   connections: 'realtime_gateway_connections',
+  connectionsByKind: 'realtime_hub_connections',
+  framesByProtocol: 'realtime_hub_invocation_frames_total',
+  bytesByProtocol: 'realtime_hub_invocation_bytes_total',
   invocationsSent: 'realtime_gateway_invocations_sent_total',
   deliveryLatency: 'realtime_delivery_latency_seconds',
   envelopesReceived: 'realtime_gateway_envelopes_received_total',
@@ -40,6 +43,10 @@ export class RealtimeGatewayMetrics {
   >();
 
   readonly connections: Gauge<string>;
+  readonly connectionsByKind: Gauge<string>;
+  private readonly framesByProtocol: Counter<string>;
+  private readonly bytesByProtocol: Counter<string>;
+  private readonly byProtocol = new Map<string, { frames: Counter.Internal; bytes: Counter.Internal }>();
   private readonly invocationsSent: Counter<string>;
   private readonly deliveryLatency: Histogram<string>;
   private readonly envelopesReceived: Counter<string>;
@@ -65,6 +72,21 @@ export class RealtimeGatewayMetrics {
     this.connections = metrics.gauge({
       name: GATEWAY_METRIC.connections,
       help: 'Open hub connections (after the handshake).',
+    });
+    this.connectionsByKind = metrics.gauge({
+      name: GATEWAY_METRIC.connectionsByKind,
+      help: 'Open hub connections (after the handshake), by hub protocol and transport.',
+      labelNames: ['protocol', 'transport'],
+    });
+    this.framesByProtocol = metrics.counter({
+      name: GATEWAY_METRIC.framesByProtocol,
+      help: 'Delivered invocations written to clients, by hub protocol (each envelope is encoded once per protocol).',
+      labelNames: ['protocol'],
+    });
+    this.bytesByProtocol = metrics.counter({
+      name: GATEWAY_METRIC.bytesByProtocol,
+      help: 'Bytes of delivered invocations written to clients, by hub protocol (before transport framing).',
+      labelNames: ['protocol'],
     });
     this.invocationsSent = metrics.counter({
       name: GATEWAY_METRIC.invocationsSent,
@@ -176,6 +198,15 @@ export class RealtimeGatewayMetrics {
   }
 
   /** Label children per transport, so the per-envelope path does not hash labels. */
+  forProtocol(protocol: string) {
+    let children = this.byProtocol.get(protocol);
+    if (!children) {
+      children = { frames: this.framesByProtocol.labels(protocol), bytes: this.bytesByProtocol.labels(protocol) };
+      this.byProtocol.set(protocol, children);
+    }
+    return children;
+  }
+
   forTransport(transport: DeliverySource) {
     let children = this.byTransport.get(transport);
     if (!children) {

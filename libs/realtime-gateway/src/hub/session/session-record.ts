@@ -1,3 +1,4 @@
+import type { HubProtocolName } from '../protocols/hub-protocol-codec';
 import type { PositionVector } from './stream-positions';
 
 /** Something that happened to a session after its recorded position, which a replay must redo in place. */
@@ -5,7 +6,7 @@ export type SessionEvent =
   /** A group joined or left after `after` messages had been sent, with the consumer at `q`. */
   | { k: 'join' | 'leave'; g: string; after: number; q: PositionVector }
   /** A completion (an answer to the client's invoke) sent as message `seq`, with the consumer at `q`. */
-  | { k: 'done'; seq: number; frame: string; q: PositionVector };
+  | { k: 'done'; seq: number; /** In the session protocol's record form. */ frame: string; q: PositionVector };
 
 /**
  * What another instance needs to resume a session, as kept in Redis. Written when the session changes (an ack, a
@@ -21,6 +22,8 @@ export interface SessionRecord {
   v: 1;
   owner: string;
   state: 'live' | 'detached';
+  /** The hub protocol (absent: JSON). `frames` are in its record form: JSON text, or MessagePack as base64. */
+  p?: HubProtocolName;
   connectionId: string;
   userId: string;
   base: number;
@@ -45,6 +48,7 @@ export function parseSessionRecord(json: string | null): SessionRecord | undefin
     if (!Number.isSafeInteger(record.base) || !Array.isArray(record.frames) || !Array.isArray(record.groups))
       return undefined;
     if (typeof record.pos !== 'object' || record.pos === null || !Array.isArray(record.events)) return undefined;
+    if (record.p !== undefined && record.p !== 'messagepack') return undefined;
     return record as SessionRecord;
   } catch {
     return undefined;

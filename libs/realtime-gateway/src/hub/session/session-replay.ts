@@ -1,6 +1,6 @@
 import type { Envelope } from '@realtime-streams/contracts';
 import type { InboundEnvelopeReader } from '../../delivery/inbound-envelope';
-import { invocationFrame } from '../hub-protocol';
+import { hubProtocolNamed } from '../protocols/hub-protocols';
 import type { SessionEvent, SessionRecord } from './session-record';
 import type { SessionStore } from './session-store';
 import { StatefulSession } from './stateful-session';
@@ -70,7 +70,8 @@ export async function rebuildSession(
   if (record.userId !== userId) return { ok: false, reason: 'wrong_user' };
   if (record.state !== 'live' && record.state !== 'detached') return { ok: false, reason: 'busy' };
   if (record.state === 'live' && record.foreign) return { ok: false, reason: 'foreign' };
-  const session = new StatefulSession(hash, record.connectionId, {
+  const codec = hubProtocolNamed(record.p ?? 'json')!;
+  const session = new StatefulSession(hash, record.connectionId, codec, {
     at: record.pos,
     groups: record.groups,
     sent: record.base,
@@ -78,7 +79,7 @@ export async function rebuildSession(
   });
   // Recorded frames cannot be regenerated from the stream: marked foreign, so a crash before the client acknowledges
   // them refuses the next resume rather than renumbering.
-  for (const frame of record.frames) session.push(frame, undefined, true);
+  for (const frame of record.frames) session.push(codec.fromRecord(frame), undefined, true);
 
   let entries: Array<Array<[string, string[]]>>;
   try {
@@ -133,11 +134,8 @@ class Replay {
       const envelope = this.envelopeOf(fields);
       if (!envelope || this.ids.has(envelope.envelope.id) || !targets(envelope.envelope, this.member)) continue;
       this.ids.add(envelope.envelope.id);
-      const frame = invocationFrame(
-        envelope.envelope.method,
-        envelope.argsJson ?? JSON.stringify(envelope.envelope.args),
-      );
-      this.session.push(frame, this.position, false);
+      const { method, args } = envelope.envelope;
+      this.session.push(this.session.codec.invocation(method, args, envelope.argsJson), this.position, false);
     }
   }
 
@@ -156,7 +154,7 @@ class Replay {
   private redo(event: SessionEvent): void {
     if (event.k === 'done') {
       if (this.session.sent + 1 !== event.seq) this.consistent = false;
-      this.session.pushCompletion(event.frame, event.q);
+      this.session.pushCompletion(this.session.codec.fromRecord(event.frame), event.q);
       return;
     }
     if (event.k === 'join') this.member.groups.add(event.g);

@@ -1,3 +1,4 @@
+import type { HubProtocolCodec } from '../protocols/hub-protocol-codec';
 import type { SessionEvent, SessionRecord } from './session-record';
 import type { PositionVector } from './stream-positions';
 
@@ -41,6 +42,8 @@ export class StatefulSession {
   constructor(
     readonly tokenHash: string,
     readonly connectionId: string,
+    /** The connection's hub protocol: its frames are kept as they were sent, and recorded in its form. */
+    readonly codec: HubProtocolCodec,
     start: { at: PositionVector | undefined; groups?: Iterable<string>; sent?: number; received?: number },
   ) {
     this.ackedAt = start.at;
@@ -61,9 +64,9 @@ export class StatefulSession {
   }
 
   /** A completion: numbered like any message, and recorded so a crash replay puts it back in its place. */
-  pushCompletion(frame: string, at: PositionVector | undefined): number {
+  pushCompletion(frame: string | Buffer, at: PositionVector | undefined): number {
     const seq = this.push(frame, at, false);
-    if (at) this.events.push({ k: 'done', seq, frame, q: at });
+    if (at) this.events.push({ k: 'done', seq, frame: this.codec.toRecord(frame), q: at });
     return seq;
   }
 
@@ -116,6 +119,7 @@ export class StatefulSession {
       v: 1,
       owner,
       state: 'live',
+      ...this.protocolField(),
       connectionId: this.connectionId,
       userId,
       base: this.acked,
@@ -138,11 +142,12 @@ export class StatefulSession {
     now: number,
   ): SessionRecord {
     const frames: string[] = [];
-    for (const frame of this.unacked()) frames.push(typeof frame === 'string' ? frame : frame.toString('utf8'));
+    for (const frame of this.unacked()) frames.push(this.codec.toRecord(frame));
     return {
       v: 1,
       owner,
       state: 'detached',
+      ...this.protocolField(),
       connectionId: this.connectionId,
       userId,
       base: this.acked,
@@ -154,5 +159,10 @@ export class StatefulSession {
       foreign: false,
       at: now,
     };
+  }
+
+  /** JSON, the default, is not written: records of earlier versions are JSON sessions. */
+  private protocolField(): Pick<SessionRecord, 'p'> {
+    return this.codec.name === 'json' ? {} : { p: this.codec.name };
   }
 }

@@ -5,7 +5,6 @@ import type { RealtimeGatewayMetrics } from '../../metrics/realtime-gateway.metr
 import type { ResolvedGatewayOptions } from '../../realtime-gateway-options.interface';
 import type { ConnectionRegistry } from '../connection-registry';
 import type { HubConnection } from '../hub-connection';
-import { ackFrame } from '../hub-protocol';
 import { rebuildSession, type Rebuilt, type ReplaySource, type ResumeFailure } from './session-replay';
 import type { SessionRecord } from './session-record';
 import { SessionStore } from './session-store';
@@ -63,7 +62,9 @@ export class StatefulSessions {
   /** A connection whose handshake asked for version 2 on a token negotiated with stateful reconnect. */
   begin(connection: HubConnection, token: string): void {
     const hash = SessionStore.hash(token);
-    connection.session = new StatefulSession(hash, connection.id, { at: this.positions?.current() });
+    connection.session = new StatefulSession(hash, connection.id, connection.codec, {
+      at: this.positions?.current(),
+    });
     this.local.set(hash, connection);
     this.writeNow(connection);
   }
@@ -230,7 +231,7 @@ export class StatefulSessions {
         continue;
       }
       if (session.received > session.ackSent && connection.isOpen) {
-        connection.send(ackFrame(session.received), now);
+        connection.send(connection.codec.ack(session.received), now);
         session.ackSent = session.received;
       }
       const stale = now - (this.lastWritten.get(hash) ?? 0) >= REFRESH_EVERY_MS;

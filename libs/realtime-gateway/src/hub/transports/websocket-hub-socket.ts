@@ -1,0 +1,51 @@
+import type { RawData, WebSocket } from 'ws';
+import type { HubSocket } from './hub-socket';
+
+const TEXT = { binary: false } as const;
+const BINARY = { binary: true } as const;
+
+/** The WebSockets transport: one hub frame per WebSocket message. */
+export class WebSocketHubSocket implements HubSocket {
+  readonly transport = 'WebSockets' as const;
+  readonly carriesBinary = true;
+
+  constructor(
+    readonly ws: WebSocket,
+    onError: (error: Error & { code?: string }) => void,
+  ) {
+    ws.on('error', onError);
+  }
+
+  get isOpen(): boolean {
+    return this.ws.readyState === this.ws.OPEN;
+  }
+
+  get bufferedBytes(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  send(frame: string | Buffer, binary: boolean): void {
+    this.ws.send(frame, binary ? BINARY : TEXT);
+  }
+
+  close(code: number, reason?: string): void {
+    if (this.ws.readyState !== this.ws.OPEN) this.ws.terminate();
+    else this.ws.close(code, reason);
+  }
+
+  terminate(): void {
+    this.ws.terminate();
+  }
+
+  onMessage(listener: (data: Buffer, binary: boolean) => void): void {
+    this.ws.on('message', (data: RawData, isBinary: boolean) => listener(bufferOf(data), isBinary));
+  }
+
+  onClose(listener: () => void): void {
+    this.ws.on('close', listener);
+  }
+}
+
+function bufferOf(data: RawData): Buffer {
+  return Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+}
