@@ -8,6 +8,8 @@ const RS = '\u001e';
  */
 export class RawHubClient {
   readonly frames: string[] = [];
+  /** The same frames as bytes (MessagePack frames are binary). */
+  readonly rawFrames: Buffer[] = [];
   closeCode?: number;
   closeReason?: string;
   socket!: WebSocket;
@@ -26,7 +28,10 @@ export class RawHubClient {
     client.socket = new WebSocket(`${hubUrl.replace(/^http/, 'ws')}?id=${connectionToken}`, {
       headers: { authorization: `Bearer ${token}` },
     });
-    client.socket.on('message', (data: Buffer) => client.frames.push(data.toString('utf8')));
+    client.socket.on('message', (data: Buffer) => {
+      client.rawFrames.push(data);
+      client.frames.push(data.toString('utf8'));
+    });
     client.socket.on('close', (code, reason) => {
       client.closeCode = code;
       client.closeReason = reason.toString();

@@ -5,6 +5,10 @@ import {
   LogLevel,
   type IRetryPolicy,
 } from '@microsoft/signalr';
+import { MessagePackHubProtocol } from '@microsoft/signalr-protocol-msgpack';
+
+/** The combinations the hub serves, as a stock client forces them. */
+export type HubProtocolChoice = 'json' | 'messagepack';
 
 export interface Received {
   method: string;
@@ -30,14 +34,20 @@ export class TestClient {
       keepAliveMs?: number;
       /** `withStatefulReconnect()`: a dropped socket resumes the connection. */
       statefulReconnect?: boolean;
+      /** `withHubProtocol(new MessagePackHubProtocol())` for 'messagepack'; JSON otherwise. */
+      protocol?: HubProtocolChoice;
+      /** Forces one transport (`transport: HttpTransportType.X`); otherwise the client picks from negotiate. */
+      transport?: HttpTransportType;
     } = {},
   ) {
     let builder = new HubConnectionBuilder()
       .withUrl(hubUrl, {
         accessTokenFactory: typeof token === 'function' ? token : () => token,
+        ...(options.transport !== undefined ? { transport: options.transport } : {}),
         ...(options.skipNegotiation ? { skipNegotiation: true, transport: HttpTransportType.WebSockets } : {}),
       })
       .configureLogging(process.env.TEST_LOGS ? LogLevel.Information : LogLevel.None);
+    if (options.protocol === 'messagepack') builder = builder.withHubProtocol(new MessagePackHubProtocol());
     if (options.statefulReconnect) builder = builder.withStatefulReconnect();
     if (options.reconnect === true) builder = builder.withAutomaticReconnect([0, 100, 200, 500, 1000]);
     else if (options.reconnect) builder = builder.withAutomaticReconnect(options.reconnect);

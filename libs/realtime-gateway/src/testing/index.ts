@@ -11,3 +11,4 @@ export { InboundEnvelopeReader } from '../delivery/inbound-envelope';
 export { rebuildSession } from '../hub/session/session-replay';
 export type { SessionRecord } from '../hub/session/session-record';
 export { SessionStore } from '../hub/session/session-store';
+export { HubServer } from '../hub/hub.server';

@@ -20,6 +20,7 @@ export class LongPollingSocket implements HubSocket {
   private state: 'open' | 'closing' | 'closed' = 'open';
   private waiting?: { response: ServerResponse; timer: NodeJS.Timeout };
   private closingTimer?: NodeJS.Timeout;
+  private answering = false;
 
   constructor(private readonly pollTimeoutMs: number) {}
 
@@ -37,7 +38,14 @@ export class LongPollingSocket implements HubSocket {
     this.binary = binary;
     this.queue.push(bytes);
     this.queuedBytes += bytes.length;
-    if (this.waiting) this.answer(this.take());
+    // Answered on the next turn, so what is sent in this one (a batch of envelopes) goes in one response.
+    if (this.waiting && !this.answering) {
+      this.answering = true;
+      setImmediate(() => {
+        this.answering = false;
+        if (this.waiting && this.queue.length > 0) this.answer(this.take());
+      });
+    }
   }
 
   /** A `GET` from the client. */
