@@ -8,7 +8,8 @@ import { serviceConfig, type ServiceConfig } from '../config/service.config';
 const PUBLIC = join(__dirname, 'public');
 
 /**
- * The demo chat page and what it needs: the official SignalR browser bundle, its settings, and development tokens
+ * The demo chat page and what it needs: the official SignalR browser bundles (the client and its MessagePack
+ * protocol), its settings, and development tokens
  * (only while the JWT secret is this installation's generated one, or DEV_TOKENS=true; never in production).
  */
 @Controller()
@@ -23,6 +24,13 @@ export class DemoController {
     this.files.set(
       'signalr.min.js',
       readFileSync(require.resolve('@microsoft/signalr/dist/browser/signalr.min.js'), 'utf8'),
+    );
+    this.files.set(
+      'signalr-protocol-msgpack.min.js',
+      readFileSync(
+        require.resolve('@microsoft/signalr-protocol-msgpack/dist/browser/signalr-protocol-msgpack.min.js'),
+        'utf8',
+      ),
     );
   }
 
@@ -49,6 +57,13 @@ export class DemoController {
   @Header('cache-control', 'public, max-age=3600')
   signalr(): string {
     return this.files.get('signalr.min.js')!;
+  }
+
+  @Get('vendor/signalr-protocol-msgpack.min.js')
+  @Header('content-type', 'text/javascript; charset=utf-8')
+  @Header('cache-control', 'public, max-age=3600')
+  signalrMessagePack(): string {
+    return this.files.get('signalr-protocol-msgpack.min.js')!;
   }
 
   @Get('demo/config.json')

@@ -45,9 +45,15 @@ export class ChatPage {
   }
 
   /** Joins `room` as the page's user, with a development token, and waits until the hub is connected. */
-  async join(room: string): Promise<void> {
+  /** Joins `room`; `protocol` and `transport` are the page's choices (JSON, whatever negotiate gives, by default). */
+  async join(
+    room: string,
+    choice: { protocol?: 'json' | 'messagepack'; transport?: 'WebSockets' | 'ServerSentEvents' | 'LongPolling' } = {},
+  ): Promise<void> {
     await this.page.locator('#user').fill(this.user);
     await this.page.locator('#room').fill(room);
+    await this.page.locator('#protocol').selectOption(choice.protocol ?? 'json');
+    await this.page.locator('#transport-choice').selectOption(choice.transport ?? '');
     await this.page.locator('#connect').click();
     // Wait for any outcome, then name it: a failed join leaves its error in #status, which beats a bare timeout.
     await this.page
@@ -71,6 +77,11 @@ export class ChatPage {
     return this.page
       .locator('#messages li')
       .filter({ has: this.page.locator('.text', { hasText: new RegExp(`^${escapeRegExp(text)}$`) }) });
+  }
+
+  /** What the page says it got, e.g. `messagepack over WebSockets`. */
+  async transport(): Promise<string> {
+    return (await this.page.locator('#transport').textContent()) ?? '';
   }
 
   async status(): Promise<string | undefined> {

@@ -133,6 +133,42 @@ describe('demo page: stock SignalR browser client in headless Chromium, real Red
       expect(pages.flatMap((chat) => chat.problems)).toEqual([]);
     }));
 
+  it('works over MessagePack (WebSockets and long polling) next to JSON: messages and typing, once, in order', () =>
+    withEvidence('demo-page-messagepack', async () => {
+      const [alice, bob, carol] = await Promise.all(
+        (
+          [
+            ['alice', { protocol: 'messagepack' }],
+            ['bob', { protocol: 'messagepack', transport: 'LongPolling' }],
+            ['carol', { protocol: 'json' }],
+          ] as const
+        ).map(async ([user, choice]) => {
+          const chat = await open(user);
+          await chat.join('mp', choice);
+          return chat;
+        }),
+      );
+      expect([await alice.transport(), await bob.transport(), await carol.transport()]).toEqual([
+        'messagepack over WebSockets',
+        'messagepack over LongPolling',
+        'json over WebSockets',
+      ]);
+      await alice.type('packed');
+      await bob.typing.filter({ hasText: 'alice is typing' }).waitFor({ timeout: UI_TIMEOUT_MS });
+      await alice.pressEnter();
+      for (let i = 1; i <= 5; i++) {
+        await bob.type(`reply ${i}`);
+        await bob.pressEnter();
+      }
+      const expected = ['alice: packed', ...[1, 2, 3, 4, 5].map((i) => `bob: reply ${i}`)];
+      for (const chat of [alice, bob, carol]) {
+        await chat.message('reply 5').waitFor({ timeout: UI_TIMEOUT_MS });
+        expect(await chat.messages()).toEqual(expected);
+        expect(await chat.status()).toBe('connected');
+      }
+      expect(pages.flatMap((chat) => chat.problems)).toEqual([]);
+    }));
+
   it('joins with a development token when Join is clicked before the page has its settings', () =>
     withEvidence('demo-page-slow-settings', async () => {
       const dave = await open('dave', (page) => page.route('**/demo/config.json', later(500)));

@@ -126,8 +126,13 @@
     seen.clear();
     lastId = undefined;
     let lastIdAtDisconnect;
-    connection = new signalR.HubConnectionBuilder()
-      .withUrl(config.hubUrl, { accessTokenFactory: () => token })
+    const protocol = $('protocol').value;
+    const transport = $('transport-choice').value;
+    let builder = new signalR.HubConnectionBuilder()
+      .withUrl(config.hubUrl, {
+        accessTokenFactory: () => token,
+        ...(transport ? { transport: signalR.HttpTransportType[transport] } : {}),
+      })
       // A dropped socket resumes the same connection (on any gateway) with what was missed, numbered: no re-fetch.
       .withStatefulReconnect()
       // When a resume is refused (too long away, buffer full, gateway crash it cannot replay), a new connection
@@ -135,8 +140,10 @@
       .withAutomaticReconnect({
         nextRetryDelayInMilliseconds: (retry) => [0, 1000, 2000][retry.previousRetryCount] ?? 5000,
       })
-      .configureLogging(signalR.LogLevel.Warning)
-      .build();
+      .configureLogging(transportReporter);
+    if (protocol === 'messagepack')
+      builder = builder.withHubProtocol(new signalR.protocols.msgpack.MessagePackHubProtocol());
+    connection = builder.build();
     connection.on('ReceiveMessage', (message) => {
       if (message.roomId !== room) return;
       recordLatency(message);
@@ -202,6 +209,16 @@
       throw error;
     }
   }
+
+  // The stock client says which transport it picked only in its log: a logger that shows it, and passes warnings
+  // and errors on to the console as the stock logger would.
+  const transportReporter = {
+    log(level, message) {
+      const picked = /^Selecting transport '(\w+)'/.exec(message);
+      if (picked) $('transport').textContent = `${$('protocol').value} over ${picked[1]}`;
+      if (level >= signalR.LogLevel.Warning) console[level >= signalR.LogLevel.Error ? 'error' : 'warn'](message);
+    },
+  };
 
   setInterval(renderTyping, 1000);
   const configLoaded = fetch('/demo/config.json')
