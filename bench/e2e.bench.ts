@@ -12,6 +12,8 @@
  *   npm run bench -- --cluster Redis Streams on a single node vs a local 6-node Redis Cluster, 6 shards each:
  *                              the load sweep (200,500 clients; --quick: 200), then publish throughput and the CPU
  *                              per event (bench/cluster.bench.ts); takes --sizes --seconds --warmup --workers
+ *   npm run bench -- --protocols JSON vs MessagePack clients on Redis Streams: latency, gateway CPU and bytes per
+ *                              delivery (bench/protocols.bench.ts); takes --seconds --warmup --workers
  *   options: --sizes 100,500 --seconds 10 --warmup 2 --transports redis-streams --workers 2 --no-typing
  *            --no-reconnect (leaves out the stateful-reconnect scenario that ends the full run)
  *
@@ -24,6 +26,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { RedisServer } from '../test/support/redis-server';
 import { runClusterBench } from './cluster.bench';
+import { runProtocolsBench } from './protocols.bench';
 import type { ScenarioResult } from './e2e/scenario';
 import { runMeasured, startApiFor, startApi, startGateway, type Transport } from './e2e/service-roles';
 import { lineChart } from './e2e/svg-chart';
@@ -46,6 +49,8 @@ async function main(): Promise<void> {
       'no-reconnect': { type: 'boolean', default: false },
       // Single node vs Redis Cluster instead of the run above (bench/cluster.bench.ts).
       cluster: { type: 'boolean', default: false },
+      // JSON vs MessagePack clients instead of the run above (bench/protocols.bench.ts).
+      protocols: { type: 'boolean', default: false },
     },
   });
   const quick = values.quick;
@@ -61,6 +66,11 @@ async function main(): Promise<void> {
   if (values.cluster) {
     const publish = { rate: 5000, window: 2000 };
     return runClusterBench({ sizes, timing: { warmup, seconds, workers }, nodeArgs, publish });
+  }
+
+  if (values.protocols) {
+    const clients = values.sizes ? Number(values.sizes.split(',')[0]) : 500;
+    return runProtocolsBench({ clients, rounds: quick ? 1 : 2, seconds, warmup, workers });
   }
 
   const ownRedis = process.env.REDIS_URL ? undefined : await RedisServer.start();

@@ -12,22 +12,16 @@
  * Prints a table and writes bench/results/fan-in.json.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { sequenceKeyOf, streamKey } from '@realtime-streams/contracts';
 import Redis from 'ioredis';
 import { RedisServer } from '../test/support/redis-server';
 import { ServiceProcess } from '../test/support/service-process';
+import { cpuMicros } from './support/process-usage';
 import { machine, printTable, writeResult } from './support/report';
 
 const KEY = streamKey('realtime', 0);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** User + system CPU of a process, in µs, from /proc/<pid>/stat (clock ticks of 10 ms on Linux). */
-function cpuMicros(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
-}
 
 /** A chat message envelope as the reference service publishes it. */
 function envelopeJson(n: number, textBytes: number): string {

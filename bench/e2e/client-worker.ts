@@ -4,6 +4,7 @@
  * both are epoch ms from `performance.timeOrigin + performance.now()`, consistent across processes of one machine.
  */
 import { HubConnection, HubConnectionBuilder, LogLevel } from '@microsoft/signalr';
+import { MessagePackHubProtocol } from '@microsoft/signalr-protocol-msgpack';
 import * as hdr from 'hdr-histogram-js';
 import type { ClientReport, ClientSpec, WorkerCommand, WorkerMessage } from './protocol';
 import { parseMessageText } from './protocol';
@@ -32,11 +33,12 @@ interface Received {
   acceptedAt: number;
 }
 
-async function connectOne(hubUrl: string, spec: ClientSpec): Promise<void> {
-  const connection = new HubConnectionBuilder()
+async function connectOne(hubUrl: string, spec: ClientSpec, protocol: 'json' | 'messagepack'): Promise<void> {
+  let builder = new HubConnectionBuilder()
     .withUrl(hubUrl, { accessTokenFactory: () => spec.token })
-    .configureLogging(LogLevel.None)
-    .build();
+    .configureLogging(LogLevel.None);
+  if (protocol === 'messagepack') builder = builder.withHubProtocol(new MessagePackHubProtocol());
+  const connection = builder.build();
   const report: ClientReport = { user: spec.user, room: spec.room, received: {}, typingEvents: 0 };
   connection.on('ReceiveMessage', (message: Received) => {
     const at = now();
@@ -58,12 +60,14 @@ async function connectOne(hubUrl: string, spec: ClientSpec): Promise<void> {
   reports.push(report);
 }
 
-async function connectAll(hubUrl: string, clients: ClientSpec[]): Promise<void> {
+async function connectAll(hubUrl: string, clients: ClientSpec[], protocol: 'json' | 'messagepack'): Promise<void> {
   const started = now();
   let failed = 0;
   // A few at a time: a thousand simultaneous negotiates would measure the connect storm, not the steady state.
   for (let i = 0; i < clients.length; i += 20) {
-    const results = await Promise.allSettled(clients.slice(i, i + 20).map((spec) => connectOne(hubUrl, spec)));
+    const results = await Promise.allSettled(
+      clients.slice(i, i + 20).map((spec) => connectOne(hubUrl, spec, protocol)),
+    );
     failed += results.filter((r) => r.status === 'rejected').length;
   }
   send({ event: 'connected', clients: connections.length, failed, ms: Math.round(now() - started) });
@@ -74,7 +78,7 @@ process.on('message', (command: WorkerCommand) => {
     try {
       if (command.cmd === 'connect') {
         expectedIntervalUs = Math.round(command.expectedIntervalMs * 1000);
-        await connectAll(command.hubUrl, command.clients);
+        await connectAll(command.hubUrl, command.clients, command.protocol);
       } else if (command.cmd === 'report') {
         send({
           event: 'report',

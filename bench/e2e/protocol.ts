@@ -7,7 +7,14 @@ export interface ClientSpec {
 }
 
 export type WorkerCommand =
-  | { cmd: 'connect'; hubUrl: string; clients: ClientSpec[]; expectedIntervalMs: number }
+  | {
+      cmd: 'connect';
+      hubUrl: string;
+      clients: ClientSpec[];
+      expectedIntervalMs: number;
+      /** The clients' hub protocol (`withHubProtocol(new MessagePackHubProtocol())` for 'messagepack'). */
+      protocol: 'json' | 'messagepack';
+    }
   | { cmd: 'report' }
   | { cmd: 'close' };
 

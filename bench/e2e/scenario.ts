@@ -23,6 +23,10 @@ export interface ScenarioSpec {
   workers: number;
   apiUrl: string;
   hubUrl: string;
+  /** The clients' hub protocol (JSON by default). */
+  protocol?: 'json' | 'messagepack';
+  /** Told when posting starts and when the last deliveries had time to arrive (a bench measures in between). */
+  posting?: { started(): void; ended(): void };
 }
 
 export interface Percentiles {
@@ -86,9 +90,11 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
   try {
     const connectMs = Math.max(...workers.map((w) => w.connectMs));
     const schedule = buildSchedule(spec, members);
+    spec.posting?.started();
     const { posted, postErrors, typingPosted, delivered: okMessages, responses } = await post(spec, pool, schedule);
     // Let the last messages arrive.
     await new Promise((resolve) => setTimeout(resolve, 2000));
+    spec.posting?.ended();
     const reports = await Promise.all(workers.map((w) => w.report()));
     const responseMs = responses.summary();
     return {
@@ -311,7 +317,13 @@ async function startWorkers(spec: ScenarioSpec, clients: ClientSpec[]): Promise<
       const command = (c: WorkerCommand) => child.send(c);
       const mine = clients.filter((_, i) => i % spec.workers === index);
       const connecting = next('connected');
-      command({ cmd: 'connect', hubUrl: spec.hubUrl, clients: mine, expectedIntervalMs });
+      command({
+        cmd: 'connect',
+        hubUrl: spec.hubUrl,
+        clients: mine,
+        expectedIntervalMs,
+        protocol: spec.protocol ?? 'json',
+      });
       const connected = (await connecting) as Extract<WorkerMessage, { event: 'connected' }>;
       if (connected.failed > 0)
         throw new Error(`client worker ${index}: ${connected.failed} clients failed to connect`);

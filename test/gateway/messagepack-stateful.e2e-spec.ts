@@ -47,6 +47,7 @@ describe('stateful reconnect with the MessagePack protocol (stock client, socket
       outOfOrder: received.filter((n, i) => i > 0 && n < received[i - 1]).length,
       reconnects,
     };
+    // eslint-disable-next-line no-console -- the counts are the result (lost, duplicated, out of order)
     console.log(`messagepack stateful: ${JSON.stringify(report)}`);
     expect(received).toEqual(Array.from({ length: total }, (_, i) => i + 1));
     // Each cut was a resume of the session...

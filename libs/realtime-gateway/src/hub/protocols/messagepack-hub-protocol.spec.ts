@@ -12,7 +12,7 @@ const read = (frame: Buffer) =>
     frame.buffer.slice(frame.byteOffset, frame.byteOffset + frame.length) as ArrayBuffer,
     NullLogger.instance,
   );
-const written = (message: StockMessage) => Buffer.from(stock.writeMessage(message) as ArrayBuffer);
+const written = (message: StockMessage) => Buffer.from(stock.writeMessage(message));
 
 describe('MessagePack hub protocol', () => {
   it('writes invocations, completions, ping, close, ack and sequence as the stock client reads them', () => {
