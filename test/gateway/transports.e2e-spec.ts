@@ -151,3 +151,37 @@ function countByMessage(received: number[], count: number) {
   for (let n = 1; n <= count; n++) if (!seen.has(n)) lost++;
   return { lost, duplicated, outOfOrder };
 }
+
+describe('hub.transports narrows what negotiate offers', () => {
+  let gw: GatewayApp;
+
+  beforeAll(async () => {
+    gw = await startGatewayApp({ hub: { transports: ['LongPolling'] } });
+  });
+
+  afterAll(async () => {
+    await gw.close();
+  });
+
+  it('lists only LongPolling, refuses an event stream, and a stock client falls back to long polling', async () => {
+    const token = tokenFor('narrow');
+    const negotiate = await fetch(`${gw.hubUrl}/negotiate?negotiateVersion=1`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const body = (await negotiate.json()) as { availableTransports: unknown; connectionToken: string };
+    expect(body.availableTransports).toEqual([{ transport: 'LongPolling', transferFormats: ['Text', 'Binary'] }]);
+    const stream = await fetch(`${gw.hubUrl}?id=${body.connectionToken}`, {
+      headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' },
+    });
+    expect([stream.status, await stream.text()]).toEqual([404, 'ServerSentEvents is not offered']);
+
+    // No transport forced: the client takes what negotiate offers.
+    const client = await new TestClient(gw.hubUrl, token, { protocol: 'messagepack' }).start();
+    expect(await connectionsByKind()).toEqual({ 'messagepack/LongPolling': 1 });
+    await client.connection.invoke('JoinGroup', 'narrow');
+    await postBridge(gw.bridgeUrl, [envelope({ kind: 'group', name: 'narrow' }, ['polled'])]);
+    await eventually(() => expect(client.of('ReceiveMessage')).toEqual([['polled']]));
+    await client.stop();
+  });
+});
