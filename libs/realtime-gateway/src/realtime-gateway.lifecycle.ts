@@ -115,7 +115,9 @@ export class RealtimeGatewayLifecycle
       return;
     }
     this.unregisterSink = registry.register((batch) => {
-      for (const outbound of batch) this.delivery.deliver(outbound.envelope, 'in-process', outbound.argsJson);
+      this.delivery.batch(() => {
+        for (const outbound of batch) this.delivery.deliver(outbound.envelope, 'in-process', outbound.argsJson);
+      });
     });
   }
 }

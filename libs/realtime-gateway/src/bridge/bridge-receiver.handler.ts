@@ -65,8 +65,10 @@ export class BridgeReceiverHandler {
       argsJsons.push(checked.argsJson);
     }
     let written = 0;
-    for (let i = 0; i < envelopes.length; i++)
-      written += this.delivery.deliver(envelopes[i], 'http-bridge', argsJsons[i]);
+    this.delivery.batch(() => {
+      for (let i = 0; i < envelopes.length; i++)
+        written += this.delivery.deliver(envelopes[i], 'http-bridge', argsJsons[i]);
+    });
     sendJson(response, 200, { accepted: envelopes.length, written });
   };
 

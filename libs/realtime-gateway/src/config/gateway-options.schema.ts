@@ -74,6 +74,12 @@ const hubSchema = z.object({
         'LongPolling need sticky sessions across instances.',
     },
   ),
+  batchWrites: setting(z.boolean().default(true), {
+    env: 'REALTIME_BATCH_WRITES',
+    doc:
+      'Messages for one connection ready in the same turn (one stream read, one bridge batch) go out as one frame ' +
+      'of several messages; false writes each on its own.',
+  }),
   longPollTimeoutMs: setting(integer(100, 99_000).default(90_000), {
     doc: 'A long poll with nothing to return answers empty after this (under the stock client 100 s request timeout).',
   }),

@@ -25,6 +25,8 @@ export interface StreamEntryRef {
 export class DeliveryService {
   private readonly logger = new Logger('RealtimeDelivery');
   private readonly dedup: DedupWindow;
+  /** Connections holding frames for the batch that runs now (undefined: no batch, every frame written at once). */
+  private holding?: HubConnection[];
 
   constructor(
     private readonly registry: ConnectionRegistry,
@@ -33,6 +35,22 @@ export class DeliveryService {
     @Optional() private readonly sessions?: StatefulSessions,
   ) {
     this.dedup = new DedupWindow(options.dedup.ttlMs, options.dedup.maxEntries);
+  }
+
+  /**
+   * Runs `deliveries` (the envelopes of one stream read, one bridge batch) so that each connection gets what they
+   * send it as one frame of several messages, written when the batch ends. Order per connection is kept; a batch
+   * inside a batch is part of it. With `hub.batchWrites` off, every frame is written at once.
+   */
+  batch<T>(deliveries: () => T): T {
+    if (this.holding || !this.options.hub.batchWrites) return deliveries();
+    const holding: HubConnection[] = (this.holding = []);
+    try {
+      return deliveries();
+    } finally {
+      this.holding = undefined;
+      for (const connection of holding) connection.flush();
+    }
   }
 
   /**
@@ -97,6 +115,7 @@ export class DeliveryService {
     envelopeId: string,
   ): boolean {
     if (!connection.handshakeDone || connection.ended) return false;
+    if (this.holding && connection.isOpen && connection.hold()) this.holding.push(connection);
     connection.sendMessage(frame, now, at, entry, envelopeId);
     const session = connection.session;
     if (session && session.bufferedBytes > this.options.statefulReconnect.bufferBytes) {
@@ -128,6 +147,7 @@ export class DeliveryService {
       this.metrics.slowClientDrops.inc();
       return false;
     }
+    if (this.holding && connection.hold()) this.holding.push(connection);
     connection.send(frame, now);
     return true;
   }

@@ -41,6 +41,9 @@ export class HubConnection {
    */
   replayed?: { upTo: PositionVector; ids: ReadonlySet<string> };
   private closed = false;
+  /** While a delivery batch runs: its frames for this connection, sent as one frame when it ends. */
+  private pending?: Buffer[];
+  private pendingBytes = 0;
 
   constructor(
     readonly id: string,
@@ -62,9 +65,9 @@ export class HubConnection {
     return this.closed;
   }
 
-  /** Bytes written to the socket that the client has not taken yet. */
+  /** Bytes written to the socket that the client has not taken yet, and those held for the batch's one write. */
   get bufferedBytes(): number {
-    return this.socket?.bufferedBytes ?? 0;
+    return (this.socket?.bufferedBytes ?? 0) + this.pendingBytes;
   }
 
   /** The transport of the current socket (undefined while a stateful session waits for its client). */
@@ -88,6 +91,8 @@ export class HubConnection {
 
   /** The socket went without a close message: the session waits for the client to come back. */
   detach(now: number): void {
+    // The session keeps every message it numbered: nothing held needs sending to a socket that is gone.
+    this.dropPending();
     this.socket = undefined;
     if (this.session) this.session.detachedAt = now;
   }
@@ -95,8 +100,36 @@ export class HubConnection {
   /** Sends one uncounted frame (handshake, ping, ack, sequence, close). */
   send(frame: string | Buffer, now: number): void {
     if (!this.isOpen) return;
-    this.socket!.send(frame, this.codec.binary);
+    if (this.pending) {
+      const bytes = typeof frame === 'string' ? Buffer.from(frame, 'utf8') : frame;
+      this.pending.push(bytes);
+      this.pendingBytes += bytes.length;
+    } else this.socket!.send(frame, this.codec.binary);
     this.lastSentAt = now;
+  }
+
+  /**
+   * Starts holding frames for one write (a delivery batch); false when it already does. Both protocols allow
+   * several messages in one frame, and one write instead of several is what makes a batch cheap per message.
+   */
+  hold(): boolean {
+    if (this.pending) return false;
+    this.pending = [];
+    return true;
+  }
+
+  /** Sends what was held as one frame, and stops holding. */
+  flush(): void {
+    const pending = this.pending;
+    const bytes = this.pendingBytes;
+    this.dropPending();
+    if (!pending || pending.length === 0 || !this.isOpen) return;
+    this.socket!.send(pending.length === 1 ? pending[0] : Buffer.concat(pending, bytes), this.codec.binary);
+  }
+
+  private dropPending(): void {
+    this.pending = undefined;
+    this.pendingBytes = 0;
   }
 
   /**
@@ -134,6 +167,9 @@ export class HubConnection {
    */
   close(error?: string, allowReconnect = true, immediately = false): void {
     if (this.closed) return;
+    // What a batch held goes before the close message, unless the client is cut for not reading.
+    if (immediately) this.dropPending();
+    else this.flush();
     this.closed = true;
     const socket = this.socket;
     if (!socket) return;
@@ -148,12 +184,14 @@ export class HubConnection {
 
   /** Drops the socket without a goodbye (it is gone or hopeless); the connection is over. */
   terminate(): void {
+    this.dropPending();
     this.closed = true;
     this.socket?.terminate();
   }
 
   /** Cuts the socket without a close message, so a stateful client resumes (a handover on shutdown). */
   cut(): void {
+    this.dropPending();
     this.socket?.terminate();
   }
 }

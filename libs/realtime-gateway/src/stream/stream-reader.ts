@@ -298,18 +298,21 @@ export class StreamReader {
   private handle(reply: ReadReply, fresh: boolean): Promise<unknown> {
     if (!reply) return Promise.resolve();
     const acks: Promise<unknown>[] = [];
-    for (const [key, entries] of reply) {
-      if (entries.length === 0) continue;
-      const ids: string[] = [];
-      for (const [id, fields] of entries) {
-        ids.push(id);
-        // Before delivering: a client must not get an entry from after a gap before it is told of the gap.
-        if (!this.checkSequence(key, id, fields, fresh)) continue;
-        this.positions?.advance(key, id);
-        this.deliverEntry(key, id, fields);
+    // One batch: what the read brought for a connection goes out in one write.
+    this.delivery.batch(() => {
+      for (const [key, entries] of reply) {
+        if (entries.length === 0) continue;
+        const ids: string[] = [];
+        for (const [id, fields] of entries) {
+          ids.push(id);
+          // Before delivering: a client must not get an entry from after a gap before it is told of the gap.
+          if (!this.checkSequence(key, id, fields, fresh)) continue;
+          this.positions?.advance(key, id);
+          this.deliverEntry(key, id, fields);
+        }
+        acks.push(this.redis.xack(key, this.settings.group, ...ids));
       }
-      acks.push(this.redis.xack(key, this.settings.group, ...ids));
-    }
+    });
     // Bounded: an XACK on a frozen connection must not hold the loop (the read sent with it times out anyway).
     return withTimeout(Promise.all(acks), READ_GRACE_MS, 'XACK').catch((error: unknown) => {
       // Unacknowledged entries come back as pending on the next start: delivered twice, dropped by dedup.
