@@ -4,6 +4,8 @@ import {
   type SessionRecord,
   SessionStore,
 } from '@realtime-streams/gateway/testing';
+import { NullLogger } from '@microsoft/signalr';
+import { MessagePackHubProtocol } from '@microsoft/signalr-protocol-msgpack';
 import Redis from 'ioredis';
 import { RedisServer } from '../support/redis-server';
 import { envelope } from './support';
@@ -20,6 +22,19 @@ function resent(session: { unacked(): Iterable<string | Buffer> }): unknown[] {
       invocationId?: string;
     };
     return message.type === 1 ? message.arguments![0] : `completion ${message.invocationId}`;
+  });
+}
+
+/** The same for a MessagePack session: its frames are binary, and its record keeps them as base64. */
+function resentInMessagePack(session: { unacked(): Iterable<string | Buffer> }): unknown[] {
+  const stock = new MessagePackHubProtocol();
+  return [...session.unacked()].flatMap((frame) => {
+    const bytes = Buffer.isBuffer(frame) ? frame : Buffer.from(frame);
+    const arrayBuffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer;
+    return stock.parseMessages(arrayBuffer, NullLogger.instance).map((message) => {
+      const m = message as { type: number; arguments?: unknown[]; invocationId?: string };
+      return m.type === 1 ? m.arguments![0] : `completion ${m.invocationId}`;
+    });
   });
 }
 
@@ -125,6 +140,35 @@ describe('rebuilding a session from its record and the stream (real redis-server
     });
     const rebuilt = await rebuildSession(handedOver, 'h', 'alice', source());
     expect(rebuilt.ok && resent(rebuilt.session)).toEqual(['kept', 4, 5, 'x']);
+  });
+
+  it('rebuilds a MessagePack session in MessagePack: regenerated messages, recorded completions and frames', async () => {
+    const stock = new MessagePackHubProtocol();
+    const base64 = (message: Parameters<MessagePackHubProtocol['writeMessage']>[0]) =>
+      Buffer.from(stock.writeMessage(message)).toString('base64');
+    const events: SessionRecord['events'] = [
+      {
+        k: 'done',
+        seq: 13,
+        frame: base64({ type: 3, invocationId: '7', result: 'ok' }),
+        q: { [KEYS[0]]: ids[2], [KEYS[1]]: '0-0' },
+      },
+    ];
+    const live = await rebuildSession(record({ p: 'messagepack', events }), 'h', 'alice', source());
+    expect(live.ok && resentInMessagePack(live.session)).toEqual([1, 3, 'completion 7', 4, 5]);
+
+    const handedOver = record({
+      p: 'messagepack',
+      state: 'detached',
+      frames: [base64({ type: 1, target: 'ReceiveMessage', arguments: ['kept'], streamIds: [] })],
+      pos: { [KEYS[0]]: ids[2], [KEYS[1]]: '0-0' },
+    });
+    const rebuilt = await rebuildSession(handedOver, 'h', 'alice', source());
+    expect(rebuilt.ok && resentInMessagePack(rebuilt.session)).toEqual(['kept', 4, 5]);
+    // What it records again is MessagePack too, for the next instance.
+    const again = rebuilt.ok && rebuilt.session.detachedRecord('gw', 'alice', ['room'], handedOver.pos, Date.now());
+    expect(again && again.p).toBe('messagepack');
+    expect(again && Buffer.from(again.frames[0], 'base64')[0]).toBeLessThan(0x80);
   });
 
   it('refuses another user, and a session too far behind', async () => {
