@@ -14,6 +14,9 @@
  *                              per event (bench/cluster.bench.ts); takes --sizes --seconds --warmup --workers
  *   npm run bench -- --protocols JSON vs MessagePack clients on Redis Streams: latency, gateway CPU and bytes per
  *                              delivery (bench/protocols.bench.ts); takes --seconds --warmup --workers
+ *   npm run bench -- --scale    one gateway at 1,000 / 5,000 / 15,000 cheap ws clients next to a minimal ws floor
+ *                              (bench/scale.bench.ts; npm run bench:scale -- --batching: several messages per
+ *                              write off and on at 5,000 connections, 40 and 200 msg/s)
  *   options: --sizes 100,500 --seconds 10 --warmup 2 --transports redis-streams --workers 2 --no-typing
  *            --no-reconnect (leaves out the stateful-reconnect scenario that ends the full run)
  *
@@ -27,6 +30,7 @@ import { parseArgs } from 'node:util';
 import { RedisServer } from '../test/support/redis-server';
 import { runClusterBench } from './cluster.bench';
 import { runProtocolsBench } from './protocols.bench';
+import { runScaleBench } from './scale.bench';
 import type { ScenarioResult } from './e2e/scenario';
 import { runMeasured, startApiFor, startApi, startGateway, type Transport } from './e2e/service-roles';
 import { lineChart } from './e2e/svg-chart';
@@ -51,6 +55,8 @@ async function main(): Promise<void> {
       cluster: { type: 'boolean', default: false },
       // JSON vs MessagePack clients instead of the run above (bench/protocols.bench.ts).
       protocols: { type: 'boolean', default: false },
+      // One gateway under 1,000-15,000 cheap clients against a floor (bench/scale.bench.ts).
+      scale: { type: 'boolean', default: false },
     },
   });
   const quick = values.quick;
@@ -68,6 +74,10 @@ async function main(): Promise<void> {
     return runClusterBench({ sizes, timing: { warmup, seconds, workers }, nodeArgs, publish });
   }
 
+  if (values.scale) {
+    const scaleSizes = values.sizes ? sizes : quick ? [1000, 5000] : [1000, 5000, 15000];
+    return runScaleBench({ sizes: scaleSizes, rate: 40, seconds, warmup, workers: 3, roomSize: 500 });
+  }
   if (values.protocols) {
     const clients = values.sizes ? Number(values.sizes.split(',')[0]) : 500;
     return runProtocolsBench({ clients, rounds: quick ? 1 : 2, seconds, warmup, workers });
