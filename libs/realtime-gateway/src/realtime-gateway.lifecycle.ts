@@ -115,7 +115,7 @@ export class RealtimeGatewayLifecycle
       return;
     }
     this.unregisterSink = registry.register((batch) => {
-      this.delivery.batch(() => {
+      this.delivery.batch(batch.length, () => {
         for (const outbound of batch) this.delivery.deliver(outbound.envelope, 'in-process', outbound.argsJson);
       });
     });

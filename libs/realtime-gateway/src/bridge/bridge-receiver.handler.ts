@@ -65,7 +65,7 @@ export class BridgeReceiverHandler {
       argsJsons.push(checked.argsJson);
     }
     let written = 0;
-    this.delivery.batch(() => {
+    this.delivery.batch(envelopes.length, () => {
       for (let i = 0; i < envelopes.length; i++)
         written += this.delivery.deliver(envelopes[i], 'http-bridge', argsJsons[i]);
     });

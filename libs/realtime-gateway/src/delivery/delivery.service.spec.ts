@@ -21,6 +21,10 @@ class FakeConnection {
     this.sent.push(frame);
   }
 
+  sendShared(frame: { payload: Buffer }): void {
+    this.sent.push(frame.payload);
+  }
+
   close(error?: string): void {
     this.closedWith = error;
     this.isOpen = false;

@@ -3,6 +3,7 @@ import { type Envelope, epochMs } from '@realtime-streams/contracts';
 import { ConnectionRegistry } from '../hub/connection-registry';
 import type { HubConnection } from '../hub/hub-connection';
 import { HUB_PROTOCOLS } from '../hub/protocols/hub-protocols';
+import { SharedFrame } from '../hub/transports/shared-frame';
 import { type DeliverySource, RealtimeGatewayMetrics } from '../metrics/realtime-gateway.metrics';
 import { RESOLVED_GATEWAY_OPTIONS } from '../realtime-gateway.constants';
 import type { ResolvedGatewayOptions } from '../realtime-gateway-options.interface';
@@ -38,12 +39,13 @@ export class DeliveryService {
   }
 
   /**
-   * Runs `deliveries` (the envelopes of one stream read, one bridge batch) so that each connection gets what they
-   * send it as one frame of several messages, written when the batch ends. Order per connection is kept; a batch
-   * inside a batch is part of it. With `hub.batchWrites` off, every frame is written at once.
+   * Runs `deliveries` (the `count` envelopes of one stream read, one bridge batch) so that each connection gets
+   * what they send it as one frame of several messages, written when the batch ends. Order per connection is kept;
+   * a batch inside a batch is part of it. A single envelope, or `hub.batchWrites` off: every frame is written at
+   * once (holding one frame per connection would only cost).
    */
-  batch<T>(deliveries: () => T): T {
-    if (this.holding || !this.options.hub.batchWrites) return deliveries();
+  batch<T>(count: number, deliveries: () => T): T {
+    if (count < 2 || this.holding || !this.options.hub.batchWrites) return deliveries();
     const holding: HubConnection[] = (this.holding = []);
     try {
       return deliveries();
@@ -68,18 +70,21 @@ export class DeliveryService {
     const recipients = this.recipientsOf(envelope);
     if (recipients.size === 0) return 0;
     // One frame per protocol in use among the recipients, built when its first recipient comes up.
-    const frames: Array<Buffer | undefined> = [undefined, undefined];
+    const frames: Array<SharedFrame | undefined> = [undefined, undefined];
     const writtenBy = [0, 0];
     const now = Date.now();
     // Where the consumer stands, for stateful sessions: one snapshot per envelope, shared by its recipients.
     let at: PositionVector | undefined | null = null;
     for (const connection of recipients) {
       const index = connection.codec === HUB_PROTOCOLS[0] ? 0 : 1;
-      const frame = (frames[index] ??= connection.codec.invocation(envelope.method, envelope.args, argsJson));
+      const frame = (frames[index] ??= new SharedFrame(
+        connection.codec.invocation(envelope.method, envelope.args, argsJson),
+        connection.codec.binary,
+      ));
       // A resuming session (`held`: its replay is being read) has no session object yet, but is one.
       if (connection.session || connection.held) {
         if (at === null) at = this.sessions?.position();
-        if (this.writeToSession(connection, frame, now, at, entry, envelope.id)) writtenBy[index]++;
+        if (this.writeToSession(connection, frame.payload, now, at, entry, envelope.id)) writtenBy[index]++;
       } else if (this.write(connection, frame, envelope.volatile, now)) writtenBy[index]++;
     }
     const written = writtenBy[0] + writtenBy[1];
@@ -88,7 +93,7 @@ export class DeliveryService {
       if (writtenBy[i] === 0) continue;
       const byProtocol = this.metrics.forProtocol(HUB_PROTOCOLS[i].name);
       byProtocol.frames.inc(writtenBy[i]);
-      byProtocol.bytes.inc(writtenBy[i] * frames[i]!.length);
+      byProtocol.bytes.inc(writtenBy[i] * frames[i]!.payload.length);
     }
     if (written > 0) children.latency.observe(Math.max(0, epochMs() - envelope.ts) / 1000);
     return written;
@@ -133,7 +138,7 @@ export class DeliveryService {
    * the client is closed. Only bytes already waiting count, never the frame at hand: a large frame to an idle client
    * is sent, and a client holds at most the hard bound plus one frame (the envelope cap fits under the hard bound).
    */
-  private write(connection: HubConnection, frame: Buffer, volatile: boolean, now: number): boolean {
+  private write(connection: HubConnection, frame: SharedFrame, volatile: boolean, now: number): boolean {
     if (!connection.handshakeDone || !connection.isOpen) return false;
     const buffered = connection.bufferedBytes;
     const { softLimitBytes, hardLimitBytes } = this.options.slowClients;
@@ -148,7 +153,7 @@ export class DeliveryService {
       return false;
     }
     if (this.holding && connection.hold()) this.holding.push(connection);
-    connection.send(frame, now);
+    connection.sendShared(frame, now);
     return true;
   }
 }

@@ -6,6 +6,7 @@ import type { StatefulSession } from './session/stateful-session';
 import { compareStreamIds } from './session/stream-ids';
 import type { PositionVector } from './session/stream-positions';
 import type { HubSocket } from './transports/hub-socket';
+import type { SharedFrame } from './transports/shared-frame';
 
 /** A message that reached a resuming session before its replay was done: numbered after the replay. */
 export interface HeldMessage {
@@ -41,8 +42,11 @@ export class HubConnection {
    */
   replayed?: { upTo: PositionVector; ids: ReadonlySet<string> };
   private closed = false;
-  /** While a delivery batch runs: its frames for this connection, sent as one frame when it ends. */
-  private pending?: Buffer[];
+  /**
+   * While a delivery batch runs: its frames for this connection, sent as one frame when it ends. One frame is kept
+   * as is (most connections get one per batch), an array only from the second.
+   */
+  private pending?: Buffer | Buffer[] | null;
   private pendingBytes = 0;
 
   constructor(
@@ -100,11 +104,21 @@ export class HubConnection {
   /** Sends one uncounted frame (handshake, ping, ack, sequence, close). */
   send(frame: string | Buffer, now: number): void {
     if (!this.isOpen) return;
-    if (this.pending) {
+    if (this.pending !== undefined) {
       const bytes = typeof frame === 'string' ? Buffer.from(frame, 'utf8') : frame;
-      this.pending.push(bytes);
+      if (this.pending === null) this.pending = bytes;
+      else if (Array.isArray(this.pending)) this.pending.push(bytes);
+      else this.pending = [this.pending, bytes];
       this.pendingBytes += bytes.length;
     } else this.socket!.send(frame, this.codec.binary);
+    this.lastSentAt = now;
+  }
+
+  /** Sends a delivery's frame, shared with its other recipients (held instead while a batch runs). */
+  sendShared(frame: SharedFrame, now: number): void {
+    if (!this.isOpen) return;
+    if (this.pending !== undefined) return this.send(frame.payload, now);
+    this.socket!.sendShared(frame);
     this.lastSentAt = now;
   }
 
@@ -113,8 +127,8 @@ export class HubConnection {
    * several messages in one frame, and one write instead of several is what makes a batch cheap per message.
    */
   hold(): boolean {
-    if (this.pending) return false;
-    this.pending = [];
+    if (this.pending !== undefined) return false;
+    this.pending = null;
     return true;
   }
 
@@ -123,8 +137,8 @@ export class HubConnection {
     const pending = this.pending;
     const bytes = this.pendingBytes;
     this.dropPending();
-    if (!pending || pending.length === 0 || !this.isOpen) return;
-    this.socket!.send(pending.length === 1 ? pending[0] : Buffer.concat(pending, bytes), this.codec.binary);
+    if (!pending || !this.isOpen) return;
+    this.socket!.send(Array.isArray(pending) ? Buffer.concat(pending, bytes) : pending, this.codec.binary);
   }
 
   private dropPending(): void {

@@ -299,7 +299,9 @@ export class StreamReader {
     if (!reply) return Promise.resolve();
     const acks: Promise<unknown>[] = [];
     // One batch: what the read brought for a connection goes out in one write.
-    this.delivery.batch(() => {
+    let count = 0;
+    for (const [, entries] of reply) count += entries.length;
+    this.delivery.batch(count, () => {
       for (const [key, entries] of reply) {
         if (entries.length === 0) continue;
         const ids: string[] = [];

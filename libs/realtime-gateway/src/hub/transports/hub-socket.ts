@@ -1,3 +1,5 @@
+import type { SharedFrame } from './shared-frame';
+
 /** The transports a client may use; the names are the ones negotiate lists. */
 export type TransportName = 'WebSockets' | 'ServerSentEvents' | 'LongPolling';
 
@@ -15,6 +17,8 @@ export interface HubSocket {
   readonly carriesBinary: boolean;
   /** Sends one frame, as a binary message when `binary` (WebSockets). */
   send(frame: string | Buffer, binary: boolean): void;
+  /** Sends a frame many connections receive (a delivery), as cheaply as the transport allows. */
+  sendShared(frame: SharedFrame): void;
   /** Ends the connection once what was sent is delivered. */
   close(code: number, reason?: string): void;
   /** Drops the connection now, with what is still waiting. */

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { HubSocket } from './hub-socket';
 import { SocketListeners } from './listeners';
+import type { SharedFrame } from './shared-frame';
 
 /** A client that stops polling after a close gets this long to fetch its close message. */
 const CLOSING_GRACE_MS = 5000;
@@ -46,6 +47,10 @@ export class LongPollingSocket implements HubSocket {
         if (this.waiting && this.queue.length > 0) this.answer(this.take());
       });
     }
+  }
+
+  sendShared(frame: SharedFrame): void {
+    this.send(frame.payload, frame.binary);
   }
 
   /** A `GET` from the client. */

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { HubSocket } from './hub-socket';
 import { SocketListeners } from './listeners';
+import type { SharedFrame } from './shared-frame';
 
 /**
  * The Server-Sent Events transport: frames go down one long `GET` response as `data:` events (text only); the
@@ -37,6 +38,10 @@ export class ServerSentEventsSocket implements HubSocket {
     this.response.write(
       text.includes('\n') ? `data: ${text.split(/\r?\n/).join('\r\ndata: ')}\r\n\r\n` : `data: ${text}\r\n\r\n`,
     );
+  }
+
+  sendShared(frame: SharedFrame): void {
+    this.send(frame.payload);
   }
 
   close(): void {

@@ -1,5 +1,13 @@
+import type { Duplex } from 'node:stream';
 import type { RawData, WebSocket } from 'ws';
 import type { HubSocket } from './hub-socket';
+import type { SharedFrame } from './shared-frame';
+
+/** What of ws's internals a shared frame needs: its socket, and whether its sender has queued sends. */
+interface WebSocketInternals {
+  _socket?: Duplex;
+  _sender?: { _queue?: unknown[] };
+}
 
 const TEXT = { binary: false } as const;
 const BINARY = { binary: true } as const;
@@ -26,6 +34,17 @@ export class WebSocketHubSocket implements HubSocket {
 
   send(frame: string | Buffer, binary: boolean): void {
     this.ws.send(frame, binary ? BINARY : TEXT);
+  }
+
+  /**
+   * Writes the frame, already framed once for every recipient, straight to the TCP socket, as ws itself does for
+   * an uncompressed message (permessage-deflate is off): one write of a shared buffer per recipient. When ws has
+   * sends queued (it never does without compression), it goes through ws so the order holds.
+   */
+  sendShared(frame: SharedFrame): void {
+    const { _socket: socket, _sender: sender } = this.ws as unknown as WebSocketInternals;
+    if (socket && sender?._queue?.length === 0) socket.write(frame.webSocketFrame);
+    else this.send(frame.payload, frame.binary);
   }
 
   close(code: number, reason?: string): void {
