@@ -61,22 +61,25 @@ describe('MessagePack hub protocol: raw frames next to a stock client', () => {
     return raw;
   }
 
-  it('serves several messages in one binary frame: ping, join, invoke; answers in MessagePack', async () => {
+  it('serves several messages in one binary frame: ping, join, invoke, stream; answers in MessagePack', async () => {
     const raw = await messagePackClient();
     raw.send(
       Buffer.concat([
         framed([6]),
         framed([1, {}, '1', 'JoinGroup', ['raw-room']]),
         framed([1, {}, '2', 'NoSuchMethod', []]),
+        // A streaming invocation is answered with an error, as on JSON.
+        framed([4, {}, '3', 'Counter', [10]]),
       ]),
     );
-    await eventually(() => expect(parsedByStock(raw).filter((m) => m.type === 3)).toHaveLength(2));
+    await eventually(() => expect(parsedByStock(raw).filter((m) => m.type === 3)).toHaveLength(3));
     // Completions in any order: each method runs on its own.
     const completions = parsedByStock(raw).filter((m) => m.type === 3);
     completions.sort((a, b) => String(a.invocationId).localeCompare(String(b.invocationId)));
     expect(completions).toEqual([
       expect.objectContaining({ type: 3, invocationId: '1', result: undefined, error: undefined }),
       expect.objectContaining({ type: 3, invocationId: '2', error: "Method 'NoSuchMethod' does not exist." }),
+      expect.objectContaining({ type: 3, invocationId: '3', error: 'Streaming hub methods are not supported.' }),
     ]);
     await postBridge(gw.bridgeUrl, [envelope({ kind: 'group', name: 'raw-room' }, [{ x: 1 }, 'two'])]);
     await eventually(() =>
