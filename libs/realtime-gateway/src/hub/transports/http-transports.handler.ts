@@ -66,7 +66,8 @@ export class HttpTransportsHandler {
     if (!this.offers('ServerSentEvents')) return this.refuse(request, response, 404, 'ServerSentEvents is not offered');
     if (this.byToken.has(token)) return this.refuse(request, response, 409, 'connection id already in use');
     const admission = await this.hub.admit(request, url, 'ServerSentEvents');
-    if (!admission.ok) return this.refuse(request, response, admission.status, admission.reason);
+    if (!admission.ok)
+      return this.refuse(request, response, admission.status, admission.reason, admission.status !== 401);
     request.resume();
     const socket = new ServerSentEventsSocket(response);
     this.track(token, socket, this.hub.connect(socket, admission));
@@ -83,7 +84,8 @@ export class HttpTransportsHandler {
     }
     if (!this.offers('LongPolling')) return this.refuse(request, response, 404, 'LongPolling is not offered');
     const admission = await this.hub.admit(request, url, 'LongPolling');
-    if (!admission.ok) return this.refuse(request, response, admission.status, admission.reason);
+    if (!admission.ok)
+      return this.refuse(request, response, admission.status, admission.reason, admission.status !== 401);
     const socket = new LongPollingSocket(this.options.longPollTimeoutMs);
     this.track(token, socket, this.hub.connect(socket, admission));
     socket.opened(response);
@@ -132,8 +134,9 @@ export class HttpTransportsHandler {
   ): Promise<boolean> {
     const user = await authenticate(this.verifier, request, url);
     if (typeof user === 'string') {
+      // Counted as an authentication failure, not as a transport refusal.
       this.metrics.authFailures.inc({ reason: 'connect' });
-      this.refuse(request, response, 401, user);
+      this.refuse(request, response, 401, user, false);
       return false;
     }
     if (user.id !== known.connection.user.id) {
@@ -147,9 +150,15 @@ export class HttpTransportsHandler {
     return this.options.transports.includes(transport);
   }
 
-  private refuse(request: IncomingMessage, response: ServerResponse, status: number, reason: string): void {
+  private refuse(
+    request: IncomingMessage,
+    response: ServerResponse,
+    status: number,
+    reason: string,
+    counted = true,
+  ): void {
     request.resume();
-    this.metrics.clientProtocolErrors.inc({ reason: 'transport' });
+    if (counted) this.metrics.clientProtocolErrors.inc({ reason: 'transport' });
     response.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
     response.end(reason);
   }
