@@ -30,6 +30,8 @@ export class HubConnection {
   /** When the connection's token expires (epoch ms); undefined when it does not. */
   expiresAt: number | undefined;
   handshakeDone = false;
+  /** The connection token, when it was negotiated with stateful reconnect: the handshake decides on a session. */
+  statefulToken: string | undefined;
   /** The hub protocol the handshake chose (JSON until then: handshake errors are JSON). */
   codec: HubProtocolCodec = JSON_HUB_PROTOCOL;
   /** Stateful reconnect: message ids, the replay buffer, what a resume elsewhere needs. */

@@ -2,10 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Logger } from '@nestjs/common';
-import { errorMessage } from '@realtime-streams/common';
 import { WebSocketServer } from 'ws';
 import type { AccessTokenVerifier, AuthenticatedUser } from '../auth/access-token-verifier';
-import { HubMethodError } from '../errors/hub-method.error';
 import { rejectUpgrade } from '../http/http-takeover';
 import type { RealtimeGatewayMetrics } from '../metrics/realtime-gateway.metrics';
 import type { ResolvedGatewayOptions } from '../realtime-gateway-options.interface';
@@ -13,15 +11,6 @@ import type { ConnectionRegistry } from './connection-registry';
 import type { CorsPolicy } from './cors-policy';
 import { HubConnection } from './hub-connection';
 import type { HubInvoker } from './hub-invoker';
-import {
-  HANDSHAKE_OK,
-  handshakeError,
-  type HubMessage,
-  HubProtocolError,
-  MessageType,
-  parseRecords,
-  RECORD_SEPARATOR,
-} from './hub-protocol';
 import { InvocationBudget } from './invocation-budget';
 import { authenticate, mayConnect, tooManyConnections } from './negotiate.handler';
 import type { NegotiatedConnections } from './negotiated-connections';
@@ -31,6 +20,7 @@ import { groupsAfter } from './session/session-replay';
 import type { StatefulSessions } from './session/stateful-sessions';
 import type { HubSocket, TransportName } from './transports/hub-socket';
 import { WebSocketHubSocket } from './transports/websocket-hub-socket';
+import { HubMessages, kindOf } from './hub-messages';
 
 /** How the upgrade of a connection token resolved: a new connection, or a session to resume. */
 type Opening =
@@ -47,9 +37,9 @@ export type Admission =
 export type ClientPolicy = Pick<ResolvedGatewayOptions, 'limits' | 'closeOnTokenExpiry'>;
 
 /**
- * The hub's WebSocket side: upgrade (with the negotiated id, or none under `skipNegotiation`), the handshake, the
- * client's messages, keep-alive pings and timeouts. A client that breaks the protocol is closed with the reason;
- * nothing a client sends can throw out of here.
+ * The hub's connections: admission on any transport (the WebSocket upgrade here, the HTTP transports through
+ * `admit` and `connect`), with the negotiated id or none under `skipNegotiation`; opening and resuming; what the
+ * client sends goes to HubMessages; keep-alive pings, timeouts and token expiry; shutdown.
  */
 export class HubServer {
   private readonly logger = new Logger('RealtimeHub');
@@ -57,6 +47,7 @@ export class HubServer {
   /** Every socket, handshake done or not (the registry only holds the ready ones). */
   private readonly sockets = new Set<HubConnection>();
   private sweeper?: NodeJS.Timeout;
+  private readonly messages: HubMessages;
 
   constructor(
     private readonly options: ResolvedGatewayOptions['hub'],
@@ -75,6 +66,7 @@ export class HubServer {
       connection.session.groupChanged(kind, group, sessions.position());
       sessions.writeNow(connection);
     };
+    this.messages = new HubMessages(options.maxMessageBytes, registry, invoker, metrics, policy.limits, sessions);
     // ws refuses far bigger frames itself (close 1009); between the two bounds the client gets a proper close message.
     this.wss = new WebSocketServer({
       noServer: true,
@@ -310,15 +302,12 @@ export class HubServer {
       now,
       new InvocationBudget(invocationsPerSecond, invocationBurst, now),
     );
-    this.statefulTokens.set(connection, stateful && token ? token : undefined);
+    connection.statefulToken = stateful && token ? token : undefined;
     this.sockets.add(connection);
     this.userSockets.add(user.id);
     this.listen(socket, connection, token);
     return connection;
   }
-
-  /** Tokens of connections negotiated with stateful reconnect, until their handshake says which version they speak. */
-  private readonly statefulTokens = new WeakMap<HubConnection, string | undefined>();
 
   /**
    * The client of a session came back (stateful reconnect: no handshake, the socket reopened on the same URL).
@@ -390,179 +379,7 @@ export class HubServer {
 
   /** A frame from the client, on any transport. */
   receive(connection: HubConnection, bytes: Buffer, isBinary: boolean): void {
-    connection.lastReceivedAt = Date.now();
-    try {
-      if (bytes.length > this.options.maxMessageBytes) {
-        throw new HubProtocolError(
-          'too_large',
-          `Message of ${bytes.length} bytes is over the limit of ${this.options.maxMessageBytes}`,
-        );
-      }
-      let messages = bytes;
-      if (!connection.handshakeDone) {
-        // The handshake is JSON text whatever the protocol; what follows its separator is in that protocol.
-        const end = bytes.indexOf(RECORD_SEPARATOR_BYTE);
-        const [record] = parseRecords(bytes.subarray(0, end + 1).toString('utf8'));
-        if (!this.handshake(connection, record)) return;
-        messages = bytes.subarray(end + 1);
-        if (messages.length === 0) return;
-      } else if (isBinary && !connection.codec.binary) {
-        throw new HubProtocolError('binary', 'Binary messages are not supported by the JSON protocol');
-      }
-      for (const message of connection.codec.parse(messages)) {
-        // A message may close the connection (a close message, a limit): the rest of the frame is not served.
-        if (!connection.isOpen) return;
-        this.onHubMessage(connection, message);
-      }
-    } catch (error) {
-      this.protocolError(connection, error);
-    }
-  }
-
-  private handshake(connection: HubConnection, record: unknown): boolean {
-    const { protocol, version } = (record ?? {}) as { protocol?: unknown; version?: unknown };
-    const codec = typeof protocol === 'string' ? hubProtocolNamed(protocol) : undefined;
-    const transport = connection.transport;
-    let problem: string | undefined;
-    if (typeof protocol !== 'string' || typeof version !== 'number') problem = 'Invalid handshake request.';
-    else if (!codec) problem = `The protocol '${protocol}' is not supported.`;
-    else if (version !== 1 && version !== 2)
-      problem = `The server does not support version ${version} of the '${protocol}' protocol.`;
-    else if (codec.binary && transport === 'ServerSentEvents')
-      problem = `The '${protocol}' protocol needs a transport that carries binary data; ServerSentEvents does not.`;
-    if (problem || !codec) {
-      this.metrics.clientProtocolErrors.inc({ reason: 'handshake' });
-      connection.send(handshakeError(problem!), Date.now());
-      connection.close();
-      return false;
-    }
-    // `{}` must be the very first thing the client receives: nothing is sent to a socket before this.
-    connection.codec = codec;
-    connection.send(codec.binary ? HANDSHAKE_OK_BYTES : HANDSHAKE_OK, Date.now());
-    connection.handshakeDone = true;
-    // Version 2 on a token negotiated with stateful reconnect (WebSockets only, as in the client): this connection's
-    // messages are numbered from now on.
-    const token = this.statefulTokens.get(connection);
-    if (token && version === 2 && transport === 'WebSockets') this.sessions.begin(connection, token);
-    this.registry.add(connection);
-    this.invoker.track(connection);
-    this.metrics.connections.inc();
-    this.metrics.connectionsByKind.inc(kindOf(connection));
-    return true;
-  }
-
-  private onHubMessage(connection: HubConnection, message: HubMessage): void {
-    const session = connection.session;
-    if (session && message.type >= MessageType.Invocation && message.type <= MessageType.CancelInvocation) {
-      // Counted: a message resent after a reconnect that was processed already is dropped (never run twice).
-      const id = session.nextInbound++;
-      if (id <= session.received) return;
-      session.received = id;
-    }
-    switch (message.type) {
-      case MessageType.Invocation:
-        return this.onInvocation(connection, message);
-      case MessageType.StreamInvocation:
-        return this.complete(connection, message.invocationId, { error: 'Streaming hub methods are not supported.' });
-      case MessageType.Ack:
-        if (session) session.ack(sequenceIdOf(message));
-        return;
-      case MessageType.Sequence:
-        if (session) {
-          const next = sequenceIdOf(message);
-          if (next > session.received + 1)
-            throw new HubProtocolError('bad_message', 'Sequence ID greater than amount of messages we have received.');
-          session.nextInbound = next;
-        }
-        return;
-      case MessageType.Ping:
-      case MessageType.CancelInvocation:
-      case MessageType.StreamItem:
-      case MessageType.Completion:
-        return;
-      case MessageType.Close:
-        connection.close();
-        return;
-      default:
-        throw new HubProtocolError('bad_message', `Unknown message type ${message.type}`);
-    }
-  }
-
-  private onInvocation(connection: HubConnection, message: HubMessage): void {
-    const { target, invocationId } = message;
-    const args = message.arguments ?? [];
-    if (typeof target !== 'string' || !Array.isArray(args)) {
-      throw new HubProtocolError('bad_message', 'An invocation needs a string target and an array of arguments');
-    }
-    if (invocationId !== undefined && typeof invocationId !== 'string') {
-      throw new HubProtocolError('bad_message', 'invocationId must be a string');
-    }
-    if (!connection.invocations.take(Date.now())) return this.refuseInvocation(connection, invocationId);
-    if (Array.isArray(message.streamIds) && message.streamIds.length > 0) {
-      return this.complete(connection, invocationId, { error: 'Client-to-server streaming is not supported.' });
-    }
-    // The id received is in Redis before the method runs: a resume elsewhere after a crash does not run it again.
-    if (connection.session) this.sessions.writeNow(connection);
-    this.invoker.invoke(connection, target, args).then(
-      (result) => this.complete(connection, invocationId, { result }),
-      (error: unknown) =>
-        this.complete(connection, invocationId, {
-          error: error instanceof HubMethodError ? error.message : 'An unexpected error occurred on the server.',
-        }),
-    );
-  }
-
-  /** Over the rate: a completion error, or the connection closed when the client keeps calling regardless. */
-  private refuseInvocation(connection: HubConnection, invocationId: unknown): void {
-    const { invocationsPerSecond, maxRefusedInvocations } = this.policy.limits;
-    if (connection.invocations.refusedInARow >= maxRefusedInvocations) {
-      this.metrics.clientLimitHits.inc({ limit: 'invocations_close' });
-      this.logger.warn(`Closing connection ${connection.id} of ${connection.user.id}: kept invoking past its limit`);
-      connection.close(
-        `Connection closed: more than ${invocationsPerSecond} invocations per second, sustained.`,
-        false,
-      );
-      return;
-    }
-    this.metrics.clientLimitHits.inc({ limit: 'invocations' });
-    this.complete(connection, invocationId, {
-      error: `Too many invocations: at most ${invocationsPerSecond} per second. Try again later.`,
-    });
-  }
-
-  /** Answers an `invoke`; a `send` (no invocation id) gets no answer. */
-  private complete(
-    connection: HubConnection,
-    invocationId: unknown,
-    outcome: { result: unknown } | { error: string },
-  ): void {
-    if (typeof invocationId !== 'string') return;
-    let frame: Buffer;
-    try {
-      frame = connection.codec.completion(invocationId, outcome);
-    } catch (error) {
-      frame = connection.codec.completion(invocationId, {
-        error: `The result could not be serialized: ${errorMessage(error)}`,
-      });
-    }
-    if (!connection.session) return connection.send(frame, Date.now());
-    // Counted, and recorded with its place before it leaves, so a replay elsewhere gives it the same id.
-    connection.session.pushCompletion(frame, this.sessions.position());
-    this.sessions.writeNow(connection);
-    connection.send(frame, Date.now());
-  }
-
-  private protocolError(connection: HubConnection, error: unknown): void {
-    const known = error instanceof HubProtocolError;
-    if (!known) this.logger.error(`Connection ${connection.id} failed`, error as Error);
-    const message = known ? error.message : 'An unexpected error occurred on the server.';
-    this.metrics.clientProtocolErrors.inc({ reason: known ? error.reason : 'internal' });
-    if (!connection.handshakeDone) {
-      connection.send(handshakeError(message), Date.now());
-      connection.close();
-      return;
-    }
-    connection.close(`Connection closed with an error: ${message}`, false);
+    this.messages.receive(connection, bytes, isBinary);
   }
 
   /**
@@ -591,19 +408,4 @@ export class HubServer {
       }
     }
   }
-}
-
-const RECORD_SEPARATOR_BYTE = RECORD_SEPARATOR.charCodeAt(0);
-/** The handshake answer as bytes, for binary protocols (sent in the connection's transfer format). */
-const HANDSHAKE_OK_BYTES = Buffer.from(HANDSHAKE_OK, 'utf8');
-
-function kindOf(connection: HubConnection): { protocol: string; transport: string } {
-  return { protocol: connection.codec.name, transport: connection.transport ?? 'none' };
-}
-
-function sequenceIdOf(message: HubMessage): number {
-  const id = message.sequenceId;
-  if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0)
-    throw new HubProtocolError('bad_message', 'sequenceId must be a non-negative integer');
-  return id;
 }
