@@ -1,9 +1,8 @@
-import { cpuMicros, usageFrom } from '../support/process-usage';
+import { cpuMicros, usageFrom, vmRssBytes } from '../support/process-usage';
 import { ClientFleet, type LatencyMs } from './client-fleet';
 import { runOpenLoop, scheduleMessages, type ScheduledMessage } from './open-loop';
 import { using } from './running-resources';
 import type { ClientMode, ScaleClient } from './scale-protocol';
-import { vmRssBytes } from './vm-rss';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** After the last connect, before reading memory: the connect burst's own buffers are not per-connection cost. */

@@ -4,7 +4,7 @@ import { type GatewayApp, startGatewayApp, tokenFor } from '../support/gateway-a
 import { RawHubClient } from '../support/raw-hub-client';
 import { TestClient } from '../support/signalr-client';
 import { eventually } from '../support/stream-reader';
-import { envelope, postBridge, sleep } from './support';
+import { envelope, postBridge, stillServed, sleep } from './support';
 
 const RS = '\u001e';
 
@@ -26,13 +26,7 @@ describe('hub protocol rules and bad clients (raw WebSocket clients next to a st
     await gw.close();
   });
 
-  /** The stock client next to the bad one still works: the server and other connections are unaffected. */
-  async function bystanderStillServed(): Promise<void> {
-    const before = bystander.of('ReceiveMessage').length;
-    await postBridge(gw.bridgeUrl, [envelope({ kind: 'group', name: 'watch' })]);
-    await eventually(() => expect(bystander.of('ReceiveMessage')).toHaveLength(before + 1));
-    expect(bystander.connection.state).toBe('Connected');
-  }
+  const bystanderStillServed = () => stillServed(bystander, gw.bridgeUrl);
 
   it('answers the handshake with {} and a record separator before anything else', async () => {
     const raw = await RawHubClient.connect(gw.hubUrl, tokenFor('raw'));

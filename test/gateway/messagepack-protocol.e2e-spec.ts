@@ -6,7 +6,7 @@ import { type GatewayApp, startGatewayApp, tokenFor } from '../support/gateway-a
 import { RawHubClient } from '../support/raw-hub-client';
 import { TestClient } from '../support/signalr-client';
 import { eventually } from '../support/stream-reader';
-import { envelope, postBridge } from './support';
+import { envelope, postBridge, stillServed } from './support';
 
 const RS = '\u001e';
 const stock = new MessagePackHubProtocol();
@@ -46,12 +46,7 @@ describe('MessagePack hub protocol: raw frames next to a stock client', () => {
     await gw.close();
   });
 
-  async function bystanderStillServed(): Promise<void> {
-    const before = bystander.of('ReceiveMessage').length;
-    await postBridge(gw.bridgeUrl, [envelope({ kind: 'group', name: 'watch' })]);
-    await eventually(() => expect(bystander.of('ReceiveMessage')).toHaveLength(before + 1));
-    expect(bystander.connection.state).toBe('Connected');
-  }
+  const bystanderStillServed = () => stillServed(bystander, gw.bridgeUrl);
 
   async function messagePackClient(): Promise<RawHubClient> {
     const raw = await RawHubClient.connect(gw.hubUrl, tokenFor('raw'), { handshake: false });

@@ -1,4 +1,6 @@
 import { BRIDGE_SECRET } from '../support/gateway-app';
+import type { TestClient } from '../support/signalr-client';
+import { eventually } from '../support/stream-reader';
 
 let sequence = 0;
 
@@ -33,3 +35,14 @@ export async function postBridge(
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The stock client next to a bad one still works (the server and other connections are unaffected): an envelope to
+ * its `group` reaches it, and it is still connected.
+ */
+export async function stillServed(bystander: TestClient, bridgeUrl: string, group = 'watch'): Promise<void> {
+  const before = bystander.of('ReceiveMessage').length;
+  await postBridge(bridgeUrl, [envelope({ kind: 'group', name: group })]);
+  await eventually(() => expect(bystander.of('ReceiveMessage')).toHaveLength(before + 1));
+  expect(bystander.connection.state).toBe('Connected');
+}

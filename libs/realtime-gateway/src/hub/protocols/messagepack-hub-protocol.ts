@@ -16,17 +16,12 @@ const decoder = new Decoder();
 /** A message as a frame: its VarInt length, then its bytes (copied: the encoder reuses its buffer). */
 function framed(message: unknown[]): Buffer {
   const payload = encoder.encode(message);
+  let prefixLength = 1;
+  while (payload.length >= 2 ** (7 * prefixLength)) prefixLength++;
+  const frame = Buffer.allocUnsafe(prefixLength + payload.length);
   let length = payload.length;
-  const prefix: number[] = [];
-  do {
-    let byte = length & 0x7f;
-    length >>>= 7;
-    if (length > 0) byte |= 0x80;
-    prefix.push(byte);
-  } while (length > 0);
-  const frame = Buffer.allocUnsafe(prefix.length + payload.length);
-  for (let i = 0; i < prefix.length; i++) frame[i] = prefix[i];
-  frame.set(payload, prefix.length);
+  for (let i = 0; i < prefixLength; i++, length >>>= 7) frame[i] = (length & 0x7f) | (i < prefixLength - 1 ? 0x80 : 0);
+  frame.set(payload, prefixLength);
   return frame;
 }
 
