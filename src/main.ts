@@ -20,6 +20,8 @@ async function bootstrap(): Promise<void> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRole(service.role, envFile), {
     bodyParser: false,
   });
+  // Express names itself on every response otherwise: a free hint for anyone matching versions to known flaws.
+  app.disable('x-powered-by');
   // SIGTERM/SIGINT: stop accepting, then the shutdown hooks flush waiting envelopes and close clients.
   shutDownGracefully(app);
   useJsonBody(app);
@@ -44,6 +46,13 @@ function logSecurity(logger: Logger, service: ServiceConfig): void {
     logger.log(`${stored.join(', ')} read from ${service.secretsFile} (generated for this installation)`);
   if (service.devTokens)
     logger.warn('DEV_TOKENS is on: the demo page hands out a token for any user name. Development only.');
+  if (service.production) {
+    logger.log(
+      service.healthToken === undefined
+        ? '/health answers with its status only (set HEALTH_TOKEN to let monitoring see the details)'
+        : '/health answers with its status only, details for Authorization: Bearer <HEALTH_TOKEN>',
+    );
+  }
   if (service.roomsOpen) {
     const note =
       'ROOMS_OPEN=true: every user may read, post to and join every room; ROOMS_OPEN=false makes rooms members-only';

@@ -29,6 +29,17 @@ export function bridgeSecretOf(env: Env, secretsFile: string, inProcess: boolean
   });
 }
 
+/**
+ * `HEALTH_TOKEN`, optional: in production only callers presenting it see `/health` details. Never generated: a token
+ * nobody chose would be one no monitoring system holds. Production checks its length like the other secrets, since
+ * the details name internal URLs and errors.
+ */
+export function healthTokenOf(env: Env): string | undefined {
+  const value = readString(env, 'HEALTH_TOKEN');
+  if (value !== undefined) refuseShortInProduction(env, 'HEALTH_TOKEN', value);
+  return value;
+}
+
 /** `NODE_ENV=production`: secrets required and checked, nothing generated, no development conveniences. */
 export function isProduction(env: Env): boolean {
   return readString(env, 'NODE_ENV') === 'production';
@@ -40,17 +51,20 @@ function secretOf(
   secretsFile: string,
   rule: { generate: boolean; missing: string },
 ): ResolvedSecret {
-  const production = isProduction(env);
   const value = readString(env, name);
   if (value !== undefined) {
-    if (production && value.length < MIN_SECRET_LENGTH) {
-      throw new UnsafeConfigError(
-        name,
-        `${name} is too short (${value.length} characters): NODE_ENV=production needs ${HOW_TO_GENERATE}.`,
-      );
-    }
+    refuseShortInProduction(env, name, value);
     return { value, source: 'environment' };
   }
-  if (production || !rule.generate) throw new UnsafeConfigError(name, rule.missing);
+  if (isProduction(env) || !rule.generate) throw new UnsafeConfigError(name, rule.missing);
   return installationSecret(secretsFile, name);
+}
+
+function refuseShortInProduction(env: Env, name: string, value: string): void {
+  if (isProduction(env) && value.length < MIN_SECRET_LENGTH) {
+    throw new UnsafeConfigError(
+      name,
+      `${name} is too short (${value.length} characters): NODE_ENV=production needs ${HOW_TO_GENERATE}.`,
+    );
+  }
 }

@@ -112,6 +112,16 @@ describe('loadServiceConfig', () => {
     });
   });
 
+  it('takes an optional HEALTH_TOKEN, short only outside production, and lists it as a secret from the environment', () => {
+    expect(loadServiceConfig(env()).healthToken).toBeUndefined();
+    const development = loadServiceConfig(env({ HEALTH_TOKEN: 'dev' }));
+    expect(development.healthToken).toBe('dev');
+    expect(development.secretSources.HEALTH_TOKEN).toBe('environment');
+    const production = { NODE_ENV: 'production', JWT_SECRET: STRONG, REALTIME_BRIDGE_SECRET: STRONG };
+    expect(loadServiceConfig(env({ ...production, HEALTH_TOKEN: STRONG })).healthToken).toBe(STRONG);
+    expect(loadServiceConfig(env(production)).healthToken).toBeUndefined();
+  });
+
   it.each(['postgres://chat:pw@db:5432/chat', 'postgresql://db/chat?sslmode=require'])(
     'takes DATABASE_URL %s for PostgreSQL; the secrets file stays next to DATABASE_PATH',
     (url) => {
@@ -141,6 +151,11 @@ describe('loadServiceConfig', () => {
       { NODE_ENV: 'production', JWT_SECRET: STRONG, REALTIME_BRIDGE_SECRET: STRONG, DEV_TOKENS: 'true' },
       'DEV_TOKENS',
       /refused/,
+    ],
+    [
+      { NODE_ENV: 'production', JWT_SECRET: STRONG, REALTIME_BRIDGE_SECRET: STRONG, HEALTH_TOKEN: 'x'.repeat(31) },
+      'HEALTH_TOKEN',
+      /HEALTH_TOKEN is too short \(31 characters\)/,
     ],
   ])('refuses %j naming %s', (vars, setting, message) => {
     expect(refusal(vars)).toMatchObject({

@@ -3,7 +3,7 @@ import { type JwtVerificationOptions, parseJwtEnv } from '@realtime-streams/gate
 import { type Env, readBoolean, readNumber, readString, readUrls } from './env-readers';
 import { InvalidRealtimeConfigError } from '@realtime-streams/transport';
 import { secretsFileOf, type SecretSource } from './installation-secrets';
-import { bridgeSecretOf, isProduction, jwtSecretOf } from './service-secrets';
+import { bridgeSecretOf, healthTokenOf, isProduction, jwtSecretOf } from './service-secrets';
 import { UnsafeConfigError } from './unsafe-config.error';
 
 export type ServiceRole = 'all' | 'api' | 'gateway';
@@ -30,6 +30,11 @@ export interface ServiceConfig {
   bridgeSecret?: string;
   /** Path of the bridge receiver. @default '/internal/realtime/events' */
   bridgePath: string;
+  /**
+   * In production, callers sending `Authorization: Bearer <HEALTH_TOKEN>` see `/health` details; everyone else only
+   * its status. @default unset (in production, details for nobody)
+   */
+  healthToken?: string;
   /** Where each secret came from, by variable name (never the values): what the start-up log reports. */
   secretSources: Record<string, SecretSource>;
   /** Where generated development secrets are kept. @default `secrets.json` next to `databasePath` */
@@ -89,6 +94,9 @@ export function loadServiceConfig(env: Env): ServiceConfig {
     secretSources.REALTIME_BRIDGE_SECRET = bridge.source;
   }
 
+  const healthToken = healthTokenOf(env);
+  if (healthToken !== undefined) secretSources.HEALTH_TOKEN = 'environment';
+
   const devTokens = readBoolean(env, 'DEV_TOKENS', !production && jwt !== undefined && jwt.source !== 'environment');
   if (devTokens && !jwt) {
     throw new InvalidRealtimeConfigError(
@@ -114,6 +122,7 @@ export function loadServiceConfig(env: Env): ServiceConfig {
     bridgePublisher,
     bridgeSecret,
     bridgePath: readString(env, 'REALTIME_BRIDGE_PATH') ?? DEFAULT_BRIDGE_PATH,
+    healthToken,
     secretSources,
     secretsFile,
     databasePath,

@@ -1,35 +1,44 @@
-import { Controller, Get, Optional } from '@nestjs/common';
-import { HealthCheck, HealthCheckService, type HealthIndicatorResult } from '@nestjs/terminus';
+import { Controller, Get, Headers, Inject, Optional } from '@nestjs/common';
+import { HealthCheck, type HealthCheckResult, HealthCheckService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { GatewayHealthIndicator } from '@realtime-streams/gateway';
 import { RedisHealthIndicator, TransportChainHealthIndicator } from '@realtime-streams/transport';
+import { serviceConfig, type ServiceConfig } from '../config/service.config';
 import { DatabaseHealthIndicator } from './database.health';
+import { HealthAccess, type HealthStatusOnly, statusOnly } from './health-access';
 
 /**
  * `/health` of whatever this process runs. A Redis outage makes the service degraded, not down: events go over the
  * HTTP bridge, so the transport check stays up with `degraded: true`, and `redis` reports `reachable: false`.
  * Down means no way out for events (publisher) or a stuck stream consumer (gateway). On PostgreSQL (`DATABASE_URL`)
  * `database` is down for a process that runs the API (no message can be stored), and degraded for a gateway, which
- * keeps delivering and only needs the database for `JoinRoom` of members-only rooms.
+ * keeps delivering and only needs the database for `JoinRoom` of members-only rooms. In production only callers
+ * with `HEALTH_TOKEN` see these details (see `HealthAccess`).
  */
 @Controller('health')
 export class HealthController {
+  private readonly access: HealthAccess;
+
   constructor(
     private readonly health: HealthCheckService,
+    @Inject(serviceConfig.KEY) config: ServiceConfig,
     @Optional() private readonly transport?: TransportChainHealthIndicator,
     @Optional() private readonly redis?: RedisHealthIndicator,
     @Optional() private readonly gateway?: GatewayHealthIndicator,
     @Optional() private readonly database?: DatabaseHealthIndicator,
-  ) {}
+  ) {
+    this.access = new HealthAccess(config);
+  }
 
   @Get()
   @HealthCheck()
-  check() {
+  check(@Headers('authorization') authorization?: string): Promise<HealthCheckResult | HealthStatusOnly> {
     const checks: Array<() => HealthIndicatorResult | Promise<HealthIndicatorResult>> = [];
     if (this.transport) checks.push(() => this.transport!.isAvailable());
     if (this.gateway) checks.push(() => this.gateway!.isHealthy());
     checks.push(() => this.redisReachability());
     if (this.database?.enabled) checks.push(() => this.databaseReachability());
-    return this.health.check(checks);
+    const result = this.health.check(checks);
+    return this.access.showsDetails(authorization) ? result : statusOnly(result);
   }
 
   private async redisReachability(): Promise<HealthIndicatorResult> {
