@@ -58,6 +58,7 @@ describe('gateway configuration from the environment', () => {
       }),
     );
     expect(options.limits).toEqual({
+      maxInvocationArguments: 32,
       invocationsPerSecond: 5,
       invocationBurst: 40,
       maxRefusedInvocations: 100,

@@ -245,7 +245,11 @@ export const realtimeGatewaySchema = z.object({
       }),
       maxConnectionsPerUser: setting(integer(1, 1_000_000).default(20), {
         env: 'REALTIME_MAX_CONNECTIONS_PER_USER',
-        doc: 'Hub connections (open or negotiated) one user may hold.',
+        doc: 'Hub connections (open, negotiated, or stateful sessions waiting to resume) one user may hold on one gateway.',
+      }),
+      maxInvocationArguments: setting(integer(1, 10_000).default(32), {
+        env: 'REALTIME_MAX_INVOCATION_ARGUMENTS',
+        doc: 'Arguments one hub invocation may pass; past it the call gets an error (their nesting is bounded by `REALTIME_MAX_ARGS_DEPTH`).',
       }),
     })
     .prefault({}),
@@ -262,6 +266,10 @@ export const realtimeGatewaySchema = z.object({
       windowMs: setting(integer(100, 3_600_000).default(30_000), {
         env: 'REALTIME_RECONNECT_WINDOW_MS',
         doc: 'How long a stateful session whose socket went stays resumable, on any instance.',
+      }),
+      maxRecordBytes: setting(integer(4096, 1 << 30).default(1024 * 1024), {
+        env: 'REALTIME_SESSION_RECORD_MAX_BYTES',
+        doc: 'Largest session record written to Redis; a session whose record would be larger resumes only on its own instance (elsewhere the client starts over).',
       }),
     })
     .prefault({}),

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { type Envelope, epochMs } from '@realtime-streams/contracts';
 import { ConnectionRegistry } from '../hub/connection-registry';
 import type { HubConnection } from '../hub/hub-connection';
@@ -24,7 +24,6 @@ export interface StreamEntryRef {
  */
 @Injectable()
 export class DeliveryService {
-  private readonly logger = new Logger('RealtimeDelivery');
   private readonly dedup: DedupWindow;
   /** Connections holding frames for the batch that runs now (undefined: no batch, every frame written at once). */
   private holding?: HubConnection[];
@@ -108,8 +107,8 @@ export class DeliveryService {
 
   /**
    * A stateful session gets everything, volatile envelopes too (a replay after a crash must number what was sent
-   * exactly as it was), numbered and kept until acknowledged, socket or not. Its bound is the replay buffer: past it
-   * the client is closed with a reconnectable close message and starts over.
+   * exactly as it was), numbered and kept until acknowledged, socket or not. Its bound is the replay buffer, which
+   * the connection checks: past it the client is closed with a reconnectable close message and starts over.
    */
   private writeToSession(
     connection: HubConnection,
@@ -122,38 +121,20 @@ export class DeliveryService {
     if (!connection.handshakeDone || connection.ended) return false;
     if (this.holding && connection.isOpen && connection.hold()) this.holding.push(connection);
     connection.sendMessage(frame, now, at, entry, envelopeId);
-    const session = connection.session;
-    if (session && session.bufferedBytes > this.options.statefulReconnect.bufferBytes) {
-      this.metrics.clientLimitHits.inc({ limit: 'replay_buffer' });
-      this.logger.warn(
-        `Closing connection ${connection.id} of ${connection.user.id}: ${session.bufferedBytes} bytes not acknowledged`,
-      );
-      this.sessions?.overflowed(connection);
-    }
     return true;
   }
 
   /**
-   * Writes unless the socket is backed up: past the soft bound volatile envelopes are skipped, past the hard bound
-   * the client is closed. Only bytes already waiting count, never the frame at hand: a large frame to an idle client
-   * is sent, and a client holds at most the hard bound plus one frame (the envelope cap fits under the hard bound).
+   * Writes unless the client is backed up: past the soft bound volatile envelopes are skipped; past the hard bound
+   * the connection closes itself (HubConnection checks every frame it queues, of every kind, in one place).
    */
   private write(connection: HubConnection, frame: SharedFrame, volatile: boolean, now: number): boolean {
     if (!connection.handshakeDone || !connection.isOpen) return false;
-    const buffered = connection.bufferedBytes;
-    const { softLimitBytes, hardLimitBytes } = this.options.slowClients;
-    if (buffered > hardLimitBytes) {
-      this.metrics.slowClientDisconnects.inc();
-      this.logger.warn(`Closing connection ${connection.id} of ${connection.user.id}: ${buffered} bytes not read`);
-      connection.close(`Connection closed: the client did not read ${buffered} bytes of pending messages.`, true, true);
-      return false;
-    }
-    if (volatile && buffered > softLimitBytes) {
+    if (volatile && connection.bufferedBytes > this.options.slowClients.softLimitBytes) {
       this.metrics.slowClientDrops.inc();
       return false;
     }
     if (this.holding && connection.hold()) this.holding.push(connection);
-    connection.sendShared(frame, now);
-    return true;
+    return connection.sendShared(frame, now);
   }
 }

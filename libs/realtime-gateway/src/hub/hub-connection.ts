@@ -1,4 +1,5 @@
 import { type AuthenticatedUser, expiryOf } from '../auth/access-token-verifier';
+import type { ConnectionBounds } from './connection-bounds';
 import type { InvocationBudget } from './invocation-budget';
 import type { HubProtocolCodec } from './protocols/hub-protocol-codec';
 import { JSON_HUB_PROTOCOL } from './protocols/json-hub-protocol';
@@ -38,6 +39,10 @@ export class HubConnection {
   session?: StatefulSession;
   /** Set while a resumed session's replay is being prepared: live messages wait here. */
   held?: HeldMessage[];
+  /** Bytes of `held`: they count against the replay buffer like the session's own. */
+  private heldBytes = 0;
+  /** Group joins whose authorization is being checked: they count against the groups bound. */
+  joining = 0;
   /**
    * After a resume on this instance: what the replay covered (stream entries up to these ids, these envelope ids).
    * This instance's consumer may still be behind the replay; what it delivers from there is not sent twice.
@@ -57,6 +62,7 @@ export class HubConnection {
     private socket: HubSocket | undefined,
     now: number,
     readonly invocations: InvocationBudget,
+    private readonly bounds: ConnectionBounds,
   ) {
     this.openedAt = this.lastReceivedAt = this.lastSentAt = now;
     this.expiresAt = expiryOf(user);
@@ -103,9 +109,27 @@ export class HubConnection {
     if (this.session) this.session.detachedAt = now;
   }
 
-  /** Sends one uncounted frame (handshake, ping, ack, sequence, close). */
+  /**
+   * Whether what waits for the client is within the hard bound; if not, the owner ends the connection. Checked
+   * before every frame of every kind is queued: the frame at hand never counts, so a connection holds at most the
+   * bound plus one frame.
+   */
+  private withinBounds(): boolean {
+    const buffered = this.bufferedBytes;
+    if (buffered <= this.bounds.hardLimitBytes) return true;
+    this.overflow('slow_client', buffered);
+    return false;
+  }
+
+  private overflow(bound: 'slow_client' | 'replay_buffer', bytes: number): void {
+    this.bounds.overflowed(this, bound, bytes);
+    // Whatever the owner did, nothing more is queued for this connection.
+    if (!this.closed) this.terminate();
+  }
+
+  /** Sends one uncounted frame (handshake answer, ping, ack, sequence). */
   send(frame: string | Buffer, now: number): void {
-    if (!this.isOpen) return;
+    if (!this.isOpen || !this.withinBounds()) return;
     if (this.pending !== undefined) {
       const bytes = typeof frame === 'string' ? Buffer.from(frame, 'utf8') : frame;
       if (this.pending === null) this.pending = bytes;
@@ -116,12 +140,19 @@ export class HubConnection {
     this.lastSentAt = now;
   }
 
-  /** Sends a delivery's frame, shared with its other recipients (held instead while a batch runs). */
-  sendShared(frame: SharedFrame, now: number): void {
-    if (!this.isOpen) return;
-    if (this.pending !== undefined) return this.send(frame.payload, now);
+  /**
+   * Sends a delivery's frame, shared with its other recipients (held instead while a batch runs); false when it was
+   * not (closed, or over the hard bound: then the connection is being closed).
+   */
+  sendShared(frame: SharedFrame, now: number): boolean {
+    if (!this.isOpen || !this.withinBounds()) return false;
+    if (this.pending !== undefined) {
+      this.send(frame.payload, now);
+      return true;
+    }
     this.socket!.sendShared(frame);
     this.lastSentAt = now;
+    return true;
   }
 
   /**
@@ -150,7 +181,8 @@ export class HubConnection {
 
   /**
    * Sends a counted message (types 1-5). With a session it is numbered and kept until the client acknowledges it,
-   * and sent only if the socket is there (a resumed client gets it with the resend).
+   * and sent only if the socket is there (a resumed client gets it with the resend). Past the replay buffer the
+   * connection is ended (its owner closes it reconnectably): the client starts over rather than miss a message.
    */
   sendMessage(
     frame: string | Buffer,
@@ -159,13 +191,47 @@ export class HubConnection {
     entry?: HeldMessage['entry'],
     envelopeId?: string,
   ): void {
+    if (this.closed) return;
     if (this.held) {
       this.held.push({ frame, at, entry, envelopeId });
+      this.heldBytes += byteLength(frame);
+      if (this.heldBytes > this.bounds.replayBufferBytes) this.overflow('replay_buffer', this.heldBytes);
       return;
     }
     if (this.replayed && this.coveredByReplay(entry, envelopeId)) return;
-    this.session?.push(frame, at, entry === undefined);
+    if (this.session) {
+      this.session.push(frame, at, entry === undefined);
+      if (!this.sessionWithinBound()) return;
+    }
     this.send(frame, now);
+  }
+
+  /**
+   * Answers a client's invoke. With a session it is numbered, and recorded with the consumer's place `at` so a
+   * crash replay gives it the same id; it counts against the replay buffer like any message.
+   */
+  sendCompletion(frame: Buffer, now: number, at: PositionVector | undefined): void {
+    if (this.closed) return;
+    if (this.session) {
+      this.session.pushCompletion(frame, at);
+      if (!this.sessionWithinBound()) return;
+    }
+    this.send(frame, now);
+  }
+
+  /** Live messages held during a resume, taken to be numbered after the replay. */
+  takeHeld(): HeldMessage[] {
+    const held = this.held ?? [];
+    this.held = undefined;
+    this.heldBytes = 0;
+    return held;
+  }
+
+  private sessionWithinBound(): boolean {
+    const bytes = this.session!.heldBytes;
+    if (bytes <= this.bounds.replayBufferBytes) return true;
+    this.overflow('replay_buffer', bytes);
+    return false;
   }
 
   private coveredByReplay(entry: HeldMessage['entry'], envelopeId: string | undefined): boolean {
@@ -210,4 +276,8 @@ export class HubConnection {
     this.dropPending();
     this.socket?.terminate();
   }
+}
+
+function byteLength(frame: string | Buffer): number {
+  return typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length;
 }

@@ -6,6 +6,7 @@ import type { ConnectionRegistry } from './connection-registry';
 import type { HubConnection } from './hub-connection';
 
 const MAX_GROUP_NAME = 256;
+const MAX_METHOD_NAME = 128;
 
 /**
  * Runs the hub methods clients invoke: the group membership methods (with their name mapping and authorization
@@ -27,13 +28,24 @@ export class HubInvoker {
       this.methods.set(group.join.toLowerCase(), async (context, ...args) => {
         const name = groupNameArgument(toGroup(...args));
         const member = this.connection(context);
-        // Checked before the authorization hook, which may cost a database lookup.
-        if (member && !member.groups.has(name) && member.groups.size >= maxGroupsPerConnection) {
-          metrics.clientLimitHits.inc({ limit: 'groups' });
-          throw new HubMethodError(`A connection may be in at most ${maxGroupsPerConnection} groups: leave one first.`);
+        // Checked before the authorization hook, which may cost a database lookup; joins still being authorized
+        // count too, or a frame of 40 joins would all pass the check before the first one took its place.
+        const reserved = member !== undefined && !member.groups.has(name);
+        if (reserved) {
+          if (member.groups.size + member.joining >= maxGroupsPerConnection) {
+            metrics.clientLimitHits.inc({ limit: 'groups' });
+            throw new HubMethodError(
+              `A connection may be in at most ${maxGroupsPerConnection} groups: leave one first.`,
+            );
+          }
+          member.joining++;
         }
-        if (options.authorizeGroup && !(await options.authorizeGroup(context.user, name))) {
-          throw new HubMethodError(`Not allowed to join ${name}.`);
+        try {
+          if (options.authorizeGroup && !(await options.authorizeGroup(context.user, name))) {
+            throw new HubMethodError(`Not allowed to join ${name}.`);
+          }
+        } finally {
+          if (reserved) member.joining--;
         }
         const connection = this.connection(context);
         if (connection && !connection.groups.has(name)) {
@@ -67,8 +79,9 @@ export class HubInvoker {
 
   /** Runs a method; resolves to its result, rejects with a message fit for the client. */
   async invoke(connection: HubConnection, target: string, args: unknown[]): Promise<unknown> {
-    const method = this.methods.get(target.toLowerCase());
-    if (!method) throw new HubMethodError(`Method '${target}' does not exist.`);
+    const method = target.length <= MAX_METHOD_NAME ? this.methods.get(target.toLowerCase()) : undefined;
+    // The name is echoed only when short: an answer must not grow with what the client sent.
+    if (!method) throw new HubMethodError(`Method '${target.slice(0, MAX_METHOD_NAME)}' does not exist.`);
     try {
       return await method({ connectionId: connection.id, user: connection.user }, ...args);
     } catch (error) {

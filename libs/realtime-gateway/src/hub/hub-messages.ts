@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { errorMessage } from '@realtime-streams/common';
+import { exceedsJsonDepth } from '@realtime-streams/contracts';
 import { HubMethodError } from '../errors/hub-method.error';
 import type { RealtimeGatewayMetrics } from '../metrics/realtime-gateway.metrics';
 import type { ResolvedGatewayOptions } from '../realtime-gateway-options.interface';
@@ -26,6 +27,9 @@ import type { StatefulSessions } from './session/stateful-sessions';
 export class HubMessages {
   private readonly logger = new Logger('RealtimeHub');
 
+  /** Nesting a client's message may have: the message, then its arguments array (level 1 of the args bound). */
+  private readonly maxMessageDepth: number;
+
   constructor(
     private readonly maxMessageBytes: number,
     private readonly registry: ConnectionRegistry,
@@ -33,7 +37,10 @@ export class HubMessages {
     private readonly metrics: RealtimeGatewayMetrics,
     private readonly limits: ResolvedGatewayOptions['limits'],
     private readonly sessions: StatefulSessions,
-  ) {}
+    private readonly maxArgsDepth: number,
+  ) {
+    this.maxMessageDepth = maxArgsDepth + 1;
+  }
 
   /** A frame from the client, on any transport. */
   receive(connection: HubConnection, bytes: Buffer, isBinary: boolean): void {
@@ -56,7 +63,7 @@ export class HubMessages {
       } else if (isBinary && !connection.codec.binary) {
         throw new HubProtocolError('binary', 'Binary messages are not supported by the JSON protocol');
       }
-      for (const message of connection.codec.parse(messages)) {
+      for (const message of connection.codec.parse(messages, this.maxMessageDepth)) {
         // A message may close the connection (a close message, a limit): the rest of the frame is not served.
         if (!connection.isOpen) return;
         this.onHubMessage(connection, message);
@@ -141,15 +148,22 @@ export class HubMessages {
     if (typeof target !== 'string' || !Array.isArray(args)) {
       throw new HubProtocolError('bad_message', 'An invocation needs a string target and an array of arguments');
     }
-    if (invocationId !== undefined && typeof invocationId !== 'string') {
-      throw new HubProtocolError('bad_message', 'invocationId must be a string');
+    if (invocationId !== undefined && (typeof invocationId !== 'string' || invocationId.length > MAX_INVOCATION_ID)) {
+      // Every answer echoes the id: a long one would make each call an amplifier of the client's bytes.
+      throw new HubProtocolError(
+        'bad_message',
+        `invocationId must be a string of at most ${MAX_INVOCATION_ID} characters`,
+      );
     }
     if (!connection.invocations.take(Date.now())) return this.refuseInvocation(connection, invocationId);
     if (Array.isArray(message.streamIds) && message.streamIds.length > 0) {
       return this.complete(connection, invocationId, { error: 'Client-to-server streaming is not supported.' });
     }
-    // The id received is in Redis before the method runs: a resume elsewhere after a crash does not run it again.
-    if (connection.session) this.sessions.writeNow(connection);
+    const refused = this.argumentsRefusal(args);
+    if (refused) return this.complete(connection, invocationId, { error: refused });
+    // Redis is told before the method runs that the session's record is behind: a resume elsewhere after a crash
+    // starts over instead of running it again or numbering its answer wrongly.
+    if (connection.session) this.sessions.unrecorded(connection);
     this.invoker.invoke(connection, target, args).then(
       (result) => this.complete(connection, invocationId, { result }),
       (error: unknown) =>
@@ -157,6 +171,23 @@ export class HubMessages {
           error: error instanceof HubMethodError ? error.message : 'An unexpected error occurred on the server.',
         }),
     );
+  }
+
+  /**
+   * Arguments the hub does not pass to a method: too many (hub methods spread them, and a spread of 65,000 overflows
+   * the stack) or nested too deep (anything recursive in a method would overflow on them).
+   */
+  private argumentsRefusal(args: unknown[]): string | undefined {
+    const { maxInvocationArguments } = this.limits;
+    if (args.length > maxInvocationArguments) {
+      this.metrics.clientLimitHits.inc({ limit: 'arguments' });
+      return `Too many arguments: at most ${maxInvocationArguments}.`;
+    }
+    if (exceedsJsonDepth(args, this.maxArgsDepth)) {
+      this.metrics.clientLimitHits.inc({ limit: 'arguments_depth' });
+      return `Arguments nested too deep: at most ${this.maxArgsDepth} levels.`;
+    }
+    return undefined;
   }
 
   /** Over the rate: a completion error, or the connection closed when the client keeps calling regardless. */
@@ -192,11 +223,9 @@ export class HubMessages {
         error: `The result could not be serialized: ${errorMessage(error)}`,
       });
     }
-    if (!connection.session) return connection.send(frame, Date.now());
-    // Counted, and recorded with its place before it leaves, so a replay elsewhere gives it the same id.
-    connection.session.pushCompletion(frame, this.sessions.position());
-    this.sessions.writeNow(connection);
-    connection.send(frame, Date.now());
+    // With a session: numbered, and Redis told before it leaves that the record is behind (see onInvocation).
+    if (connection.session) this.sessions.unrecorded(connection);
+    connection.sendCompletion(frame, Date.now(), connection.session ? this.sessions.position() : undefined);
   }
 
   private protocolError(connection: HubConnection, error: unknown): void {
@@ -214,6 +243,8 @@ export class HubMessages {
 }
 
 const RECORD_SEPARATOR_BYTE = RECORD_SEPARATOR.charCodeAt(0);
+/** Longest invocation id: the stock clients count from "0", so this is far beyond any of them. */
+const MAX_INVOCATION_ID = 128;
 /** The handshake answer as bytes, for binary protocols (sent in the connection's transfer format). */
 const HANDSHAKE_OK_BYTES = Buffer.from(HANDSHAKE_OK, 'utf8');
 

@@ -8,6 +8,7 @@ import { rejectUpgrade } from '../http/http-takeover';
 import type { RealtimeGatewayMetrics } from '../metrics/realtime-gateway.metrics';
 import type { ResolvedGatewayOptions } from '../realtime-gateway-options.interface';
 import type { ConnectionRegistry } from './connection-registry';
+import type { ConnectionBounds, ConnectionOverflow } from './connection-bounds';
 import type { CorsPolicy } from './cors-policy';
 import { HubConnection } from './hub-connection';
 import type { HubInvoker } from './hub-invoker';
@@ -34,7 +35,19 @@ export type Admission =
   | { ok: false; status: number; text: string; reason: string };
 
 /** What the hub enforces per client, besides the protocol. */
-export type ClientPolicy = Pick<ResolvedGatewayOptions, 'limits' | 'closeOnTokenExpiry'>;
+export type ClientPolicy = Pick<
+  ResolvedGatewayOptions,
+  'limits' | 'closeOnTokenExpiry' | 'slowClients' | 'statefulReconnect' | 'envelopes'
+>;
+
+/** Why a connection token opens nothing, as the HTTP answer says it. */
+const REFUSED_TOKENS = {
+  unknown: { status: 404, text: 'Not Found', reason: 'unknown connection id' },
+  taken: { status: 409, text: 'Conflict', reason: 'connection id already in use' },
+  wrong_user: { status: 401, text: 'Unauthorized', reason: 'token does not match the negotiated user' },
+  too_many: { status: 429, text: 'Too Many Requests', reason: 'too many connections for this user' },
+} as const;
+type RefusedToken = keyof typeof REFUSED_TOKENS;
 
 /**
  * The hub's connections: admission on any transport (the WebSocket upgrade here, the HTTP transports through
@@ -48,6 +61,9 @@ export class HubServer {
   private readonly sockets = new Set<HubConnection>();
   private sweeper?: NodeJS.Timeout;
   private readonly messages: HubMessages;
+  /** Connections counted against their user's bound: from open (or resume elsewhere) until over for good. */
+  private readonly counted = new WeakSet<HubConnection>();
+  private readonly bounds: ConnectionBounds;
 
   constructor(
     private readonly options: ResolvedGatewayOptions['hub'],
@@ -66,7 +82,23 @@ export class HubServer {
       connection.session.groupChanged(kind, group, sessions.position());
       sessions.writeNow(connection);
     };
-    this.messages = new HubMessages(options.maxMessageBytes, registry, invoker, metrics, policy.limits, sessions);
+    // A stateful session whose socket went still counts: it can come back at any moment.
+    sessions.onEnded = (connection) => this.release(connection);
+    this.bounds = {
+      softLimitBytes: policy.slowClients.softLimitBytes,
+      hardLimitBytes: policy.slowClients.hardLimitBytes,
+      replayBufferBytes: policy.statefulReconnect.bufferBytes,
+      overflowed: (connection, bound, bytes) => this.overflowed(connection, bound, bytes),
+    };
+    this.messages = new HubMessages(
+      options.maxMessageBytes,
+      registry,
+      invoker,
+      metrics,
+      policy.limits,
+      sessions,
+      policy.envelopes.maxArgsDepth,
+    );
     // ws refuses far bigger frames itself (close 1009); between the two bounds the client gets a proper close message.
     this.wss = new WebSocketServer({
       noServer: true,
@@ -151,13 +183,7 @@ export class HubServer {
     const token = url.searchParams.get('id');
     if (token) {
       const resolved = await this.resolveToken(token, user, transport === 'WebSockets');
-      if (typeof resolved === 'string') {
-        return resolved === 'taken'
-          ? { ok: false, status: 409, text: 'Conflict', reason: 'connection id already in use' }
-          : resolved === 'wrong_user'
-            ? { ok: false, status: 401, text: 'Unauthorized', reason: 'token does not match the negotiated user' }
-            : { ok: false, status: 404, text: 'Not Found', reason: 'unknown connection id' };
-      }
+      if (typeof resolved === 'string') return { ok: false, ...REFUSED_TOKENS[resolved] };
       return { ok: true, user, token, opening: resolved };
     }
     if (transport !== 'WebSockets')
@@ -195,7 +221,7 @@ export class HubServer {
     token: string,
     user: AuthenticatedUser,
     resumable: boolean,
-  ): Promise<Opening | 'unknown' | 'taken' | 'wrong_user'> {
+  ): Promise<Opening | RefusedToken> {
     const current = resumable ? this.sessions.connectedHere(token) : undefined;
     if (current) {
       // The client resumes while this instance still holds its old socket (a cut it has not noticed yet): the
@@ -237,12 +263,27 @@ export class HubServer {
       return { kind: 'new', connectionId: elsewhere.connectionId, stateful: elsewhere.stateful };
     }
     if (!resumable) return 'unknown';
+    // A session resumed from another instance's record counts here from now on: checked, and the place taken
+    // before anything is awaited, so resumes in parallel cannot pass the bound together.
+    const { maxConnectionsPerUser } = this.policy.limits;
+    if (!mayConnect(user.id, this.userSockets, this.negotiated, maxConnectionsPerUser)) {
+      this.metrics.clientLimitHits.inc({ limit: 'connections' });
+      return 'too_many';
+    }
+    this.userSockets.add(user.id);
     const record = await this.sessions.claim(token, user);
     if (typeof record === 'string') {
+      this.userSockets.remove(user.id);
       this.sessions.failed(record);
       return record === 'wrong_user' ? 'wrong_user' : 'unknown';
     }
-    return this.takeOver(token, user, record);
+    const opening = await this.takeOver(token, user, record);
+    if (opening === 'unknown') {
+      this.userSockets.remove(user.id);
+      return 'unknown';
+    }
+    this.counted.add(opening.connection);
+    return opening;
   }
 
   /**
@@ -253,7 +294,7 @@ export class HubServer {
     token: string,
     user: AuthenticatedUser,
     record: Parameters<StatefulSessions['rebuild']>[1],
-  ): Promise<Opening | 'unknown'> {
+  ): Promise<(Opening & { kind: 'resumed' }) | 'unknown'> {
     const now = Date.now();
     const { invocationsPerSecond, invocationBurst } = this.policy.limits;
     const connection = new HubConnection(
@@ -262,6 +303,7 @@ export class HubServer {
       undefined,
       now,
       new InvocationBudget(invocationsPerSecond, invocationBurst, now),
+      this.bounds,
     );
     connection.handshakeDone = true;
     // Before anything is held: held messages are framed in the session's protocol.
@@ -270,12 +312,13 @@ export class HubServer {
     this.registry.add(connection);
     for (const group of groupsAfter(record)) this.registry.join(connection, group);
     const rebuilt = await this.sessions.rebuild(token, record);
-    const held = connection.held;
-    connection.held = undefined;
-    if (!rebuilt.ok) {
+    const held = connection.takeHeld();
+    // Ended meanwhile: what arrived while the stream was read passed the replay buffer.
+    if (!rebuilt.ok || connection.ended) {
       this.registry.remove(connection);
-      this.sessions.failed(rebuilt.reason);
-      this.logger.warn(`Session of ${user.id} not resumed: ${rebuilt.reason}`);
+      const reason = rebuilt.ok ? 'overflow' : rebuilt.reason;
+      this.sessions.failed(reason);
+      this.logger.warn(`Session of ${user.id} not resumed: ${reason}`);
       return 'unknown';
     }
     connection.session = rebuilt.session;
@@ -301,10 +344,11 @@ export class HubServer {
       socket,
       now,
       new InvocationBudget(invocationsPerSecond, invocationBurst, now),
+      this.bounds,
     );
     connection.statefulToken = stateful && token ? token : undefined;
     this.sockets.add(connection);
-    this.userSockets.add(user.id);
+    this.count(connection);
     this.listen(socket, connection, token);
     return connection;
   }
@@ -327,7 +371,8 @@ export class HubServer {
     }
     connection.attach(socket, user, now);
     this.sockets.add(connection);
-    this.userSockets.add(user.id);
+    // Counted already: here while its socket was gone, or when its resume from elsewhere was admitted.
+    this.count(connection);
     this.metrics.connections.inc();
     this.invoker.track(connection);
     this.listen(socket, connection, null);
@@ -357,9 +402,7 @@ export class HubServer {
     if (this.closedSockets.has(socket) || !connection.isSocket(socket)) return;
     this.closedSockets.add(socket);
     {
-      const { user } = connection;
       this.sockets.delete(connection);
-      this.userSockets.remove(user.id);
       if (connection.handshakeDone) {
         this.metrics.connections.dec();
         this.metrics.connectionsByKind.dec({ protocol: connection.codec.name, transport: socket.transport });
@@ -373,8 +416,34 @@ export class HubServer {
       }
       this.registry.remove(connection);
       this.invoker.untrack(connection);
+      this.release(connection);
       if (connection.session) this.sessions.ended(connection);
     }
+  }
+
+  private count(connection: HubConnection): void {
+    if (this.counted.has(connection)) return;
+    this.counted.add(connection);
+    this.userSockets.add(connection.user.id);
+  }
+
+  /** The connection is over for good (a session waiting for its socket is not): its user's place is free. */
+  private release(connection: HubConnection): void {
+    if (this.counted.delete(connection)) this.userSockets.remove(connection.user.id);
+  }
+
+  /** A connection passed one of its bounds (see ConnectionBounds): closed, reconnectably, and counted. */
+  private overflowed(connection: HubConnection, bound: ConnectionOverflow, bytes: number): void {
+    const who = `connection ${connection.id} of ${connection.user.id}`;
+    if (bound === 'replay_buffer') {
+      this.metrics.clientLimitHits.inc({ limit: 'replay_buffer' });
+      this.logger.warn(`Closing ${who}: ${bytes} bytes held for a resume, over the replay buffer`);
+      this.sessions.overflowed(connection, bytes);
+      return;
+    }
+    this.metrics.slowClientDisconnects.inc();
+    this.logger.warn(`Closing ${who}: ${bytes} bytes not read`);
+    connection.close(`Connection closed: the client did not read ${bytes} bytes of pending messages.`, true, true);
   }
 
   /** A frame from the client, on any transport. */

@@ -33,6 +33,8 @@ export const GATEWAY_METRIC = {
   messagesReplayed: 'realtime_hub_messages_replayed_total',
   resumeFailures: 'realtime_hub_resume_failures_total',
   replayBufferBytes: 'realtime_hub_replay_buffer_bytes',
+  sessionWrites: 'realtime_hub_session_writes_total',
+  sessionWriteBytes: 'realtime_hub_session_write_bytes_total',
 } as const;
 
 /** Built by the module's provider with its MetricFactory (the `metrics` option). */
@@ -67,6 +69,8 @@ export class RealtimeGatewayMetrics {
   readonly messagesReplayed: Counter<string>;
   readonly resumeFailures: Counter<string>;
   readonly replayBufferBytes: Gauge<string>;
+  readonly sessionWrites: Counter<string>;
+  readonly sessionWriteBytes: Counter<string>;
 
   constructor(metrics: MetricFactory) {
     this.connections = metrics.gauge({
@@ -186,14 +190,28 @@ export class RealtimeGatewayMetrics {
       name: GATEWAY_METRIC.resumeFailures,
       help:
         'Stateful-reconnect sessions that could not be resumed, by reason: unknown (no such session: expired, ended, ' +
-        'never existed), wrong_user, busy, foreign, several_shards, too_far_behind, mismatch, redis (resumes refused: ' +
+        'never existed), wrong_user, behind (the record did not show the last invocations), overflow, busy, foreign, ' +
+        'several_shards, too_far_behind, mismatch, redis (resumes refused: ' +
         'the client starts a new connection), and expired (a session whose window passed without its client). A ' +
         'session closed for its replay buffer is counted in realtime_client_limit_hits_total{limit="replay_buffer"}.',
       labelNames: ['reason'],
     });
     this.replayBufferBytes = metrics.gauge({
       name: GATEWAY_METRIC.replayBufferBytes,
-      help: 'Bytes sent to stateful-reconnect sessions and not acknowledged yet, summed over this instance.',
+      help:
+        'Bytes stateful-reconnect sessions hold for a resume (sent and not acknowledged, and group changes since), ' +
+        'summed over this instance.',
+    });
+    this.sessionWrites = metrics.counter({
+      name: GATEWAY_METRIC.sessionWrites,
+      help:
+        'Session records sent to Redis, by kind: checkpoint (a connected session, at most once per second), ' +
+        'detached (its socket went, or shutdown), behind (a few bytes: the record is behind), too_large (not written).',
+      labelNames: ['kind'],
+    });
+    this.sessionWriteBytes = metrics.counter({
+      name: GATEWAY_METRIC.sessionWriteBytes,
+      help: 'Bytes of session records sent to Redis.',
     });
   }
 

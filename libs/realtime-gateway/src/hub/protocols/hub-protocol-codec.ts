@@ -24,11 +24,13 @@ export interface HubProtocolCodec {
   ack(sequenceId: number): Buffer;
   sequence(sequenceId: number): Buffer;
   /**
-   * The messages in one frame from the client, past the handshake.
+   * The messages in one frame from the client, past the handshake. Nothing is allocated by a length the frame
+   * declares beyond the bytes it holds; a message nested deeper than `maxDepth` levels (the message itself is one)
+   * is refused where the protocol can tell before decoding.
    *
    * @throws HubProtocolError naming what is wrong.
    */
-  parse(frame: Buffer): HubMessage[];
+  parse(frame: Buffer, maxDepth: number): HubMessage[];
   /** A frame as a session record keeps it (Redis holds strings), and back. */
   toRecord(frame: Buffer | string): string;
   fromRecord(text: string): Buffer | string;

@@ -24,6 +24,7 @@ export const JSON_HUB_PROTOCOL: HubProtocolCodec = {
     Buffer.from(closeFrame(error, allowReconnect), 'utf8'),
   ack: (sequenceId: number): Buffer => Buffer.from(ackFrame(sequenceId), 'utf8'),
   sequence: (sequenceId: number): Buffer => Buffer.from(sequenceFrame(sequenceId), 'utf8'),
+  // JSON.parse builds no more than the text it reads, and without recursion: the depth is checked on the arguments.
   parse: (frame: Buffer): HubMessage[] => parseRecords(frame.toString('utf8')).map(asHubMessage),
   toRecord: (frame: Buffer | string): string => (typeof frame === 'string' ? frame : frame.toString('utf8')),
   fromRecord: (text: string): string => text,

@@ -67,7 +67,7 @@ describe('MessagePack hub protocol', () => {
       written({ type: MessageType.Ack, sequenceId: 3 }),
       written({ type: MessageType.Sequence, sequenceId: 4 }),
     ]);
-    expect(codec.parse(frame)).toEqual([
+    expect(codec.parse(frame, 64)).toEqual([
       { type: 1, invocationId: '5', target: 'JoinGroup', arguments: ['room'], streamIds: [] },
       { type: 1, invocationId: undefined, target: 'Send', arguments: [1, 'x'], streamIds: [] },
       { type: 6 },
@@ -84,7 +84,7 @@ describe('MessagePack hub protocol', () => {
     expect(frame[0] & 0x80).toBe(0x80);
     expect(read(frame)).toEqual([expect.objectContaining({ arguments: [long] })]);
     const fromClient = written({ type: MessageType.Invocation, target: 'Send', arguments: [long], streamIds: [] });
-    expect(codec.parse(fromClient)).toEqual([expect.objectContaining({ arguments: [long] })]);
+    expect(codec.parse(fromClient, 64)).toEqual([expect.objectContaining({ arguments: [long] })]);
   });
 
   it.each([
@@ -97,9 +97,9 @@ describe('MessagePack hub protocol', () => {
     ['an empty array', Buffer.from([1, 0x90]), 'bad_message'],
     ['a ping that is a number', Buffer.from([1, 0x06]), 'bad_message'],
   ])('refuses %s with a HubProtocolError', (_name, frame, reason) => {
-    expect(() => codec.parse(frame)).toThrow(HubProtocolError);
+    expect(() => codec.parse(frame, 64)).toThrow(HubProtocolError);
     try {
-      codec.parse(frame);
+      codec.parse(frame, 64);
     } catch (error) {
       expect((error as HubProtocolError).reason).toBe(reason);
     }

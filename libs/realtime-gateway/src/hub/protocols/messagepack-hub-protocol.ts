@@ -1,5 +1,6 @@
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import { type HubMessage, HubProtocolError, MessageType } from '../hub-protocol';
+import { checkMessagePackBounds } from './messagepack-bounds';
 import type { CompletionOutcome, HubProtocolCodec } from './hub-protocol-codec';
 
 const ERROR_RESULT = 1;
@@ -56,7 +57,9 @@ function messagesOf(frame: Buffer): Buffer[] {
   return messages;
 }
 
-function decoded(bytes: Buffer): unknown {
+function decoded(bytes: Buffer, maxDepth: number): unknown {
+  // Before the decoder: it would allocate by the lengths the message declares (see messagepack-bounds.ts).
+  checkMessagePackBounds(bytes, maxDepth);
   try {
     return decoder.decode(bytes);
   } catch (error) {
@@ -130,7 +133,8 @@ export const MESSAGEPACK_HUB_PROTOCOL: HubProtocolCodec = {
     framed([MessageType.Close, error ?? null, allowReconnect]),
   ack: (sequenceId: number): Buffer => framed([MessageType.Ack, sequenceId]),
   sequence: (sequenceId: number): Buffer => framed([MessageType.Sequence, sequenceId]),
-  parse: (frame: Buffer): HubMessage[] => messagesOf(frame).map((bytes) => hubMessageOf(decoded(bytes))),
+  parse: (frame: Buffer, maxDepth: number): HubMessage[] =>
+    messagesOf(frame).map((bytes) => hubMessageOf(decoded(bytes, maxDepth))),
   toRecord: (frame: Buffer | string): string => Buffer.from(frame).toString('base64'),
   fromRecord: (text: string): Buffer => Buffer.from(text, 'base64'),
 };

@@ -9,7 +9,16 @@ import type { PositionVector } from './stream-positions';
 
 /** Why a session could not be resumed: the client is told 404 and starts a new connection (and re-fetches). */
 export type ResumeFailure =
-  'unknown' | 'wrong_user' | 'busy' | 'foreign' | 'several_shards' | 'too_far_behind' | 'mismatch' | 'redis';
+  | 'unknown'
+  | 'wrong_user'
+  | 'behind'
+  | 'overflow'
+  | 'busy'
+  | 'foreign'
+  | 'several_shards'
+  | 'too_far_behind'
+  | 'mismatch'
+  | 'redis';
 
 export type Rebuilt =
   | {

@@ -11,26 +11,49 @@ import type { RedisConnectionOptions } from '@realtime-streams/common';
 import type Redis from 'ioredis';
 import { parseSessionRecord, type SessionRecord } from './session-record';
 
-/** Writes a record unless another instance took the session over (its owner field names someone else). */
+/*
+ * A session is one hash: `o` the instance that owns it, `u` its user, `r` the record (JSON), and `d` while the
+ * owner has done something the record does not show yet (see markBehind). Owner and user are fields of their own
+ * so the scripts compare them without decoding the record.
+ */
+
+/** Writes a record unless another instance took the session over; a record is whole, so it clears `d`. */
 const SAVE_IF_OWNER = `
-local current = redis.call('GET', KEYS[1])
-if current then
-  local ok, decoded = pcall(cjson.decode, current)
-  if ok and decoded.owner ~= ARGV[2] then return 0 end
-end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+local owner = redis.call('HGET', KEYS[1], 'o')
+if owner and owner ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'o', ARGV[1], 'u', ARGV[2], 'r', ARGV[3])
+redis.call('HDEL', KEYS[1], 'd')
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return 1`;
 
-/** Takes a session over: returns the record and names the caller its owner, atomically (two resumes: one wins). */
+/** The owner's record is behind what the client saw (a few bytes, once per checkpoint interval at most). */
+const MARK_BEHIND = `
+if redis.call('HGET', KEYS[1], 'o') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'd', '1')
+return 1`;
+
+/**
+ * Takes a session over: checks the user, then names the caller its owner and returns the record, in one step (two
+ * resumes: one wins). A refusal changes nothing: a stranger's resume cannot end the owner's session.
+ */
 const CLAIM = `
-local current = redis.call('GET', KEYS[1])
-if not current then return false end
-local ok, decoded = pcall(cjson.decode, current)
-if not ok then return false end
-decoded.owner = ARGV[1]
-decoded.state = 'claimed'
-redis.call('SET', KEYS[1], cjson.encode(decoded), 'PX', ARGV[2])
-return current`;
+local fields = redis.call('HMGET', KEYS[1], 'u', 'r', 'd')
+if not fields[2] then return {'unknown'} end
+if fields[1] ~= ARGV[2] then return {'wrong_user'} end
+if fields[3] then return {'behind'} end
+redis.call('HSET', KEYS[1], 'o', ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return {'ok', fields[2]}`;
+
+/** Why a claim took nothing (see CLAIM). */
+export type ClaimRefusal = 'unknown' | 'wrong_user' | 'behind';
+
+/** A record ready to write: serialized once, so its size is known before it goes. */
+export interface SessionWrite {
+  hash: string;
+  userId: string;
+  json: string;
+}
 
 /** A negotiated connection token, for the instance the client's WebSocket reaches. */
 export interface NegotiatedRecord {
@@ -40,8 +63,9 @@ export interface NegotiatedRecord {
 }
 
 type Scripted = RedisConnection & {
-  saveSessionIfOwner(key: string, json: string, owner: string, ttlMs: number): Promise<number>;
-  claimSession(key: string, owner: string, ttlMs: number): Promise<string | null>;
+  saveSessionIfOwner(key: string, owner: string, userId: string, json: string, ttlMs: number): Promise<number>;
+  markSessionBehind(key: string, owner: string): Promise<number>;
+  claimSession(key: string, owner: string, userId: string, ttlMs: number): Promise<[string, string?]>;
 };
 
 /**
@@ -63,6 +87,7 @@ export class SessionStore {
   ) {
     this.redis = createFailFastRedis(connection, `realtime-sessions:${owner}`) as Scripted;
     this.redis.defineCommand('saveSessionIfOwner', { numberOfKeys: 1, lua: SAVE_IF_OWNER });
+    this.redis.defineCommand('markSessionBehind', { numberOfKeys: 1, lua: MARK_BEHIND });
     this.redis.defineCommand('claimSession', { numberOfKeys: 1, lua: CLAIM });
     this.redis.on('error', (error: Error) => this.logger.debug(`Redis: ${error.message}`));
   }
@@ -87,20 +112,20 @@ export class SessionStore {
    * Saves records in one round trip; resolves to the hashes of sessions another instance took over (this one must
    * let them go). Rejects when Redis cannot be written.
    */
-  async save(records: ReadonlyArray<[hash: string, record: SessionRecord]>): Promise<string[]> {
+  async save(records: readonly SessionWrite[]): Promise<string[]> {
     if (records.length === 0) return [];
     if (isCluster(this.redis)) return this.saveEach(records);
     const pipeline = this.redis.pipeline() as ReturnType<Redis['pipeline']> & {
-      saveSessionIfOwner(key: string, json: string, owner: string, ttlMs: number): unknown;
+      saveSessionIfOwner(key: string, owner: string, userId: string, json: string, ttlMs: number): unknown;
     };
-    for (const [hash, record] of records) {
-      pipeline.saveSessionIfOwner(this.sessionKey(hash), JSON.stringify(record), this.owner, this.ttlMs);
+    for (const { hash, userId, json } of records) {
+      pipeline.saveSessionIfOwner(this.sessionKey(hash), this.owner, userId, json, this.ttlMs);
     }
     const replies = (await pipeline.exec()) ?? [];
     const lost: string[] = [];
     replies.forEach(([error, saved], i) => {
       if (error) throw error;
-      if (saved === 0) lost.push(records[i][0]);
+      if (saved === 0) lost.push(records[i].hash);
     });
     return lost;
   }
@@ -109,25 +134,37 @@ export class SessionStore {
    * Cluster: sessions hash to slots all over the cluster, and a pipeline must stay on one node's slots; each save is
    * its own command (ioredis writes those for one node together on its socket).
    */
-  private async saveEach(records: ReadonlyArray<[hash: string, record: SessionRecord]>): Promise<string[]> {
+  private async saveEach(records: readonly SessionWrite[]): Promise<string[]> {
     const saved = await Promise.all(
-      records.map(([hash, record]) =>
-        this.redis.saveSessionIfOwner(this.sessionKey(hash), JSON.stringify(record), this.owner, this.ttlMs),
+      records.map(({ hash, userId, json }) =>
+        this.redis.saveSessionIfOwner(this.sessionKey(hash), this.owner, userId, json, this.ttlMs),
       ),
     );
-    return records.filter((_, i) => saved[i] === 0).map(([hash]) => hash);
+    return records.filter((_, i) => saved[i] === 0).map(({ hash }) => hash);
   }
 
   /** Issues a save now without waiting (see the class comment); failures are logged and counted by the caller. */
-  saveNow(hash: string, record: SessionRecord, onError: (error: unknown) => void): void {
+  saveNow({ hash, userId, json }: SessionWrite, onError: (error: unknown) => void): void {
     if (!this.ready) return onError(new Error(`Redis connection is ${this.redis.status}`));
-    this.redis.saveSessionIfOwner(this.sessionKey(hash), JSON.stringify(record), this.owner, this.ttlMs).catch(onError);
+    this.redis.saveSessionIfOwner(this.sessionKey(hash), this.owner, userId, json, this.ttlMs).catch(onError);
   }
 
-  /** Takes a session over for this instance; undefined when there is none (expired, ended, never existed). */
-  async claim(hash: string): Promise<SessionRecord | undefined> {
-    const json = await this.redis.claimSession(this.sessionKey(hash), this.owner, this.ttlMs);
-    return parseSessionRecord(json);
+  /**
+   * Tells Redis, without waiting, that the session's record is behind: the owner ran an invocation, sent a
+   * completion or changed a group after it. Issued before the effect reaches the client, on the connection later
+   * saves take, so it lands between the record it follows and the one that covers it. A crash resume of a record
+   * marked so is refused: the client starts over rather than run a call twice or get a message numbered wrong.
+   */
+  markBehind(hash: string, onError: (error: unknown) => void): void {
+    if (!this.ready) return onError(new Error(`Redis connection is ${this.redis.status}`));
+    this.redis.markSessionBehind(this.sessionKey(hash), this.owner).catch(onError);
+  }
+
+  /** Takes a session over for this instance, if it is the user's and its record is whole. */
+  async claim(hash: string, userId: string): Promise<SessionRecord | ClaimRefusal> {
+    const [status, json] = await this.redis.claimSession(this.sessionKey(hash), this.owner, userId, this.ttlMs);
+    if (status !== 'ok') return status as ClaimRefusal;
+    return parseSessionRecord(json ?? null) ?? 'unknown';
   }
 
   /** The session ended for good (the client closed it, or it can no longer be resumed). */
@@ -172,8 +209,9 @@ export class SessionStore {
     });
   }
 
+  /** `sessions:` (a hash), not the `session:` strings of earlier versions: a rolling upgrade never mixes the two. */
   private sessionKey(hash: string): string {
-    return `${this.prefix}:session:${hash}`;
+    return `${this.prefix}:sessions:${hash}`;
   }
 
   private negotiatedKey(hash: string): string {

@@ -2,6 +2,9 @@ import type { HubProtocolCodec } from '../protocols/hub-protocol-codec';
 import type { SessionEvent, SessionRecord } from './session-record';
 import type { PositionVector } from './stream-positions';
 
+/** What a group change costs in a record besides its name: the fields and a position. */
+const EVENT_OVERHEAD_BYTES = 128;
+
 interface SentMessage {
   readonly seq: number;
   readonly frame: string | Buffer;
@@ -27,8 +30,15 @@ export class StatefulSession {
   /** The highest `received` the client has been told about with an Ack. */
   ackSent = 0;
   bufferedBytes = 0;
+  /** Bytes of the group changes kept for a replay (completions are counted as messages). */
+  private eventBytes = 0;
   /** Set when a change must reach Redis with the next batched write. */
   dirty = false;
+  /**
+   * Set when something a crash replay cannot redo (an invocation run, a completion sent, a group change) happened
+   * after the last record written, and Redis was told so; cleared by the next record.
+   */
+  unrecorded = false;
   /** When the socket went (epoch ms); undefined while connected. */
   detachedAt: number | undefined;
   private readonly messages: SentMessage[] = [];
@@ -71,7 +81,17 @@ export class StatefulSession {
   }
 
   groupChanged(kind: 'join' | 'leave', group: string, at: PositionVector | undefined): void {
-    if (at) this.events.push({ k: kind, g: group, after: this.sent, q: at });
+    if (!at) return;
+    this.events.push({ k: kind, g: group, after: this.sent, q: at });
+    this.eventBytes += group.length + EVENT_OVERHEAD_BYTES;
+  }
+
+  /**
+   * What the session holds for a resume: messages not acknowledged and group changes not yet part of the start. The
+   * replay buffer bounds it, whatever the client does (a client that never acks cannot grow it, or its record).
+   */
+  get heldBytes(): number {
+    return this.bufferedBytes + this.eventBytes;
   }
 
   /** The client processed everything up to `id`: those messages go, and the replay start moves there. */
@@ -94,6 +114,7 @@ export class StatefulSession {
     const kept: SessionEvent[] = [];
     for (const event of this.events) {
       if (event.k === 'done' ? event.seq <= upTo : event.after < upTo) {
+        if (event.k !== 'done') this.eventBytes -= event.g.length + EVENT_OVERHEAD_BYTES;
         if (event.k === 'join') this.groupsAtAck.add(event.g);
         else if (event.k === 'leave') this.groupsAtAck.delete(event.g);
       } else kept.push(event);

@@ -7,7 +7,7 @@ import type { ConnectionRegistry } from '../connection-registry';
 import type { HubConnection } from '../hub-connection';
 import { rebuildSession, type Rebuilt, type ReplaySource, type ResumeFailure } from './session-replay';
 import type { SessionRecord } from './session-record';
-import { SessionStore } from './session-store';
+import { SessionStore, type SessionWrite } from './session-store';
 import { StatefulSession } from './stateful-session';
 import type { StreamPositions } from './stream-positions';
 
@@ -18,8 +18,12 @@ const REFRESH_EVERY_MS = 5000;
 
 /**
  * Stateful-reconnect sessions of this instance: creates them, acks client messages about once a second, keeps
- * their state in Redis (batched, at acks and changes), holds a session whose socket went for the reconnect window,
- * resumes sessions from another instance's record, and hands every session over on shutdown.
+ * their state in Redis, holds a session whose socket went for the reconnect window, resumes sessions from another
+ * instance's record, and hands every session over on shutdown.
+ *
+ * What Redis receives per connected session is bounded whatever the client does: a whole record at most once per
+ * tick (and every few seconds to keep it alive), capped in size; between two, at most one mark of a few bytes that
+ * the record is behind. Never a write per invocation or per message.
  */
 export class StatefulSessions {
   private readonly logger = new Logger('RealtimeSessions');
@@ -27,6 +31,8 @@ export class StatefulSessions {
   private readonly lastWritten = new Map<string, number>();
   private timer?: NodeJS.Timeout;
   private flushing?: Promise<void>;
+  /** Told when a session is over for good, however it ended (the owner frees its place). */
+  onEnded: (connection: HubConnection) => void = () => undefined;
 
   constructor(
     readonly options: ResolvedGatewayOptions['statefulReconnect'],
@@ -76,12 +82,17 @@ export class StatefulSessions {
     const pos = this.positions?.current();
     if (!this.store || !pos) return;
     const record = session.detachedRecord(this.store.owner, connection.user.id, connection.groups, pos, now);
-    this.store.saveNow(session.tokenHash, record, (error) => this.writeFailed(error));
+    const write = this.serialized(session.tokenHash, record, 'detached');
+    // Too large for Redis: it resumes here only; elsewhere the client finds nothing and starts over.
+    if (write) this.store.saveNow(write, (error) => this.writeFailed(error));
+    else this.store.remove(session.tokenHash);
+    session.unrecorded = false;
     this.lastWritten.set(session.tokenHash, now);
   }
 
   /** The session is over (the client closed it, it overflowed, it expired): forget it here and in Redis. */
   ended(connection: HubConnection): void {
+    this.onEnded(connection);
     const hash = connection.session?.tokenHash;
     if (!hash || this.local.get(hash) !== connection) return;
     this.local.delete(hash);
@@ -93,8 +104,7 @@ export class StatefulSessions {
    * The replay buffer passed its bound: the client gets a reconnectable close message (it starts a new connection
    * and re-fetches); the session is gone here and in Redis, so a resume attempt gets 404.
    */
-  overflowed(connection: HubConnection): void {
-    const bytes = connection.session?.bufferedBytes ?? 0;
+  overflowed(connection: HubConnection, bytes: number): void {
     if (connection.isOpen) {
       connection.close(
         `Connection closed: ${bytes} bytes sent and not acknowledged, over the replay buffer.`,
@@ -124,15 +134,11 @@ export class StatefulSessions {
    */
   async claim(token: string, user: AuthenticatedUser): Promise<SessionRecord | ResumeFailure> {
     if (!this.store || !this.replay) return 'unknown';
-    let record: SessionRecord | undefined;
     try {
-      record = await this.store.claim(SessionStore.hash(token));
+      return await this.store.claim(SessionStore.hash(token), user.id);
     } catch {
       return 'redis';
     }
-    if (!record) return 'unknown';
-    if (record.userId !== user.id) return 'wrong_user';
-    return record;
   }
 
   /** Rebuilds a claimed session from its record and the stream (see rebuildSession). */
@@ -160,18 +166,47 @@ export class StatefulSessions {
     this.writeNow(connection);
   }
 
-  /**
-   * Records the session at once (an invocation about to run, a group change, a completion about to be sent):
-   * issued before the effect reaches the client, so a crash right after cannot lose it.
-   */
+  /** Records the session at once (it began, or it was resumed here from another instance's record). */
   writeNow(connection: HubConnection): void {
     const session = connection.session;
     if (!this.store || !session || session.detachedAt !== undefined) return;
-    const record = session.liveRecord(this.store.owner, connection.user.id, Date.now());
+    const now = Date.now();
+    const record = session.liveRecord(this.store.owner, connection.user.id, now);
     if (!record) return;
-    this.store.saveNow(session.tokenHash, record, (error) => this.writeFailed(error));
-    session.dirty = false;
-    this.lastWritten.set(session.tokenHash, Date.now());
+    const write = this.serialized(session.tokenHash, record, 'checkpoint');
+    if (write) this.store.saveNow(write, (error) => this.writeFailed(error));
+    session.dirty = session.unrecorded = false;
+    this.lastWritten.set(session.tokenHash, now);
+  }
+
+  /**
+   * The session is about to do what its record cannot redo (run an invocation, send a completion, change a group):
+   * the first time since its last record, Redis is told (see SessionStore.markBehind); the next tick writes a whole
+   * record again.
+   */
+  unrecorded(connection: HubConnection): void {
+    const session = connection.session;
+    if (!session) return;
+    session.dirty = true;
+    // A session waiting for its socket too: its detached record does not show this either.
+    if (session.unrecorded || !this.store) return;
+    session.unrecorded = true;
+    this.store.markBehind(session.tokenHash, (error) => this.writeFailed(error));
+    this.metrics.sessionWrites.inc({ kind: 'behind' });
+  }
+
+  /** A record as it goes to Redis, counted; undefined (and counted) when it is over the size bound. */
+  private serialized(hash: string, record: SessionRecord, kind: 'checkpoint' | 'detached'): SessionWrite | undefined {
+    const json = JSON.stringify(record);
+    const bytes = Buffer.byteLength(json);
+    if (bytes > this.options.maxRecordBytes) {
+      this.metrics.sessionWrites.inc({ kind: 'too_large' });
+      this.logger.debug(`Session record of ${bytes} bytes not written (bound ${this.options.maxRecordBytes})`);
+      return undefined;
+    }
+    this.metrics.sessionWrites.inc({ kind });
+    this.metrics.sessionWriteBytes.inc(bytes);
+    return { hash, userId: record.userId, json };
   }
 
   /** Current consumer positions, for a completion's or a group change's place in a replay. */
@@ -190,13 +225,12 @@ export class StatefulSessions {
     const pos = this.positions?.current();
     const connected = [...this.local.values()].filter((c) => c.isOpen);
     if (!this.store || !pos || connected.length === 0) return 0;
-    const records = connected.map(
-      (c) =>
-        [c.session!.tokenHash, c.session!.detachedRecord(this.store!.owner, c.user.id, c.groups, pos, now)] as [
-          string,
-          SessionRecord,
-        ],
-    );
+    const records: SessionWrite[] = [];
+    for (const c of connected) {
+      const record = c.session!.detachedRecord(this.store.owner, c.user.id, c.groups, pos, now);
+      const write = this.serialized(c.session!.tokenHash, record, 'detached');
+      if (write) records.push(write);
+    }
     try {
       await Promise.race([
         this.store.save(records),
@@ -217,10 +251,12 @@ export class StatefulSessions {
   private async tick(): Promise<void> {
     const now = Date.now();
     let buffered = 0;
-    const due: Array<[string, SessionRecord]> = [];
+    // While the last checkpoints are still on their way, none are taken: flags stay set for the next tick.
+    const checkpoint = this.store !== undefined && !this.flushing;
+    const due: SessionWrite[] = [];
     for (const [hash, connection] of this.local) {
       const session = connection.session!;
-      buffered += session.bufferedBytes;
+      buffered += session.heldBytes;
       if (session.detachedAt !== undefined) {
         if (now - session.detachedAt > this.options.windowMs) {
           this.metrics.resumeFailures.inc({ reason: 'expired' });
@@ -235,26 +271,30 @@ export class StatefulSessions {
         session.ackSent = session.received;
       }
       const stale = now - (this.lastWritten.get(hash) ?? 0) >= REFRESH_EVERY_MS;
-      if (this.store && (session.dirty || stale)) {
-        const record = session.liveRecord(this.store.owner, connection.user.id, now);
-        if (record) due.push([hash, record]);
-        session.dirty = false;
+      if (checkpoint && (session.dirty || stale)) {
+        const record = session.liveRecord(this.store!.owner, connection.user.id, now);
+        const write = record && this.serialized(hash, record, 'checkpoint');
+        if (write) due.push(write);
+        // Not written when too large: Redis keeps the last record and its mark, so a crash resume is refused.
+        if (write || !record) session.dirty = session.unrecorded = false;
       }
     }
     this.metrics.replayBufferBytes.set(buffered);
-    if (!this.store || due.length === 0 || this.flushing) return;
+    if (!checkpoint || due.length === 0) return;
     this.flushing = this.flush(due, now).finally(() => (this.flushing = undefined));
   }
 
-  private async flush(due: Array<[string, SessionRecord]>, now: number): Promise<void> {
+  private async flush(due: SessionWrite[], now: number): Promise<void> {
     try {
       const lost = await this.store!.save(due);
-      for (const [hash] of due) this.lastWritten.set(hash, now);
+      for (const { hash } of due) this.lastWritten.set(hash, now);
       // Another instance resumed these sessions (this one held a socket the client had given up on).
       for (const hash of lost) {
         const connection = this.local.get(hash);
         this.local.delete(hash);
-        connection?.terminate();
+        if (!connection) continue;
+        connection.terminate();
+        this.onEnded(connection);
       }
     } catch (error) {
       this.writeFailed(error);
