@@ -272,7 +272,7 @@ export class StatefulSessions {
       }
       const stale = now - (this.lastWritten.get(hash) ?? 0) >= REFRESH_EVERY_MS;
       if (checkpoint && (session.dirty || stale)) {
-        const record = session.liveRecord(this.store!.owner, connection.user.id, now);
+        const record = session.liveRecord(this.store.owner, connection.user.id, now);
         const write = record && this.serialized(hash, record, 'checkpoint');
         if (write) due.push(write);
         // Not written when too large: Redis keeps the last record and its mark, so a crash resume is refused.
