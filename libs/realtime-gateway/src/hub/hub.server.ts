@@ -79,8 +79,9 @@ export class HubServer {
   ) {
     invoker.onGroupChange = (connection, kind, group) => {
       if (!connection.session) return;
+      // Redis is told the record is behind before the change takes effect (see StatefulSessions.unrecorded).
+      sessions.unrecorded(connection);
       connection.session.groupChanged(kind, group, sessions.position());
-      sessions.writeNow(connection);
     };
     // A stateful session whose socket went still counts: it can come back at any moment.
     sessions.onEnded = (connection) => this.release(connection);

@@ -105,13 +105,10 @@ export class StatefulSessions {
    * and re-fetches); the session is gone here and in Redis, so a resume attempt gets 404.
    */
   overflowed(connection: HubConnection, bytes: number): void {
-    if (connection.isOpen) {
-      connection.close(
-        `Connection closed: ${bytes} bytes sent and not acknowledged, over the replay buffer.`,
-        true,
-        true,
-      );
-    } else connection.terminate();
+    // Not cut: the client reads (a client that does not is cut at the hard bound), so it gets the close message.
+    if (connection.isOpen)
+      connection.close(`Connection closed: ${bytes} bytes held for a resume, over the replay buffer.`, true);
+    else connection.terminate();
     this.registry.remove(connection);
     this.ended(connection);
   }
