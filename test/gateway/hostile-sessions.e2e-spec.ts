@@ -104,7 +104,7 @@ describe('stateful sessions against a logged-in attacker (raw clients, real redi
 
   it('counts sessions waiting to resume toward the per-user cap, and checks it at a resume elsewhere', async () => {
     const a = await gateway('gw-cap-a', { limits: { maxConnectionsPerUser: 3 } });
-    const wires = [];
+    const wires: StatefulWire[] = [];
     for (let i = 0; i < 3; i++) wires.push(await StatefulWire.connect(a.hubUrl, 'carol'));
     for (const wire of wires) wire.cut();
     await eventually(() => expect(wires.every((wire) => wire.closed)).toBe(true));
@@ -113,7 +113,7 @@ describe('stateful sessions against a logged-in attacker (raw clients, real redi
     // They come back on another instance that allows carol one connection: one resumes, the others are refused.
     const b = await gateway('gw-cap-b', { limits: { maxConnectionsPerUser: 1 } });
     await sleep(200);
-    const statuses = [];
+    const statuses: number[] = [];
     for (const wire of wires) statuses.push(await wire.open(b.hubUrl));
     expect(statuses.sort()).toEqual([101, 429, 429]);
     // The two refused are still there to resume where they were.
