@@ -3,6 +3,10 @@ import type { HubSocket } from './hub-socket';
 import { SocketListeners } from './listeners';
 import type { SharedFrame } from './shared-frame';
 
+const DATA = Buffer.from('data: ');
+const EVENT_END = Buffer.from('\r\n\r\n');
+const LINE_FEED = 0x0a;
+
 /**
  * The Server-Sent Events transport: frames go down one long `GET` response as `data:` events (text only); the
  * client's frames come as `POST`s to the same URL. The connection lasts as long as that response.
@@ -32,12 +36,19 @@ export class ServerSentEventsSocket implements HubSocket {
     return this.response.writableLength;
   }
 
+  /**
+   * One event per frame, written as one buffer: Node holds a string write twice over while the client does not read
+   * (the string, and its bytes in flight), about four times what `writableLength` says; a buffer once.
+   */
   send(frame: string | Buffer): void {
-    const text = typeof frame === 'string' ? frame : frame.toString('utf8');
-    // One event per frame; a line break inside would end the data line, so each line gets its own `data:`.
-    this.response.write(
-      text.includes('\n') ? `data: ${text.split(/\r?\n/).join('\r\ndata: ')}\r\n\r\n` : `data: ${text}\r\n\r\n`,
-    );
+    const bytes = typeof frame === 'string' ? Buffer.from(frame, 'utf8') : frame;
+    if (!bytes.includes(LINE_FEED)) {
+      this.response.write(Buffer.concat([DATA, bytes, EVENT_END], DATA.length + bytes.length + EVENT_END.length));
+      return;
+    }
+    // A line break inside would end the data line, so each line gets its own `data:`.
+    const lines = bytes.toString('utf8').split(/\r?\n/);
+    this.response.write(Buffer.from(`data: ${lines.join('\r\ndata: ')}\r\n\r\n`, 'utf8'));
   }
 
   sendShared(frame: SharedFrame): void {
