@@ -1,24 +1,15 @@
-import { request } from 'node:http';
 import { encode } from '@msgpack/msgpack';
-import { register } from 'prom-client';
 import { type GatewayApp, RecordingLogger, startGatewayApp, tokenFor } from '../support/gateway-app';
-import { negotiate, RawLongPoll } from '../support/raw-long-poll';
+import { negotiate, openUnreadEventStream, RawLongPoll } from '../support/raw-long-poll';
 import { RawHubClient } from '../support/raw-hub-client';
 import { TestClient } from '../support/signalr-client';
 import { eventually } from '../support/stream-reader';
-import { sleep, stillServed } from './support';
+import { metric, sleep, stillServed } from './support';
 
 const RS = '\u001e';
 const MB = 1024 * 1024;
 /** What a Blob call answers: every reply costs the gateway this much to hold. */
 const BLOB = 'x'.repeat(50_000);
-
-async function metric(name: string, labels: Record<string, string> = {}): Promise<number> {
-  const values = (await register.getSingleMetric(name)!.get()).values;
-  return values
-    .filter((v) => Object.entries(labels).every(([key, value]) => v.labels[key] === value))
-    .reduce((sum, v) => sum + v.value, 0);
-}
 
 /** A message with its VarInt length prefix, as MessagePack hub frames carry it. */
 function lengthPrefixed(payload: Buffer): Buffer {
@@ -230,17 +221,7 @@ describe('hostile clients with a valid token: no frame kills the gateway, no rep
     const disconnects = await metric('realtime_slow_client_disconnects_total');
     const token = tokenFor('mallory');
     const url = `${gw.hubUrl}?id=${await negotiate(gw, token)}`;
-    // The event stream, opened and never read: its bytes pile up in the kernel, then in the gateway's response.
-    const stream = request(url, { headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' } });
-    const opened = new Promise<void>((resolve) =>
-      stream.on('response', (response) => {
-        response.pause();
-        resolve();
-      }),
-    );
-    stream.on('error', () => undefined);
-    stream.end();
-    await opened;
+    const stream = await openUnreadEventStream(url, token);
     const post = (body: string) =>
       fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body }).then((r) => r.status);
     expect(await post(JSON.stringify({ protocol: 'json', version: 1 }) + RS)).toBe(200);

@@ -1,19 +1,11 @@
 import Redis from 'ioredis';
-import { register } from 'prom-client';
 import { type GatewayApp, startGatewayApp, tokenFor } from '../support/gateway-app';
 import { RedisServer } from '../support/redis-server';
 import { eventually } from '../support/stream-reader';
-import { envelope, postBridge, sleep } from './support';
+import { envelope, metric, postBridge, sleep } from './support';
 import { StatefulWire } from './stateful-wire';
 
 const KB = 1024;
-
-async function metric(name: string, labels: Record<string, string> = {}): Promise<number> {
-  const values = (await register.getSingleMetric(name)!.get()).values;
-  return values
-    .filter((v) => Object.entries(labels).every(([key, value]) => v.labels[key] === value))
-    .reduce((sum, v) => sum + v.value, 0);
-}
 
 /** Bytes Redis has received from all its clients so far. */
 async function redisInputBytes(redis: Redis): Promise<number> {

@@ -1,3 +1,4 @@
+import { register } from 'prom-client';
 import { BRIDGE_SECRET } from '../support/gateway-app';
 import type { TestClient } from '../support/signalr-client';
 import { eventually } from '../support/stream-reader';
@@ -45,4 +46,12 @@ export async function stillServed(bystander: TestClient, bridgeUrl: string, grou
   await postBridge(bridgeUrl, [envelope({ kind: 'group', name: group })]);
   await eventually(() => expect(bystander.of('ReceiveMessage')).toHaveLength(before + 1));
   expect(bystander.connection.state).toBe('Connected');
+}
+
+/** A metric's value summed over the series whose labels include `labels`. */
+export async function metric(name: string, labels: Record<string, string> = {}): Promise<number> {
+  const values = (await register.getSingleMetric(name)!.get()).values;
+  return values
+    .filter((v) => Object.entries(labels).every(([key, value]) => v.labels[key] === value))
+    .reduce((sum, v) => sum + v.value, 0);
 }

@@ -1,3 +1,4 @@
+import { type ClientRequest, request } from 'node:http';
 import { type GatewayApp, tokenFor } from './gateway-app';
 
 const RS = '\u001e';
@@ -45,4 +46,22 @@ export class RawLongPoll {
     expect((await this.post(JSON.stringify({ protocol: 'json', version: 1 }) + RS)).status).toBe(200);
     expect(await this.poll()).toEqual({ status: 200, body: '{}' + RS });
   }
+}
+
+/**
+ * Opens a Server-Sent Events stream and never reads it (a client that stalls): what the gateway sends piles up in
+ * the kernel's buffers, then in the gateway's response. Destroy the request to end it.
+ */
+export async function openUnreadEventStream(url: string, token: string): Promise<ClientRequest> {
+  const stream = request(url, { headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' } });
+  const opened = new Promise<void>((resolve) =>
+    stream.on('response', (response) => {
+      response.pause();
+      resolve();
+    }),
+  );
+  stream.on('error', () => undefined);
+  stream.end();
+  await opened;
+  return stream;
 }

@@ -146,12 +146,7 @@ export class HostileClients {
     const first = await this.request('long poll', url, { headers: auth });
     if (first.status !== 200) return { how: 'closed', tail: tail.bytes };
     this.held.push(async () => void (await this.request('DELETE', url, { method: 'DELETE', headers: auth })));
-    const post = (bytes: Buffer, binary: boolean) =>
-      this.request('POST', url, {
-        method: 'POST',
-        headers: { ...auth, 'content-type': binary ? 'application/octet-stream' : 'text/plain;charset=UTF-8' },
-        body: bytes,
-      });
+    const post = this.poster(url, auth);
     const version = attack.stateful ? 2 : 1;
     if (attack.handshakeFirst) await post(handshake(attack.protocol, version), false);
     for (const frame of attack.frames) await post(frame.bytes, frame.binary);
@@ -166,6 +161,16 @@ export class HostileClients {
       else if (tail.bytes.includes(probeId)) outcome = 'answered';
     }
     return settled('LongPolling', attack.frames, tail, () => outcome);
+  }
+
+  /** POSTs a client frame of an HTTP transport, as text or binary. */
+  private poster(url: string, auth: Record<string, string>) {
+    return (bytes: Buffer, binary: boolean) =>
+      this.request('POST', url, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': binary ? 'application/octet-stream' : 'text/plain;charset=UTF-8' },
+        body: bytes,
+      });
   }
 
   async serverSentEvents(attack: Attack): Promise<Outcome> {
@@ -193,12 +198,7 @@ export class HostileClients {
       }
       ended = true;
     })();
-    const post = (bytes: Buffer, binary: boolean) =>
-      this.request('POST', url, {
-        method: 'POST',
-        headers: { ...auth, 'content-type': binary ? 'application/octet-stream' : 'text/plain;charset=UTF-8' },
-        body: bytes,
-      });
+    const post = this.poster(url, auth);
     const version = attack.stateful ? 2 : 1;
     if (attack.handshakeFirst) await post(handshake('json', version), false);
     for (const frame of attack.frames) await post(frame.bytes, frame.binary);
