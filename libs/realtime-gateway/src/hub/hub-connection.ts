@@ -1,5 +1,5 @@
 import { type AuthenticatedUser, expiryOf } from '../auth/access-token-verifier';
-import type { ConnectionBounds } from './connection-bounds';
+import type { ConnectionBounds, ConnectionOverflow } from './connection-bounds';
 import type { InvocationBudget } from './invocation-budget';
 import type { HubProtocolCodec } from './protocols/hub-protocol-codec';
 import { JSON_HUB_PROTOCOL } from './protocols/json-hub-protocol';
@@ -121,7 +121,7 @@ export class HubConnection {
     return false;
   }
 
-  private overflow(bound: 'slow_client' | 'replay_buffer', bytes: number): void {
+  private overflow(bound: ConnectionOverflow, bytes: number): void {
     this.bounds.overflowed(this, bound, bytes);
     // Whatever the owner did, nothing more is queued for this connection.
     if (!this.closed) this.terminate();

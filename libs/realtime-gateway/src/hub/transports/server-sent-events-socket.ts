@@ -1,11 +1,8 @@
 import type { ServerResponse } from 'node:http';
+import { eventStreamEvent } from './event-stream-event';
 import type { HubSocket } from './hub-socket';
 import { SocketListeners } from './listeners';
 import type { SharedFrame } from './shared-frame';
-
-const DATA = Buffer.from('data: ');
-const EVENT_END = Buffer.from('\r\n\r\n');
-const LINE_FEED = 0x0a;
 
 /**
  * The Server-Sent Events transport: frames go down one long `GET` response as `data:` events (text only); the
@@ -36,23 +33,14 @@ export class ServerSentEventsSocket implements HubSocket {
     return this.response.writableLength;
   }
 
-  /**
-   * One event per frame, written as one buffer: Node holds a string write twice over while the client does not read
-   * (the string, and its bytes in flight), about four times what `writableLength` says; a buffer once.
-   */
+  /** One event per frame. */
   send(frame: string | Buffer): void {
-    const bytes = typeof frame === 'string' ? Buffer.from(frame, 'utf8') : frame;
-    if (!bytes.includes(LINE_FEED)) {
-      this.response.write(Buffer.concat([DATA, bytes, EVENT_END], DATA.length + bytes.length + EVENT_END.length));
-      return;
-    }
-    // A line break inside would end the data line, so each line gets its own `data:`.
-    const lines = bytes.toString('utf8').split(/\r?\n/);
-    this.response.write(Buffer.from(`data: ${lines.join('\r\ndata: ')}\r\n\r\n`, 'utf8'));
+    this.response.write(eventStreamEvent(typeof frame === 'string' ? Buffer.from(frame, 'utf8') : frame));
   }
 
+  /** A delivery's event is built once for all its SSE recipients, as its WebSocket frame is. */
   sendShared(frame: SharedFrame): void {
-    this.send(frame.payload);
+    this.response.write(frame.eventStreamEvent);
   }
 
   close(): void {

@@ -30,4 +30,13 @@ describe('SharedFrame', () => {
       expect(await received(new SharedFrame(payload, true).webSocketFrame)).toEqual({ data: payload, binary: true });
     },
   );
+
+  it('builds its Server-Sent Events event once: one data line, or one per line of the frame', () => {
+    const frame = new SharedFrame(Buffer.from('{"type":1}\u001e'), false);
+    expect(frame.eventStreamEvent.toString()).toBe('data: {"type":1}\u001e\r\n\r\n');
+    expect(frame.eventStreamEvent).toBe(frame.eventStreamEvent);
+    expect(new SharedFrame(Buffer.from('a\nb\r\nc'), false).eventStreamEvent.toString()).toBe(
+      'data: a\r\ndata: b\r\ndata: c\r\n\r\n',
+    );
+  });
 });

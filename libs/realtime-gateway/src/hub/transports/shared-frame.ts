@@ -1,3 +1,5 @@
+import { eventStreamEvent } from './event-stream-event';
+
 /**
  * One encoded message that many connections receive: its hub-protocol bytes, and (built once, on first use) the
  * same bytes as a complete WebSocket frame, so each WebSocket recipient costs one socket write of a buffer shared
@@ -5,12 +7,18 @@
  */
 export class SharedFrame {
   private framed?: Buffer;
+  private event?: Buffer;
 
   constructor(
     readonly payload: Buffer,
     /** Binary protocol (MessagePack): a binary WebSocket frame; text otherwise. */
     readonly binary: boolean,
   ) {}
+
+  /** The same bytes as a Server-Sent Events event (built once, on first use). */
+  get eventStreamEvent(): Buffer {
+    return (this.event ??= eventStreamEvent(this.payload));
+  }
 
   /** A final, unmasked server frame (RFC 6455 5.2): opcode, payload length in 7, 16 or 64 bits, payload. */
   get webSocketFrame(): Buffer {
