@@ -122,8 +122,7 @@ describe('stateful sessions against a logged-in attacker (raw clients, real redi
     alice.send({ type: 8, sequenceId: 1 });
     await sleep(1200); // a checkpoint with the group
     // Mallory, with a valid token of her own and alice's connection token, on another instance: refused...
-    const mallory = Object.assign(Object.create(StatefulWire.prototype) as StatefulWire, alice, { records: [] });
-    expect(await mallory.open(b.hubUrl, tokenFor('mallory'))).toBe(401);
+    expect(await alice.withToken(tokenFor('mallory')).open(b.hubUrl)).toBe(401);
     // ...and alice keeps her session: past the next checkpoints (every 5 s) it is still hers.
     await sleep(6000);
     await postBridge(a.bridgeUrl, [envelope({ kind: 'group', name: 'r' }, [1])]);

@@ -35,6 +35,11 @@ export class StatefulWire {
     return wire;
   }
 
+  /** Another client holding this session's connection token (and its own user's token), as an attacker would. */
+  withToken(token: string): StatefulWire {
+    return new StatefulWire(this.hubUrl, token, this.connectionToken);
+  }
+
   /** Opens a socket on the session's URL (the first connect, or a resume); resolves to the upgrade's status. */
   open(hubUrl = this.hubUrl, token = this.token): Promise<number> {
     this.closed = false;
