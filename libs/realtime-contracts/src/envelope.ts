@@ -14,6 +14,12 @@ export interface Envelope {
   readonly args: readonly unknown[];
   readonly ts: number;
   readonly volatile: boolean;
+  /**
+   * The event's place in its target's commit order (consecutive per target, from 1), when the application numbers
+   * them: gateways deliver a target's numbered events in this order, whatever brought them (see `sequence` of
+   * `@RealtimeEvent`).
+   */
+  readonly seq?: number;
 }
 
 /**

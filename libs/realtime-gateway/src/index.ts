@@ -17,6 +17,7 @@ export type {
   SlowClientOptions,
   EnvelopeLimitOptions,
   DedupOptions,
+  OrderingOptions,
   GatewayAuthOptions,
   ClientLimitOptions,
 } from './realtime-gateway-options.interface';

@@ -17,6 +17,7 @@ export type BridgeReceiverOptions = NonNullable<RealtimeGatewayOptions['bridge']
 export type SlowClientOptions = NonNullable<RealtimeGatewayOptions['slowClients']>;
 export type EnvelopeLimitOptions = NonNullable<RealtimeGatewayOptions['envelopes']>;
 export type DedupOptions = NonNullable<RealtimeGatewayOptions['dedup']>;
+export type OrderingOptions = NonNullable<RealtimeGatewayOptions['ordering']>;
 export type ClientLimitOptions = NonNullable<RealtimeGatewayOptions['limits']>;
 export type StatefulReconnectOptions = NonNullable<RealtimeGatewayOptions['statefulReconnect']>;
 

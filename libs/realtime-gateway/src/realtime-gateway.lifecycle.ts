@@ -67,6 +67,8 @@ export class RealtimeGatewayLifecycle
     }
     this.takeover.attach(server);
     this.hub.start();
+    // A target whose order could not be kept: its clients are told to re-fetch.
+    this.delivery.closeTarget = (target, reason) => this.hub.closeTargetConnections(target, reason);
     await this.sessions.start();
     if (this.options.inProcess) this.registerInProcessSink();
     await this.monitor?.start();
@@ -100,6 +102,7 @@ export class RealtimeGatewayLifecycle
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.delivery.stop();
     await this.monitor?.stop();
     await this.sessions.stop();
     this.takeover.closeConnections(Math.min(1000, Math.floor(this.options.shutdownTimeoutMs / 5)));

@@ -225,6 +225,26 @@ export const realtimeGatewaySchema = z.object({
       }),
     })
     .prefault({}),
+  ordering: z
+    .object({
+      holdMs: setting(integer(10, 600_000).default(2000), {
+        env: 'REALTIME_ORDER_HOLD_MS',
+        doc: "How long a target's numbered event (envelope `seq`) waits for a missing earlier one; then the target's clients are closed (reconnectable) to re-fetch.",
+      }),
+      firstHoldMs: setting(integer(0, 600_000).default(200), {
+        env: 'REALTIME_ORDER_FIRST_HOLD_MS',
+        doc: 'How long the first numbered event of a target this gateway has not seen yet waits for an earlier one, when the target has clients here (a just-started gateway cannot know the last number).',
+      }),
+      maxTargets: setting(integer(100, 10_000_000).default(100_000), {
+        env: 'REALTIME_ORDER_MAX_TARGETS',
+        doc: 'Targets whose last number is remembered at most; the least recently used is forgotten first.',
+      }),
+      maxHeld: setting(integer(10, 10_000_000).default(10_000), {
+        env: 'REALTIME_ORDER_MAX_HELD',
+        doc: 'Numbered events held for a missing earlier one at most, all targets together; past it the target at hand is given up (its clients closed to re-fetch).',
+      }),
+    })
+    .prefault({}),
   limits: z
     .object({
       invocationsPerSecond: setting(integer(1, 100_000).default(20), {

@@ -1,5 +1,5 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
-import { type Envelope, epochMs } from '@realtime-streams/contracts';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { type Envelope, epochMs, type RealtimeTarget } from '@realtime-streams/contracts';
 import { ConnectionRegistry } from '../hub/connection-registry';
 import type { HubConnection } from '../hub/hub-connection';
 import { HUB_PROTOCOLS } from '../hub/protocols/hub-protocols';
@@ -10,6 +10,7 @@ import type { ResolvedGatewayOptions } from '../realtime-gateway-options.interfa
 import { StatefulSessions } from '../hub/session/stateful-sessions';
 import type { PositionVector } from '../hub/session/stream-positions';
 import { DedupWindow } from './dedup-window';
+import { type OrderBreak, TargetOrder } from './target-order';
 
 /** The stream entry an envelope was read from. */
 export interface StreamEntryRef {
@@ -17,16 +18,39 @@ export interface StreamEntryRef {
   id: string;
 }
 
+/** An envelope on its way to its recipients, with what its delivery needs. */
+interface Delivery {
+  envelope: Envelope;
+  source: DeliverySource;
+  argsJson?: string;
+  entry?: StreamEntryRef;
+}
+
+/** What the target's clients are told when its order could not be kept (the same words as a stream gap). */
+export const ORDER_BROKEN_REASON = 'Some messages could not be delivered; reconnect and fetch what you missed.';
+
+/**
+ * Closes a target's connections with a reconnectable close carrying `reason` (set by the hub); returns how many.
+ */
+export type TargetCloser = (target: RealtimeTarget, reason: string) => number;
+
 /**
  * Delivers envelopes to the connections they target, whatever transport brought them: drops duplicates (dual
- * write, redelivery, retries carry the same id), builds the invocation frame once, and writes it to every
- * recipient without letting a backed-up socket slow the others.
+ * write, redelivery, retries carry the same id), puts a target's numbered envelopes in their commit order
+ * (TargetOrder), builds the invocation frame once, and writes it to every recipient without letting a backed-up
+ * socket slow the others.
  */
 @Injectable()
 export class DeliveryService {
+  private readonly logger = new Logger('RealtimeDelivery');
   private readonly dedup: DedupWindow;
   /** Connections holding frames for the batch that runs now (undefined: no batch, every frame written at once). */
   private holding?: HubConnection[];
+  private readonly order: TargetOrder<Delivery>;
+  /** Set by the hub: closes a target's connections when its order could not be kept. */
+  closeTarget: TargetCloser = () => 0;
+  /** Sockets written since start: what a numbered delivery wrote is the difference across it. */
+  private sockets = 0;
 
   constructor(
     private readonly registry: ConnectionRegistry,
@@ -35,6 +59,16 @@ export class DeliveryService {
     @Optional() private readonly sessions?: StatefulSessions,
   ) {
     this.dedup = new DedupWindow(options.dedup.ttlMs, options.dedup.maxEntries);
+    this.order = new TargetOrder<Delivery>(options.ordering, metrics, {
+      deliver: (item, released) => this.send(item, released),
+      hasRecipients: (target) => this.recipientsOf(target).size > 0,
+      giveUp: (target, reason) => this.orderBroken(target, reason),
+    });
+  }
+
+  /** Stops the ordering holds' timers. */
+  stop(): void {
+    this.order.stop();
   }
 
   /**
@@ -57,16 +91,38 @@ export class DeliveryService {
   /**
    * Delivers one validated envelope; `argsJson` is its args as JSON when the caller has them (the inbound check and
    * the publisher serialized them already: bounded in depth and size), else they are serialized here, once. Returns
-   * the number of sockets written.
+   * the number of sockets written (0 for a numbered envelope held for an earlier one of its target).
    */
   deliver(envelope: Envelope, source: DeliverySource, argsJson?: string, entry?: StreamEntryRef): number {
-    const children = this.metrics.forTransport(source);
-    children.received.inc();
+    this.metrics.forTransport(source).received.inc();
     if (this.dedup.isDuplicate(envelope.id)) {
       this.metrics.dedupDropped.inc({ transport: source });
       return 0;
     }
-    const recipients = this.recipientsOf(envelope);
+    // Volatile envelopes are never replayed, so there is no order of theirs to wait for.
+    if (envelope.seq === undefined || envelope.volatile) return this.send({ envelope, source, argsJson, entry }, false);
+    // What it wrote, and what it released behind it.
+    const before = this.sockets;
+    this.order.offer({ envelope, source, argsJson, entry });
+    return this.sockets - before;
+  }
+
+  private orderBroken(target: RealtimeTarget, reason: OrderBreak): void {
+    const closed = this.closeTarget(target, ORDER_BROKEN_REASON);
+    this.metrics.orderDisconnects.inc(closed);
+    const what = target.kind === 'all' ? 'everyone' : target.kind === 'group' ? `group ${target.name}` : 'a user';
+    this.logger.warn(
+      `The order of ${what} could not be kept (${REASONS[reason]}): closed ${closed} connections so clients re-fetch`,
+    );
+  }
+
+  /**
+   * Writes one envelope to its recipients. `released`: a numbered envelope that waited for an earlier one, written
+   * after stream entries read later than its own: a crash replay could not regenerate its place (see writeToSession).
+   */
+  private send({ envelope, source, argsJson, entry }: Delivery, released: boolean): number {
+    const children = this.metrics.forTransport(source);
+    const recipients = this.recipientsOf(envelope.target);
     if (recipients.size === 0) return 0;
     // One frame per protocol in use among the recipients, built when its first recipient comes up.
     const frames: Array<SharedFrame | undefined> = [undefined, undefined];
@@ -83,7 +139,7 @@ export class DeliveryService {
       // A resuming session (`held`: its replay is being read) has no session object yet, but is one.
       if (connection.session || connection.held) {
         if (at === null) at = this.sessions?.position();
-        if (this.writeToSession(connection, frame.payload, now, at, entry, envelope.id)) writtenBy[index]++;
+        if (this.writeToSession(connection, frame.payload, now, at, entry, envelope.id, released)) writtenBy[index]++;
       } else if (this.write(connection, frame, envelope.volatile, now)) writtenBy[index]++;
     }
     const written = writtenBy[0] + writtenBy[1];
@@ -95,11 +151,11 @@ export class DeliveryService {
       byProtocol.bytes.inc(writtenBy[i] * frames[i]!.payload.length);
     }
     if (written > 0) children.latency.observe(Math.max(0, epochMs() - envelope.ts) / 1000);
+    this.sockets += written;
     return written;
   }
 
-  private recipientsOf(envelope: Envelope): ReadonlySet<HubConnection> {
-    const target = envelope.target;
+  private recipientsOf(target: RealtimeTarget): ReadonlySet<HubConnection> {
     if (target.kind === 'group') return this.registry.group(target.name);
     if (target.kind === 'user') return this.registry.user(target.id);
     return this.registry.all;
@@ -109,6 +165,11 @@ export class DeliveryService {
    * A stateful session gets everything, volatile envelopes too (a replay after a crash must number what was sent
    * exactly as it was), numbered and kept until acknowledged, socket or not. Its bound is the replay buffer, which
    * the connection checks: past it the client is closed with a reconnectable close message and starts over.
+   *
+   * A `released` envelope went out after entries read later than it: a crash replay, which regenerates messages in
+   * stream order, could not put it back in its place. Redis is told the record is behind before it goes, and no
+   * checkpoint is written until the client acknowledged it: a crash before then refuses the resume (the client
+   * starts over and re-fetches) instead of renumbering.
    */
   private writeToSession(
     connection: HubConnection,
@@ -117,10 +178,13 @@ export class DeliveryService {
     at: PositionVector | undefined,
     entry: StreamEntryRef | undefined,
     envelopeId: string,
+    released: boolean,
   ): boolean {
     if (!connection.handshakeDone || connection.ended) return false;
+    if (released) this.sessions?.unrecorded(connection);
     if (this.holding && connection.isOpen && connection.hold()) this.holding.push(connection);
     connection.sendMessage(frame, now, at, entry, envelopeId);
+    if (released) connection.session?.releasedOutOfStreamOrder();
     return true;
   }
 
@@ -138,3 +202,9 @@ export class DeliveryService {
     return connection.sendShared(frame, now);
   }
 }
+
+const REASONS: Record<OrderBreak, string> = {
+  timeout: 'an earlier envelope did not come within ordering.holdMs',
+  late: 'an earlier envelope came after a later one went out',
+  overflow: 'ordering.maxHeld envelopes were held already',
+};

@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Logger } from '@nestjs/common';
 import { WebSocketServer } from 'ws';
+import type { RealtimeTarget } from '@realtime-streams/contracts';
 import type { AccessTokenVerifier, AuthenticatedUser } from '../auth/access-token-verifier';
 import { rejectUpgrade } from '../http/http-takeover';
 import type { RealtimeGatewayMetrics } from '../metrics/realtime-gateway.metrics';
@@ -132,15 +133,26 @@ export class HubServer {
    * carrying `reason`; returns how many. Used when this instance missed events whose targets it cannot know.
    */
   closeAllConnections(reason: string): number {
+    return this.closeConnections([...this.sockets], [...this.registry.all], reason);
+  }
+
+  /** The same for the connections of one target: its order could not be kept (see TargetOrder). */
+  closeTargetConnections(target: RealtimeTarget, reason: string): number {
+    if (target.kind === 'all') return this.closeAllConnections(reason);
+    const members = [...(target.kind === 'group' ? this.registry.group(target.name) : this.registry.user(target.id))];
+    return this.closeConnections(members, members, reason);
+  }
+
+  private closeConnections(sockets: HubConnection[], registered: HubConnection[], reason: string): number {
     let closed = 0;
-    for (const connection of [...this.sockets]) {
+    for (const connection of sockets) {
       if (!connection.handshakeDone || !connection.isOpen) continue;
       connection.close(reason, true);
       closed++;
     }
     // Sessions waiting for their socket cannot be replayed past missed entries either: they end (the resume gets
     // 404 and the client starts over and re-fetches).
-    for (const connection of [...this.registry.all]) {
+    for (const connection of registered) {
       if (!connection.session || connection.isOpen) continue;
       connection.terminate();
       this.registry.remove(connection);

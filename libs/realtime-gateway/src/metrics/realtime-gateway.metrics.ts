@@ -27,6 +27,10 @@ export const GATEWAY_METRIC = {
   consumerGaps: 'realtime_consumer_gaps_total',
   gapEntries: 'realtime_stream_gap_entries_total',
   gapDisconnects: 'realtime_stream_gap_disconnects_total',
+  orderHeld: 'realtime_order_held_total',
+  orderHolding: 'realtime_order_holding',
+  orderGivenUp: 'realtime_order_given_up_total',
+  orderDisconnects: 'realtime_order_disconnects_total',
   clientLimitHits: 'realtime_client_limit_hits_total',
   authFailures: 'realtime_hub_auth_failures_total',
   sessionsResumed: 'realtime_hub_sessions_resumed_total',
@@ -63,6 +67,10 @@ export class RealtimeGatewayMetrics {
   readonly consumerGaps: Counter<string>;
   readonly gapEntries: Counter<string>;
   readonly gapDisconnects: Counter<string>;
+  readonly orderHeld: Counter<string>;
+  readonly orderHolding: Gauge<string>;
+  readonly orderGivenUp: Counter<string>;
+  readonly orderDisconnects: Counter<string>;
   readonly clientLimitHits: Counter<string>;
   readonly authFailures: Counter<string>;
   readonly sessionsResumed: Counter<string>;
@@ -166,6 +174,28 @@ export class RealtimeGatewayMetrics {
     this.gapDisconnects = metrics.counter({
       name: GATEWAY_METRIC.gapDisconnects,
       help: 'Connections closed (reconnectable) because this instance missed stream entries, so clients re-fetch.',
+    });
+    this.orderHeld = metrics.counter({
+      name: GATEWAY_METRIC.orderHeld,
+      help:
+        'Numbered envelopes (seq) that arrived before an earlier one of their target and waited for it: two api ' +
+        'instances, or two transports, published them in another order than the database committed them.',
+    });
+    this.orderHolding = metrics.gauge({
+      name: GATEWAY_METRIC.orderHolding,
+      help: 'Numbered envelopes waiting for an earlier one of their target now (bounded by ordering.maxHeld).',
+    });
+    this.orderGivenUp = metrics.counter({
+      name: GATEWAY_METRIC.orderGivenUp,
+      help:
+        "Times a target's order could not be kept and its clients were closed to re-fetch, by reason: timeout (an " +
+        'earlier envelope missing past ordering.holdMs), late (an earlier one came after a later one went out), ' +
+        'overflow (ordering.maxHeld reached).',
+      labelNames: ['reason'],
+    });
+    this.orderDisconnects = metrics.counter({
+      name: GATEWAY_METRIC.orderDisconnects,
+      help: "Connections closed (reconnectable) because their target's order could not be kept, so clients re-fetch.",
     });
     this.clientLimitHits = metrics.counter({
       name: GATEWAY_METRIC.clientLimitHits,

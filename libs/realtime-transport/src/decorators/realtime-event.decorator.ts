@@ -36,6 +36,14 @@ export interface RealtimeEventOptions<E = object> {
    * (a chat message supersedes its author's pending "typing" state, so a stale "typing" never follows it).
    */
   supersedes?: (event: E) => string;
+  /**
+   * The event's place in its target's commit order: consecutive per target (1, 2, 3, ...), taken in the same
+   * transaction that stores the event's data (a per-room counter, for example). With several api instances the
+   * order they publish in is not the order the database committed in; a gateway delivers a target's numbered events
+   * in this order and, when one is missing for longer than its hold, closes the target's connections with the
+   * reconnectable "missed messages" close so clients re-fetch. Without it, events go out in publication order.
+   */
+  sequence?: (event: E) => number;
 }
 
 /**

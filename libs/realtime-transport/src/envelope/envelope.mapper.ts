@@ -35,6 +35,7 @@ export class EnvelopeMapper {
     const target = call(type, 'to', () => options.to(event));
     const args = options.args ? call(type, 'args', () => options.args!(event)) : [event];
     const ts = this.clock();
+    const seq = options.sequence ? call(type, 'sequence', () => options.sequence!(event)) : undefined;
     const envelope: Envelope = {
       v: 1,
       id: this.ids.next(ts),
@@ -44,6 +45,7 @@ export class EnvelopeMapper {
       args,
       ts,
       volatile: options.volatile ?? options.coalesce !== undefined,
+      ...(seq === undefined ? {} : { seq }),
     };
     const verdict = this.validator.validate(envelope);
     if (!verdict.valid) throw new InvalidEnvelopeError(type, verdict.reason);
@@ -72,6 +74,7 @@ export class EnvelopeMapper {
       ts +
       ',"volatile":' +
       envelope.volatile +
+      (seq === undefined ? '' : ',"seq":' + seq) +
       '}';
     const coalesceKey = options.coalesce ? call(type, 'coalesce.key', () => options.coalesce!.key(event)) : undefined;
     const supersedesKey = options.supersedes ? call(type, 'supersedes', () => options.supersedes!(event)) : undefined;

@@ -48,6 +48,12 @@ export class StatefulSession {
   private ackedAt: PositionVector | undefined;
   private readonly groupsAtAck: Set<string>;
   private events: SessionEvent[] = [];
+  /**
+   * The last message that went out after stream entries read later than its own (a target's order restored, see
+   * TargetOrder): a crash replay regenerates in stream order, so no checkpoint is written until the client
+   * acknowledged it (Redis was told the record is behind).
+   */
+  private releasedUpTo = 0;
 
   constructor(
     readonly tokenHash: string,
@@ -133,9 +139,14 @@ export class StatefulSession {
     return this.ackedAt !== undefined;
   }
 
+  /** The message just sent went out of stream order (see `releasedUpTo`). */
+  releasedOutOfStreamOrder(): void {
+    this.releasedUpTo = this.sent;
+  }
+
   /** A checkpoint of a connected session (see SessionRecord `live`). */
   liveRecord(owner: string, userId: string, now: number): SessionRecord | undefined {
-    if (!this.ackedAt) return undefined;
+    if (!this.ackedAt || this.acked < this.releasedUpTo) return undefined;
     return {
       v: 1,
       owner,

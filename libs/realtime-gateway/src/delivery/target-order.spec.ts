@@ -1,0 +1,116 @@
+import type { Envelope, RealtimeTarget } from '@realtime-streams/contracts';
+import type { RealtimeGatewayMetrics } from '../metrics/realtime-gateway.metrics';
+import { type OrderBreak, TargetOrder } from './target-order';
+
+const counter = () => ({ count: 0, inc: jest.fn() });
+const room = (name: string): RealtimeTarget => ({ kind: 'group', name });
+const item = (seq: number, target = room('r')) => ({
+  envelope: { v: 1, id: `${seq}`, type: 't', target, method: 'M', args: [], ts: 0, volatile: false, seq } as Envelope,
+});
+
+describe('TargetOrder', () => {
+  let delivered: Array<[number, boolean]>;
+  let broken: Array<[string, OrderBreak]>;
+  let recipients: boolean;
+  let order: TargetOrder<ReturnType<typeof item>>;
+  const options = { holdMs: 1000, firstHoldMs: 200, maxTargets: 100, maxHeld: 5 };
+  const offer = (...seqs: number[]) => seqs.forEach((seq) => order.offer(item(seq)));
+  const seqs = () => delivered.map(([seq]) => seq);
+
+  beforeEach(() => {
+    jest.useFakeTimers();
+    delivered = [];
+    broken = [];
+    recipients = true;
+    const metrics = {
+      orderHeld: counter(),
+      orderHolding: { set: jest.fn() },
+      orderGivenUp: counter(),
+    } as unknown as RealtimeGatewayMetrics;
+    order = new TargetOrder(options, metrics, {
+      deliver: ({ envelope }, released) => delivered.push([envelope.seq!, released]),
+      hasRecipients: () => recipients,
+      giveUp: (target, reason) => broken.push([(target as { name: string }).name, reason]),
+    });
+  });
+
+  afterEach(() => jest.useRealTimers());
+
+  it('delivers in number order whatever order the numbers come in, marking what waited', () => {
+    offer(1, 3, 2, 5, 4, 6);
+    expect(delivered).toEqual([
+      [1, false],
+      [2, false],
+      [3, true],
+      [4, false],
+      [5, true],
+      [6, false],
+    ]);
+    expect(order.holding).toBe(0);
+    expect(broken).toEqual([]);
+  });
+
+  it('keeps targets apart', () => {
+    order.offer(item(1, room('a')));
+    order.offer(item(3, room('a')));
+    order.offer(item(1, room('b')));
+    expect(seqs()).toEqual([1, 1]);
+  });
+
+  it('gives a missing number up after holdMs: the target is told, and goes on after what it held', () => {
+    offer(1, 3, 4);
+    jest.advanceTimersByTime(999);
+    expect(broken).toEqual([]);
+    jest.advanceTimersByTime(1);
+    expect(broken).toEqual([['r', 'timeout']]);
+    // What was held reaches the closed clients through their re-fetch, not live.
+    expect(seqs()).toEqual([1]);
+    offer(5, 2);
+    expect(seqs()).toEqual([1, 5]);
+    expect(broken).toHaveLength(1);
+  });
+
+  it('drops a number it delivered already', () => {
+    offer(1, 2, 1, 2);
+    expect(seqs()).toEqual([1, 2]);
+    expect(broken).toEqual([]);
+  });
+
+  it('holds the first number of a target new to it, with clients here, for an earlier one', () => {
+    offer(8);
+    expect(seqs()).toEqual([]);
+    offer(7);
+    jest.advanceTimersByTime(200);
+    expect(delivered).toEqual([
+      [7, true],
+      [8, true],
+    ]);
+    offer(9);
+    expect(seqs()).toEqual([7, 8, 9]);
+  });
+
+  it('starts a target new to it at once when it has no clients here, or the number is 1', () => {
+    recipients = false;
+    offer(8);
+    order.offer(item(1, room('other')));
+    expect(seqs()).toEqual([8, 1]);
+  });
+
+  it('tells the target when an earlier number comes after its first one went out', () => {
+    offer(8);
+    jest.advanceTimersByTime(200);
+    offer(9, 7);
+    expect(seqs()).toEqual([8, 9]);
+    expect(broken).toEqual([['r', 'late']]);
+  });
+
+  it('gives the target at hand up when maxHeld envelopes are held', () => {
+    offer(1, 3, 4, 5, 6, 7);
+    expect(order.holding).toBe(5);
+    offer(8);
+    expect(broken).toEqual([['r', 'overflow']]);
+    expect(order.holding).toBe(0);
+    offer(9);
+    expect(seqs()).toEqual([1, 9]);
+  });
+});
