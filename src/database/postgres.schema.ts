@@ -18,6 +18,19 @@ CREATE TABLE IF NOT EXISTS messages (
   accepted_at double precision NOT NULL
 );
 CREATE INDEX IF NOT EXISTS messages_room_seq ON messages (room_id, seq);
+-- The room's number of each message (ChatMessage.seq); databases created before it get it once, numbered in
+-- stored order.
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM information_schema.columns
+                 WHERE table_schema = current_schema() AND table_name = 'messages' AND column_name = 'room_seq') THEN
+    ALTER TABLE messages ADD COLUMN room_seq bigint;
+    UPDATE messages SET room_seq = numbered.n
+      FROM (SELECT seq, row_number() OVER (PARTITION BY room_id ORDER BY seq) AS n FROM messages) AS numbered
+      WHERE messages.seq = numbered.seq;
+    ALTER TABLE messages ALTER COLUMN room_seq SET NOT NULL;
+  END IF;
+END $$;
+CREATE UNIQUE INDEX IF NOT EXISTS messages_room_number ON messages (room_id, room_seq);
 CREATE TABLE IF NOT EXISTS rooms (
   id text COLLATE "C" PRIMARY KEY,
   created_by text NOT NULL,

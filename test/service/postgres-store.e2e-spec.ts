@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import type { OutboxRecord } from '@realtime-streams/transport';
 import type { ChatOutboxStore } from '../../src/chat/storage/chat-outbox.store';
 import type { MessageRepository } from '../../src/chat/storage/message.repository';
@@ -124,6 +125,9 @@ describe.each([
     const byAcceptedAt = [...listed].sort((a, b) => a.acceptedAt - b.acceptedAt);
     expect(listed.map((m) => m.id)).toEqual(byAcceptedAt.map((m) => m.id));
     expect(listed[0]).toEqual(added.find((m) => m.id === listed[0].id));
+    // Numbered 1, 2, 3... in the room's commit order, whichever connection stored what; each room on its own.
+    expect(listed.map((m) => m.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect((await messages.listAfter('elsewhere', undefined, 10)).map((m) => m.seq)).toEqual([1]);
 
     expect(await messages.listAfter('order', listed[4].id, 3)).toEqual(listed.slice(5, 8));
     expect(await messages.listAfter('order', listed[19].id, 10)).toEqual([]);
@@ -276,5 +280,69 @@ describe('PostgreSQL store: start-up, sharing and outages', () => {
       new RegExp(`^Cannot use PostgreSQL at 127\\.0\\.0\\.1:${port}/chat \\(DATABASE_URL\\): .*ECONNREFUSED`),
     );
     expect(error.message).not.toContain('s3cret');
+  });
+});
+
+describe('a database created before messages had their number in the room', () => {
+  const old = [
+    ['m1', 'a'],
+    ['m2', 'b'],
+    ['m3', 'a'],
+    ['m4', 'a'],
+  ];
+
+  it('SQLite: numbers each room of an older file in stored order on start', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chat-store-'));
+    const path = join(dir, 'chat.sqlite');
+    const file = new Database(path);
+    file.exec(`CREATE TABLE messages (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
+      room_id TEXT NOT NULL, user_id TEXT NOT NULL, text TEXT NOT NULL, created_at TEXT NOT NULL)`);
+    for (const [id, room] of old) {
+      file
+        .prepare('INSERT INTO messages (id, room_id, user_id, text, created_at) VALUES (?, ?, ?, ?, ?)')
+        .run(id, room, 'u', id, new Date().toISOString());
+    }
+    file.close();
+    const messages = new SqliteMessageRepository(path);
+    try {
+      expect((await messages.listAfter('a', undefined, 10)).map((m) => [m.id, m.seq])).toEqual([
+        ['m1', 1],
+        ['m3', 2],
+        ['m4', 3],
+      ]);
+      expect((await messages.add({ roomId: 'b', userId: 'u', text: 'new' })).seq).toBe(2);
+    } finally {
+      messages.onApplicationShutdown();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('PostgreSQL: numbers each room of an older table once, when the schema is created', async () => {
+    const server = await PostgresTestDatabase.create();
+    try {
+      await server.query(`CREATE TABLE messages (seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        id text NOT NULL UNIQUE, room_id text NOT NULL, user_id text NOT NULL, text text NOT NULL,
+        created_at text NOT NULL, accepted_at double precision NOT NULL)`);
+      for (const [id, room] of old) {
+        await server.query(
+          'INSERT INTO messages (id, room_id, user_id, text, created_at, accepted_at) VALUES ($1, $2, $3, $4, $5, $6)',
+          [id, room, 'u', id, new Date().toISOString(), Date.now()],
+        );
+      }
+      const database = await PostgresDatabase.open(server.url());
+      try {
+        const messages = new PostgresMessageRepository(database);
+        expect((await messages.listAfter('a', undefined, 10)).map((m) => [m.id, m.seq])).toEqual([
+          ['m1', 1],
+          ['m3', 2],
+          ['m4', 3],
+        ]);
+        expect((await messages.add({ roomId: 'b', userId: 'u', text: 'new' })).seq).toBe(2);
+      } finally {
+        await database.onApplicationShutdown();
+      }
+    } finally {
+      await server.dispose();
+    }
   });
 });

@@ -14,6 +14,8 @@ export interface StoredMessage {
   text: string;
   createdAt: string;
   acceptedAt: number;
+  /** The message's number in its room, from 1. */
+  seq: number;
 }
 
 /** The chat REST API of one service, as one user. */

@@ -17,6 +17,9 @@ export class GapFillingClient {
   private filling = false;
   private readonly held: StoredMessage[] = [];
   private lastIdAtDisconnect?: string;
+  /** The last message shown with none missing below it, and those shown above a hole (seq -> id). */
+  private resumeAt?: { id: string; seq: number };
+  private readonly aboveHole = new Map<number, string>();
   private fills: Promise<void> = Promise.resolve();
 
   constructor(
@@ -42,7 +45,7 @@ export class GapFillingClient {
     });
     connection.onreconnecting(() => {
       this.filling = true;
-      this.lastIdAtDisconnect = this.shown.at(-1)?.id;
+      this.lastIdAtDisconnect = this.resumeAt?.id;
     });
     connection.onreconnected(() => {
       this.reconnects++;
@@ -86,6 +89,19 @@ export class GapFillingClient {
     if (this.seen.has(message.id)) return;
     this.seen.add(message.id);
     this.shown.push(message);
+    this.advanceResume(message);
+  }
+
+  private advanceResume({ id, seq }: StoredMessage): void {
+    if (this.resumeAt && seq !== this.resumeAt.seq + 1) {
+      if (seq > this.resumeAt.seq) this.aboveHole.set(seq, id);
+      return;
+    }
+    this.resumeAt = { id, seq };
+    for (let next; (next = this.aboveHole.get(this.resumeAt.seq + 1)) !== undefined;) {
+      this.aboveHole.delete(this.resumeAt.seq + 1);
+      this.resumeAt = { id: next, seq: this.resumeAt.seq + 1 };
+    }
   }
 }
 

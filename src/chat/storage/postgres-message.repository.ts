@@ -1,10 +1,10 @@
 import type { PostgresDatabase } from '../../database/postgres-database';
 import { ROOM_LOCK_NAMESPACE } from '../../database/postgres-locks';
 import type { ChatMessage } from '../chat-message';
-import { MessageRepository } from './message.repository';
+import { type MessageDraft, MessageRepository } from './message.repository';
 import { messageOfRow, type MessageRow, storedMessageOf } from './stored-message';
 
-const COLUMNS = 'id, room_id, user_id, text, created_at, accepted_at';
+const COLUMNS = 'id, room_id, user_id, text, created_at, accepted_at, room_seq';
 
 /**
  * Messages in PostgreSQL, shared by every api instance on the same `DATABASE_URL`. As in SQLite, order within a
@@ -16,26 +16,33 @@ export class PostgresMessageRepository extends MessageRepository {
   }
 
   async add(
-    message: Omit<ChatMessage, 'id' | 'createdAt' | 'acceptedAt'>,
+    message: MessageDraft,
     inTransaction?: (stored: ChatMessage) => void | Promise<void>,
   ): Promise<ChatMessage> {
     return this.database.transaction(async () => {
       // Sequence numbers are taken at insert, not at commit: two writers in one room (two instances, or two
       // connections of one) could commit 7 after 8, and a client that read up to 8 would never see 7 with `after`.
       // Inserts into a room queue here instead (SQLite gets this from its single writer); other rooms go on in
-      // parallel. Stamped once the lock is held, `createdAt` grows with the sequence too.
+      // parallel. Stamped once the lock is held, `createdAt` grows with the sequence too, and the room's number
+      // (room_seq, what the envelope carries) is the next one of the room's commit order: under the lock, max + 1
+      // cannot be taken twice (the unique index would refuse it anyway).
       await this.database.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [
         ROOM_LOCK_NAMESPACE,
         message.roomId,
       ]);
-      const stored = storedMessageOf(message);
-      await this.database.query(`INSERT INTO messages (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)`, [
+      const { rows } = await this.database.query<{ n: string }>(
+        'SELECT coalesce(max(room_seq), 0) + 1 AS n FROM messages WHERE room_id = $1',
+        [message.roomId],
+      );
+      const stored = storedMessageOf(message, Number(rows[0].n));
+      await this.database.query(`INSERT INTO messages (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
         stored.id,
         stored.roomId,
         stored.userId,
         stored.text,
         stored.createdAt,
         stored.acceptedAt,
+        stored.seq,
       ]);
       await inTransaction?.(stored);
       return stored;

@@ -3,8 +3,13 @@ import { dirname } from 'node:path';
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import Database from 'better-sqlite3';
 import type { ChatMessage } from '../chat-message';
-import { MessageRepository } from './message.repository';
+import { type MessageDraft, MessageRepository } from './message.repository';
 import { messageOfRow, type MessageRow, storedMessageOf } from './stored-message';
+
+/** Numbers each room's rows 1, 2, 3... in their stored order (rows from before room_seq existed). */
+const NUMBER_OLDER_ROWS = `UPDATE messages SET room_seq = numbered.n
+  FROM (SELECT seq, row_number() OVER (PARTITION BY room_id ORDER BY seq) AS n FROM messages) AS numbered
+  WHERE messages.seq = numbered.seq`;
 
 /**
  * Messages in an SQLite file, created on first start. Order within a room is the row's sequence number, so
@@ -14,6 +19,7 @@ import { messageOfRow, type MessageRow, storedMessageOf } from './stored-message
 export class SqliteMessageRepository extends MessageRepository implements OnApplicationShutdown {
   private readonly db: Database.Database;
   private readonly insert: Database.Statement;
+  private readonly nextNumber: Database.Statement;
   private readonly fromStart: Database.Statement;
   private readonly afterId: Database.Statement;
   private readonly exists: Database.Statement;
@@ -40,8 +46,15 @@ export class SqliteMessageRepository extends MessageRepository implements OnAppl
     if (!columns.some((column) => column.name === 'accepted_at')) {
       this.db.exec('ALTER TABLE messages ADD COLUMN accepted_at REAL');
     }
+    // Files created before room_seq existed get it, their rooms numbered in their stored order.
+    if (!columns.some((column) => column.name === 'room_seq')) {
+      this.db.exec('ALTER TABLE messages ADD COLUMN room_seq INTEGER');
+      this.db.exec(NUMBER_OLDER_ROWS);
+    }
+    this.db.exec('CREATE UNIQUE INDEX IF NOT EXISTS messages_room_number ON messages (room_id, room_seq)');
+    this.nextNumber = this.db.prepare('SELECT coalesce(max(room_seq), 0) + 1 AS n FROM messages WHERE room_id = ?');
     this.insert = this.db.prepare(
-      'INSERT INTO messages (id, room_id, user_id, text, created_at, accepted_at) VALUES (?, ?, ?, ?, ?, ?)',
+      'INSERT INTO messages (id, room_id, user_id, text, created_at, accepted_at, room_seq) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
     this.fromStart = this.db.prepare('SELECT * FROM messages WHERE room_id = ? ORDER BY seq LIMIT ?');
     this.afterId = this.db.prepare(
@@ -57,16 +70,23 @@ export class SqliteMessageRepository extends MessageRepository implements OnAppl
   }
 
   async add(
-    message: Omit<ChatMessage, 'id' | 'createdAt' | 'acceptedAt'>,
+    message: MessageDraft,
     inTransaction?: (stored: ChatMessage) => void | Promise<void>,
   ): Promise<ChatMessage> {
-    const stored = storedMessageOf(message);
-    if (!inTransaction) {
-      this.insert.run(stored.id, stored.roomId, stored.userId, stored.text, stored.createdAt, stored.acceptedAt);
-      return stored;
-    }
+    let stored!: ChatMessage;
+    // One writer (SQLite's): the room's next number read and used in one transaction cannot be taken twice.
     this.db.transaction(() => {
-      this.insert.run(stored.id, stored.roomId, stored.userId, stored.text, stored.createdAt, stored.acceptedAt);
+      stored = storedMessageOf(message, (this.nextNumber.get(message.roomId) as { n: number }).n);
+      this.insert.run(
+        stored.id,
+        stored.roomId,
+        stored.userId,
+        stored.text,
+        stored.createdAt,
+        stored.acceptedAt,
+        stored.seq,
+      );
+      if (!inTransaction) return;
       const pending = inTransaction(stored);
       // The transaction commits when this function returns: work still pending then would land outside it.
       if (pending instanceof Promise) {

@@ -10,7 +10,10 @@
   let token;
   let me;
   let room;
-  let lastId;
+  // The last message shown with none missing below it ({ id, seq }), and those shown above a hole (seq -> id): a gap
+  // fill starts there, so a message that came before an older one cannot hide the older one.
+  let resumeAt;
+  const aboveHole = new Map();
   // While a gap fill runs, live messages wait here so the page shows them after the older ones it fetches.
   let filling = false;
   const held = [];
@@ -39,7 +42,7 @@
   function showMessage(message) {
     if (seen.has(message.id)) return;
     seen.add(message.id);
-    lastId = message.id;
+    advanceResume(message);
     const item = document.createElement('li');
     item.dataset.id = message.id;
     item.dataset.user = message.userId;
@@ -55,6 +58,18 @@
     $('messages').scrollTop = $('messages').scrollHeight;
     typingUsers.delete(message.userId);
     renderTyping();
+  }
+
+  function advanceResume(message) {
+    if (resumeAt !== undefined && message.seq !== resumeAt.seq + 1) {
+      if (message.seq > resumeAt.seq) aboveHole.set(message.seq, message.id);
+      return;
+    }
+    resumeAt = { id: message.id, seq: message.seq };
+    for (let id; (id = aboveHole.get(resumeAt.seq + 1)) !== undefined;) {
+      aboveHole.delete(resumeAt.seq + 1);
+      resumeAt = { id, seq: resumeAt.seq + 1 };
+    }
   }
 
   function recordLatency(message) {
@@ -80,9 +95,9 @@
   }
 
   /**
-   * Fetches every message after `from` (the last one shown when the connection dropped), page by page, while live
-   * messages are held back; ids already shown are skipped. Taking `lastId` after the re-join would be too late:
-   * live messages arriving meanwhile move it past the ones missed.
+   * Fetches every message after `from` (the last one shown with none missing below it when the connection dropped),
+   * page by page, while live messages are held back; ids already shown are skipped. Taking it after the re-join
+   * would be too late: live messages arriving meanwhile move it past the ones missed.
    */
   async function fillGap(from) {
     filling = true;
@@ -124,7 +139,8 @@
     if (connection) await connection.stop();
     $('messages').replaceChildren();
     seen.clear();
-    lastId = undefined;
+    resumeAt = undefined;
+    aboveHole.clear();
     let lastIdAtDisconnect;
     const protocol = $('protocol').value;
     const transport = $('transport-choice').value;
@@ -157,7 +173,7 @@
       renderTyping();
     });
     connection.onreconnecting(() => {
-      lastIdAtDisconnect = lastId;
+      lastIdAtDisconnect = resumeAt && resumeAt.id;
       filling = true;
       setStatus('reconnecting');
     });
