@@ -113,6 +113,9 @@ export async function rebuildSession(
     const targeted = source.keys.filter((key, i) =>
       entries[i].some(([, fields]) => replay.mayTarget(fields, everyGroup)),
     );
+    // Not exact across shards: the old instance interleaved them as its readers returned them, and what it sent
+    // after its last record is written nowhere (recording it would be a write per message). The client does not
+    // say which id it holds, so another interleaving would renumber messages: it would skip some and repeat others.
     if (targeted.length > 1) return { ok: false, reason: 'several_shards' };
     const key = targeted[0] ?? source.keys[0];
     replay.entries(key, entries[source.keys.indexOf(key)] ?? [], events);

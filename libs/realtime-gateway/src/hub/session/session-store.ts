@@ -62,6 +62,9 @@ export interface NegotiatedRecord {
   stateful: boolean;
 }
 
+/** One shard's entries as XRANGE returns them: `[id, [field, value, ...]]`, oldest first. */
+export type StreamEntries = Array<[string, string[]]>;
+
 type Scripted = RedisConnection & {
   saveSessionIfOwner(key: string, owner: string, userId: string, json: string, ttlMs: number): Promise<number>;
   markSessionBehind(key: string, owner: string): Promise<number>;
@@ -199,13 +202,19 @@ export class SessionStore {
     keys: readonly string[],
     after: Readonly<Record<string, string>>,
     count: number,
-  ): Promise<Array<Array<[string, string[]]>>> {
+  ): Promise<StreamEntries[]> {
+    // Cluster: the shards' keys hash to slots on several nodes, and ioredis refuses a pipeline across nodes; each
+    // read is its own command (ioredis writes those for one node together on its socket), awaited together.
+    if (isCluster(this.redis))
+      return Promise.all(
+        keys.map((key) => this.redis.xrange(key, `(${after[key]}`, '+', 'COUNT', count) as Promise<StreamEntries>),
+      );
     const pipeline = this.redis.pipeline();
     for (const key of keys) pipeline.xrange(key, `(${after[key]}`, '+', 'COUNT', count);
     const replies = (await pipeline.exec()) ?? [];
     return replies.map(([error, entries]) => {
       if (error) throw error;
-      return entries as Array<[string, string[]]>;
+      return entries as StreamEntries;
     });
   }
 
