@@ -26,6 +26,7 @@ export const TRANSPORT_METRIC = {
   bridgeLaneDepth: 'realtime_bridge_lane_queue_depth',
   bridgeLaneDropped: 'realtime_bridge_lane_dropped_total',
   bridgeLaneUp: 'realtime_bridge_lane_up',
+  bridgeLaneGaveUpReported: 'realtime_bridge_lane_gave_up_reported_total',
   outboxPending: 'realtime_outbox_pending',
   outboxRelayed: 'realtime_outbox_relayed_total',
   outboxRemoved: 'realtime_outbox_removed_total',
@@ -63,6 +64,7 @@ export class RealtimeTransportMetrics
   private readonly laneDepth: Gauge<string>;
   private readonly laneDropped: Counter<string>;
   private readonly laneUp: Gauge<string>;
+  private readonly laneGaveUpReported: Counter<string>;
   private readonly outboxPendingGauge: Gauge<string>;
   private readonly outboxRelayedCounter: Counter<string>;
   private readonly outboxRemovedCounter: Counter<string>;
@@ -152,6 +154,14 @@ export class RealtimeTransportMetrics
       help: 'Whether a gateway instance answered its last HTTP bridge request or probe (1) or not (0).',
       labelNames: ['instance'],
     });
+    this.laneGaveUpReported = metrics.counter({
+      name: TRANSPORT_METRIC.bridgeLaneGaveUpReported,
+      help:
+        'Envelopes the HTTP bridge gave up for one gateway instance (every reason but volatile), by what became of ' +
+        'the report naming their targets: told (the instance closed those clients so they re-fetch), refused (the ' +
+        'instance refused the report: not told), shutdown (the api stopped before the instance was reachable again).',
+      labelNames: ['instance', 'outcome'],
+    });
     this.outboxPendingGauge = metrics.gauge({
       name: TRANSPORT_METRIC.outboxPending,
       help: 'Outbox records not acknowledged yet, as far as this process knows (in memory, only in the store, left for the next start).',
@@ -211,6 +221,7 @@ export class RealtimeTransportMetrics
       queueDepth: (value) => depth.set(value),
       dropped: (reason, count) => this.laneDropped.inc({ instance, reason }, count),
       up: (value) => up.set(value ? 1 : 0),
+      gaveUpReported: (outcome, count) => this.laneGaveUpReported.inc({ instance, outcome }, count),
     };
   }
 

@@ -11,4 +11,9 @@ export { resolveRealtimeOptions } from '../config/resolve-options';
 export type { RealtimeTransport, TransportName } from '../transports/realtime-transport.interface';
 export { defineStreamAppend } from '../transports/stream-append.script';
 export { HttpBridgeTransport, type HttpBridgeTransportSettings } from '../transports/http-bridge.transport';
-export type { HttpBridgeLaneMetrics, HttpBridgeMetrics, LaneDropReason } from '../transports/http-bridge.metrics';
+export type {
+  GaveUpReportOutcome,
+  HttpBridgeLaneMetrics,
+  HttpBridgeMetrics,
+  LaneDropReason,
+} from '../transports/http-bridge.metrics';

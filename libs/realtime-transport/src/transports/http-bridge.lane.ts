@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { Pool } from 'undici';
 import type { OutboundEnvelope } from '@realtime-streams/contracts';
 import { errorMessage } from '@realtime-streams/common';
+import { GaveUpReport } from './http-bridge.gave-up';
 import type { HttpBridgeLaneMetrics, LaneDropReason } from './http-bridge.metrics';
 import type { BridgeTicket } from './http-bridge.ticket';
 
@@ -15,9 +16,9 @@ export interface HttpBridgeLaneSettings {
   probeIntervalMs: number;
   /** Largest request body; a longer queue goes out in several POSTs, in order. */
   maxBodyBytes: number;
-  /** Envelopes queued at most; past it the oldest are dropped for this instance. */
+  /** Envelopes queued at most; past it the oldest are given up for this instance (and it is told). */
   queueEnvelopes: number;
-  /** Time an envelope may wait for this instance before it is dropped for it. */
+  /** Time an envelope may wait for this instance before it is given up for it (and it is told). */
   retryMs: number;
 }
 
@@ -36,7 +37,10 @@ interface LaneItem {
  * queue in order, one request at a time (so it never reorders a room's envelopes), with its own timeout; a slow or
  * paused instance therefore delays only its own clients. When a POST fails the lane is marked down and keeps what it
  * missed: it is skipped until its health probe passes, then sends the same envelopes again (the gateway dedups by
- * id). What waits longer than `retryMs`, or beyond `queueEnvelopes`, is dropped for this instance and counted.
+ * id). What waits longer than `retryMs`, or beyond `queueEnvelopes`, or what the instance refused, is given up for
+ * this instance, counted, and never silently: the targets go in a report (`GaveUpReport`) POSTed before anything
+ * queued after them, and the instance closes those clients with the reconnectable "missed messages" close, so they
+ * re-fetch from before the hole. Only volatile envelopes (typing) are dropped without a word: they are never replayed.
  */
 export class HttpBridgeLane {
   private readonly logger = new Logger('HttpBridgeTransport');
@@ -59,6 +63,8 @@ export class HttpBridgeLane {
   private recoveryTimer?: NodeJS.Timeout;
   private closed = false;
   private readonly drainWaiters: Array<() => void> = [];
+  /** What was given up for the instance and not told to it yet. */
+  private readonly report: GaveUpReport<BridgeTicket<HttpBridgeLane>>;
   /** Dropped during the current outage, for the "is back" log line. */
   private droppedWhileAway = 0;
   private lastRefusal = '';
@@ -85,6 +91,7 @@ export class HttpBridgeLane {
     this.healthPath = healthUrl.pathname + healthUrl.search;
     this.headers = { 'content-type': 'application/json' };
     if (settings.secret) this.headers.authorization = `Bearer ${settings.secret}`;
+    this.report = new GaveUpReport(settings.queueEnvelopes);
     metrics.up(true);
     metrics.queueDepth(0);
   }
@@ -107,11 +114,14 @@ export class HttpBridgeLane {
       skipped += batch.length - end;
       if (skipped > 0) this.metrics.dropped('volatile', skipped);
     }
+    let queued = 0;
     for (let i = 0; i < end; i++) {
       const outbound = batch[i];
       if (!this.up && outbound.envelope.volatile) continue;
       this.queue.push({ outbound, queuedAt: now, ticket, last: i === end - 1, withdrawn: false });
+      queued++;
     }
+    ticket.queued(queued);
     this.expire(now);
     const over = this.depth - this.settings.queueEnvelopes;
     if (over > 0) this.dropQueued(over, 'overflow');
@@ -144,13 +154,16 @@ export class HttpBridgeLane {
     return this.probing;
   }
 
-  /** Resolves once nothing is queued or in flight. */
+  /** Resolves once nothing is queued, in flight, or given up and not reported. */
   whenDrained(): Promise<void> {
-    if (this.depth === 0 && !this.sending) return Promise.resolve();
+    if (this.drained) return Promise.resolve();
     return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
-  /** Drops what is still queued (counted as `shutdown`) and closes the pool; a request still in flight is cut. */
+  /**
+   * Drops what is still queued (counted as `shutdown`) and closes the pool; a request still in flight is cut. What
+   * was given up and not reported stays untold: its tickets are never settled, so the outbox keeps those records.
+   */
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.recoveryTimer);
@@ -161,12 +174,20 @@ export class HttpBridgeLane {
       this.dropRange(this.head + this.inFlight, this.queue.length, 'shutdown');
       this.logger.warn(`${this.url.href}: ${waiting} envelopes not delivered to this instance before shutdown`);
     }
+    const untold = this.report.abandon();
+    if (untold > 0) {
+      this.metrics.gaveUpReported('shutdown', untold);
+      this.logger.error(
+        `${this.url.href}: ${untold} envelopes given up for this instance were never reported to it (unreachable ` +
+          'until shutdown): its clients of those targets are not told; outboxed ones are sent again at the next start',
+      );
+    }
     this.notifyDrained();
     await (busy ? this.pool.destroy() : this.pool.close()).catch(() => undefined);
   }
 
   private pump(): void {
-    if (this.sending || !this.up || this.closed || this.depth === 0) return;
+    if (this.sending || !this.up || this.closed || (this.depth === 0 && !this.report.pending)) return;
     this.sending = true;
     void this.drain();
   }
@@ -175,6 +196,12 @@ export class HttpBridgeLane {
     try {
       while (this.up && !this.closed) {
         this.expire(Date.now());
+        // The report goes before anything queued after what it covers, so the instance closes those clients before
+        // they see past the hole; what was sent before without an answer is older than the hole and goes first.
+        if (this.report.pending && this.attempted === 0) {
+          if (!(await this.sendReport())) break;
+          continue;
+        }
         const body = this.takeBatch();
         if (body === undefined) break;
         let status: number;
@@ -201,13 +228,17 @@ export class HttpBridgeLane {
     }
   }
 
-  /** Marks the head of the queue in flight, up to the body limit, and returns it as one JSON array. */
+  /**
+   * Marks the head of the queue in flight, up to the body limit, and returns it as one JSON array. With a report
+   * waiting, only what was sent before without an answer (older than what the report covers).
+   */
   private takeBatch(): string | undefined {
     if (this.depth === 0) return undefined;
     const parts: string[] = [];
     let size = 2;
     let i = this.head;
-    for (; i < this.queue.length; i++) {
+    const end = this.report.pending ? this.head + this.attempted : this.queue.length;
+    for (; i < end; i++) {
       const json = this.queue[i].outbound.json;
       // Worst case of UTF-8 bytes per UTF-16 unit; one envelope always fits (args are capped).
       const length = json.length * 3;
@@ -221,6 +252,20 @@ export class HttpBridgeLane {
 
   private delivered(): void {
     const end = this.head + this.inFlight;
+    // Settled per run of one ticket's items (a batch's envelopes sit together in the queue), before the tickets are
+    // acknowledged: a ticket every lane is done with needs no tracking after its acknowledgement.
+    let ticket: BridgeTicket<HttpBridgeLane> | undefined;
+    let run = 0;
+    for (let i = this.head; i < end; i++) {
+      const item = this.queue[i];
+      if (item.ticket !== ticket) {
+        ticket?.laneSettled(run);
+        ticket = item.ticket;
+        run = 0;
+      }
+      run++;
+    }
+    ticket?.laneSettled(run);
     for (let i = this.head; i < end; i++) {
       const item = this.queue[i];
       if (item.last) item.ticket.acked();
@@ -260,7 +305,44 @@ export class HttpBridgeLane {
     this.markDown(error);
   }
 
-  /** POSTs one JSON array; resolves with the status (a non-2xx answer's body is kept for the log). */
+  /**
+   * POSTs the report of what was given up (an empty batch carrying `gaveUp`); true when the lane may go on. A 2xx
+   * means the instance closed those clients. A refusal is final (an instance older than this publisher answers 400):
+   * sending it again cannot help, and envelopes must not wait behind it, so it is logged and counted as refused.
+   */
+  private async sendReport(): Promise<boolean> {
+    const report = this.report.take();
+    let status: number;
+    try {
+      status = await this.post(report.body);
+    } catch (error) {
+      this.report.failed();
+      this.markDown(error);
+      return false;
+    }
+    const what = `${report.envelopes} envelopes given up for it (targets: ${report.targets})`;
+    if (status >= 200 && status < 300) {
+      this.report.delivered();
+      this.metrics.gaveUpReported('told', report.envelopes);
+      this.logger.warn(`${this.url.href}: reported ${what}; it closed those clients so they re-fetch`);
+      this.markUp();
+      return true;
+    }
+    if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
+      this.report.delivered();
+      this.metrics.gaveUpReported('refused', report.envelopes);
+      this.logger.error(
+        `${this.url.href} refused the report of ${what} (${status} ${this.lastRefusal}): its clients of those ` +
+          'targets were not told to re-fetch. Is that gateway older than this publisher?',
+      );
+      return true;
+    }
+    this.report.failed();
+    this.markDown(new Error(`${this.url.href} answered ${status} ${this.lastRefusal}`));
+    return false;
+  }
+
+  /** POSTs one body; resolves with the status (a non-2xx answer's body is kept for the log). */
   private async post(body: string): Promise<number> {
     const abort = new AbortController();
     const timeoutMs = this.settings.timeoutMs;
@@ -322,7 +404,9 @@ export class HttpBridgeLane {
     clearInterval(this.recoveryTimer);
     this.recoveryTimer = undefined;
     this.metrics.up(true);
-    const dropped = this.droppedWhileAway ? `; ${this.droppedWhileAway} envelopes were dropped for it meanwhile` : '';
+    const dropped = this.droppedWhileAway
+      ? `; ${this.droppedWhileAway} envelopes were given up for it meanwhile (it is told first)`
+      : '';
     this.logger.log(`${this.url.href} is back; sending it the ${this.depth} envelopes it missed${dropped}`);
     this.droppedWhileAway = 0;
     this.pump();
@@ -356,7 +440,9 @@ export class HttpBridgeLane {
     const start = this.droppableFrom;
     let kept = start;
     for (let i = start; i < this.queue.length; i++) {
-      if (!this.queue[i].outbound.envelope.volatile) this.queue[kept++] = this.queue[i];
+      const item = this.queue[i];
+      if (!item.outbound.envelope.volatile) this.queue[kept++] = item;
+      else item.ticket.laneSettled(1); // nothing to tell: volatile envelopes may be dropped by design
     }
     const dropped = this.queue.length - kept;
     if (dropped === 0) return;
@@ -391,6 +477,11 @@ export class HttpBridgeLane {
     if (removed.length === 0) return;
     this.metrics.dropped(reason, removed.length);
     this.metrics.queueDepth(this.depth);
+    if (reason === 'shutdown') {
+      for (const item of removed) item.ticket.abandoned();
+    } else {
+      for (const item of removed) this.report.add(item.outbound, item.ticket);
+    }
     if (this.droppedWhileAway === 0 && reason !== 'shutdown') {
       const cause =
         reason === 'expired'
@@ -399,7 +490,8 @@ export class HttpBridgeLane {
             ? `it is more than ${this.settings.queueEnvelopes} envelopes behind`
             : `it refused them: ${why}`;
       this.logger.warn(
-        `${this.url.href}: dropping envelopes for this instance (${cause}); its clients must fetch what they missed`,
+        `${this.url.href}: giving up envelopes for this instance (${cause}); it is told which targets, before ` +
+          'anything later, and closes those clients so they re-fetch',
       );
     }
     this.droppedWhileAway += removed.length;
@@ -430,8 +522,12 @@ export class HttpBridgeLane {
     }
   }
 
+  private get drained(): boolean {
+    return this.depth === 0 && !this.sending && !this.report.pending;
+  }
+
   private notifyDrained(): void {
-    if (this.depth > 0 || this.sending) return;
+    if (!this.drained) return;
     this.drainWaiters.splice(0).forEach((resolve) => resolve());
   }
 }

@@ -15,9 +15,9 @@ export interface HttpBridgeTransportSettings extends Omit<
   timeoutMs: number;
   /** Largest request body; a longer lane queue goes out in several POSTs, in order. */
   maxBodyBytes: number;
-  /** Envelopes queued per instance at most. @default 10000 */
+  /** Envelopes queued per instance at most; past it the oldest are given up for it (and it is told). @default 10000 */
   laneQueueEnvelopes?: number;
-  /** Time an envelope may wait for one instance before it is dropped for it. @default 30000 */
+  /** Time an envelope may wait for one instance before it is given up for it (and it is told). @default 30000 */
   laneRetryMs?: number;
   /** Time one health probe of an instance may take. @default 500 */
   probeTimeoutMs?: number;
@@ -32,7 +32,12 @@ export interface HttpBridgeTransportSettings extends Omit<
  * sockets, so each needs every event). Every instance has a lane of its own, with its own queue, in-flight request
  * and timeout (see `HttpBridgeLane`): a batch is queued on every lane and `publish()` resolves as soon as one
  * instance acknowledged it, while the others catch up on their own. A slow or paused instance thus delays only its
- * own clients, and gets what it missed (same ids) once its probe passes, within the lane's bounds.
+ * own clients, and gets what it missed (same ids) once its probe passes, within the lane's bounds; past them it is
+ * told which targets it missed, and closes those clients so they re-fetch.
+ *
+ * Resolving at the first acknowledgement leaves the other lanes holding the batch: with `trackSettlements()` (the
+ * chain calls it when it has an outbox), `settlementOf(id)` says when every lane is done with an acknowledged
+ * envelope, so its outbox record outlives a slower lane's backlog.
  */
 export class HttpBridgeTransport implements RealtimeTransport {
   readonly name = 'http-bridge' as const;
@@ -40,6 +45,8 @@ export class HttpBridgeTransport implements RealtimeTransport {
   private readonly timeoutMs: number;
   private readonly closeTimeoutMs: number;
   private closed = false;
+  /** Acknowledged envelopes some lane still holds, by id (only while settlements are tracked). */
+  private unsettled?: Map<string, BridgeTicket<HttpBridgeLane>>;
 
   constructor(settings: HttpBridgeTransportSettings, metrics: HttpBridgeMetrics = NO_HTTP_BRIDGE_METRICS) {
     this.timeoutMs = settings.timeoutMs;
@@ -74,14 +81,48 @@ export class HttpBridgeTransport implements RealtimeTransport {
     const ticket = new BridgeTicket<HttpBridgeLane>(up, this.timeoutMs, (rejected) => {
       for (const lane of this.lanes) lane.withdraw(rejected);
     });
+    if (this.unsettled) this.trackTicket(ticket, batch, this.unsettled);
     const now = Date.now();
+    // One envelope's worth held until every lane queued its share, so no lane settles the ticket before another
+    // queued it.
+    ticket.queued(1);
     // Down lanes queue the batch too: they get it once their probe passes, unless another instance never took it
     // (then the ticket is rejected and withdrawn everywhere; the chain sends it again).
     for (const lane of this.lanes) {
       lane.enqueue(batch, ticket, now);
       if (ticket.rejected) break;
     }
+    ticket.laneSettled(1);
     return ticket.promise;
+  }
+
+  /** From now on, `settlementOf` answers for the envelopes `publish` acknowledges. */
+  trackSettlements(): void {
+    this.unsettled ??= new Map();
+  }
+
+  /**
+   * For an envelope `publish` acknowledged: undefined when every lane is done with it, else a promise of `true` once
+   * each lane delivered it or gave it up and told its instance, `false` when one never will (shutdown).
+   */
+  settlementOf(id: string): Promise<boolean> | undefined {
+    return this.unsettled?.get(id)?.whenSettled();
+  }
+
+  /** At the first acknowledgement, the batch's ids are indexed until every lane is done with it. */
+  private trackTicket(
+    ticket: BridgeTicket<HttpBridgeLane>,
+    batch: readonly OutboundEnvelope[],
+    unsettled: Map<string, BridgeTicket<HttpBridgeLane>>,
+  ): void {
+    ticket.onAcked = () => {
+      if (ticket.allLanesSettled) return;
+      const ids = batch.map((outbound) => outbound.envelope.id);
+      for (const id of ids) unsettled.set(id, ticket);
+      ticket.onSettled = () => {
+        for (const id of ids) if (unsettled.get(id) === ticket) unsettled.delete(id);
+      };
+    };
   }
 
   /** Probes every instance; resolves as soon as one answers, rejects when none does. */

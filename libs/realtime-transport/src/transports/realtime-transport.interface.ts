@@ -29,6 +29,17 @@ export interface RealtimeTransport {
    * (as it does for the whole transport when its breaker opens); the other parts go on.
    */
   onPartLost?(listener: PartLostListener): void;
+  /**
+   * For a transport whose `publish` resolves before every part that needs the batch has it (the HTTP bridge resolves
+   * at the first gateway instance): from this call on, `settlementOf` answers for what `publish` acknowledges.
+   */
+  trackSettlements?(): void;
+  /**
+   * For an envelope `publish` just acknowledged: undefined when no part still holds it, else a promise of `true`
+   * once every part delivered it or gave it up and told its far end, `false` when one never will (shutdown). The
+   * outbox removes the envelope's record only once this says `true`.
+   */
+  settlementOf?(id: string): Promise<boolean> | undefined;
   /** Resolves when the transport can take envelopes now; rejects with the reason otherwise. */
   health(): Promise<void>;
   close(): Promise<void>;
