@@ -11,6 +11,7 @@ import type { FallbackChainMetrics } from './fallback-chain.metrics';
 import { EnvelopeLedger } from './envelope-ledger';
 import type { BufferEntry } from './pending-buffer';
 import { RecentAcks } from './recent-acks';
+import { SettledOutboxOutcomes } from './settled-outbox-outcomes';
 
 /** Replayed envelopes kept per transport at most, whatever the window. */
 const MAX_REPLAY = 50_000;
@@ -71,6 +72,8 @@ export class FallbackChain {
   private pumping = false;
   private scheduled = false;
   private outbox?: OutboxRelay;
+  /** Holds an outbox record until every bridge lane is done with its envelope (see SettledOutboxOutcomes). */
+  private outcomes?: SettledOutboxOutcomes;
   private active: TransportName | 'none';
 
   constructor(
@@ -124,7 +127,12 @@ export class FallbackChain {
     if (this.outbox) throw new Error('FallbackChain already has an outbox');
     this.outbox = relay;
     const ledger = this.ledger;
-    ledger.attachOutbox(relay);
+    this.outcomes = new SettledOutboxOutcomes(
+      relay,
+      this.links.map((link) => link.transport),
+      () => this.resolveIdle(),
+    );
+    ledger.attachOutbox(this.outcomes);
     const port: OutboxChainPort = {
       get room() {
         return Math.max(0, ledger.capacity - ledger.size);
@@ -204,6 +212,7 @@ export class FallbackChain {
     await Promise.race([this.whenIdle(), deadline]).finally(() => clearTimeout(timer));
     let leftInOutbox = 0;
     if (this.outbox) {
+      this.outcomes!.close();
       leftInOutbox = this.ledger.leaveWaitingInOutbox() + this.outbox.close();
       // Records delivered before the deadline are removed now, so the next start does not send them again.
       await this.outbox.removals.settle(REMOVAL_GRACE_MS);
@@ -214,7 +223,7 @@ export class FallbackChain {
   }
 
   private get idle(): boolean {
-    return this.ledger.size === 0 && !this.pumping && (this.outbox?.idle ?? true);
+    return this.ledger.size === 0 && !this.pumping && (this.outbox?.idle ?? true) && (this.outcomes?.idle ?? true);
   }
 
   private resolveIdle(): void {
