@@ -163,15 +163,18 @@ export const realtimeGatewayProviders: Provider[] = [
   },
   {
     provide: BridgeReceiverHandler,
-    inject: [RESOLVED_GATEWAY_OPTIONS, InboundEnvelopeReader, DeliveryService, RealtimeGatewayMetrics],
+    inject: [RESOLVED_GATEWAY_OPTIONS, InboundEnvelopeReader, DeliveryService, RealtimeGatewayMetrics, HubServer],
     useFactory: (
       o: Options,
       reader: InboundEnvelopeReader,
       delivery: DeliveryService,
       metrics: RealtimeGatewayMetrics,
+      hub: HubServer,
     ) =>
       o.bridge
-        ? new BridgeReceiverHandler(o.bridge.secret, o.bridge.maxBodyBytes, reader, delivery, metrics)
+        ? new BridgeReceiverHandler(o.bridge.secret, o.bridge.maxBodyBytes, reader, delivery, metrics, (targets, why) =>
+            hub.closeTargetsConnections(targets, why),
+          )
         : undefined,
   },
   {

@@ -1,19 +1,29 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Envelope } from '@realtime-streams/contracts';
+import { Logger } from '@nestjs/common';
+import type { Envelope, RealtimeTarget } from '@realtime-streams/contracts';
 import type { DeliveryService } from '../delivery/delivery.service';
 import type { InboundEnvelopeReader } from '../delivery/inbound-envelope';
 import { BodyTooLargeError, readBody } from '../http/read-body';
 import type { RealtimeGatewayMetrics } from '../metrics/realtime-gateway.metrics';
 import { sendJson } from '../http/send-json';
+import { MISSED_ENTRIES_REASON } from '../stream/gap-reporter';
+import { parseBridgeBody } from './bridge-body';
+
+/** Closes the connections of these targets with a reconnectable close carrying `reason`; returns how many. */
+export type GaveUpTargetsCloser = (targets: readonly RealtimeTarget[], reason: string) => number;
 
 /**
- * The legacy path's endpoint: `POST <path>` with a JSON array of envelopes and `Authorization: Bearer <secret>`.
- * The batch is checked as a whole (schema, args depth and size: 400 naming the first bad envelope and field or bound,
- * nothing delivered; the body not JSON or over its limit: 400 / 413), then delivered, and only
- * then answered, so a 2xx means the envelopes reached the sockets. `GET <path>/health` answers the publisher's probe.
+ * The legacy path's endpoint: `POST <path>` with `Authorization: Bearer <secret>` and a JSON array of envelopes, or
+ * `{ "envelopes": [...], "gaveUp": [targets] }` (see `parseBridgeBody`). The body is checked as a whole (its form,
+ * then every envelope's schema, args depth and size: 400 naming the first thing wrong, nothing done; over its limit:
+ * 413). Then the connections of the `gaveUp` targets are closed with the reconnectable "missed messages" close (the
+ * publisher's lane gave envelopes for them up: clients re-fetch from what they last saw, which is before the hole,
+ * since the report comes before anything the lane sends after it), then the envelopes are delivered, and only then
+ * is the request answered, so a 2xx means both reached the sockets. `GET <path>/health` answers the probe.
  */
 export class BridgeReceiverHandler {
+  private readonly logger = new Logger('RealtimeBridgeReceiver');
   private readonly secretDigest: Buffer;
 
   constructor(
@@ -22,6 +32,7 @@ export class BridgeReceiverHandler {
     private readonly reader: InboundEnvelopeReader,
     private readonly delivery: DeliveryService,
     private readonly metrics: RealtimeGatewayMetrics,
+    private readonly closeTargets: GaveUpTargetsCloser,
   ) {
     this.secretDigest = digest(secret);
   }
@@ -45,13 +56,12 @@ export class BridgeReceiverHandler {
       }
       throw error;
     }
-    let batch: unknown;
-    try {
-      batch = JSON.parse(body.toString('utf8'));
-    } catch {
-      return sendJson(response, 400, { error: 'body is not JSON' });
+    const parsed = parseBridgeBody(body.toString('utf8'));
+    if (!parsed.ok) {
+      this.metrics.bridgeRefusedBodies.inc({ reason: parsed.refusal });
+      return sendJson(response, 400, { error: parsed.error });
     }
-    if (!Array.isArray(batch)) return sendJson(response, 400, { error: 'body must be a JSON array of envelopes' });
+    const batch = parsed.envelopes;
     // Schema, depth and size of every envelope first: a batch is delivered whole or not at all.
     const envelopes: Envelope[] = [];
     const argsJsons: string[] = [];
@@ -64,13 +74,29 @@ export class BridgeReceiverHandler {
       envelopes.push(checked.envelope);
       argsJsons.push(checked.argsJson);
     }
+    const closed = parsed.gaveUp.length > 0 ? this.gaveUp(parsed.gaveUp) : 0;
     let written = 0;
     this.delivery.batch(envelopes.length, () => {
       for (let i = 0; i < envelopes.length; i++)
         written += this.delivery.deliver(envelopes[i], 'http-bridge', argsJsons[i]);
     });
-    sendJson(response, 200, { accepted: envelopes.length, written });
+    sendJson(response, 200, { accepted: envelopes.length, written, closed });
   };
+
+  /** The publisher gave up envelopes for these targets: their clients are told, as for a stream gap. */
+  private gaveUp(targets: readonly RealtimeTarget[]): number {
+    const closed = this.closeTargets(targets, MISSED_ENTRIES_REASON);
+    this.metrics.bridgeGaveUpReports.inc();
+    this.metrics.bridgeGaveUpDisconnects.inc(closed);
+    const what = targets.some((target) => target.kind === 'all')
+      ? 'every target'
+      : `${targets.length} targets (${targets.slice(0, 3).map(describe).join(', ')}${targets.length > 3 ? ', ...' : ''})`;
+    this.logger.warn(
+      `A publisher's bridge lane gave up envelopes for this instance, for ${what}: closed ${closed} connections so ` +
+        'clients re-fetch',
+    );
+    return closed;
+  }
 
   readonly health = (request: IncomingMessage, response: ServerResponse): void => {
     request.resume();
@@ -83,6 +109,11 @@ export class BridgeReceiverHandler {
     if (!match) return false;
     return timingSafeEqual(digest(match[1].trim()), this.secretDigest);
   }
+}
+
+function describe(target: RealtimeTarget): string {
+  // User ids stay out of the log, as in the delivery's own lines.
+  return target.kind === 'group' ? `group ${target.name.slice(0, 60)}` : target.kind === 'user' ? 'a user' : 'all';
 }
 
 function digest(value: string): Buffer {

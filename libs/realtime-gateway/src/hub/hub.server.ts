@@ -143,6 +143,18 @@ export class HubServer {
     return this.closeConnections(members, members, reason);
   }
 
+  /** The same for the connections of several targets, each once: a bridge lane gave envelopes for them up. */
+  closeTargetsConnections(targets: readonly RealtimeTarget[], reason: string): number {
+    if (targets.some((target) => target.kind === 'all')) return this.closeAllConnections(reason);
+    const members = new Set<HubConnection>();
+    for (const target of targets) {
+      if (target.kind === 'all') continue;
+      const connections = target.kind === 'group' ? this.registry.group(target.name) : this.registry.user(target.id);
+      for (const connection of connections) members.add(connection);
+    }
+    return this.closeConnections([...members], [...members], reason);
+  }
+
   private closeConnections(sockets: HubConnection[], registered: HubConnection[], reason: string): number {
     let closed = 0;
     for (const connection of sockets) {

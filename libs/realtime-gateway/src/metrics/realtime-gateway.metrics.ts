@@ -27,6 +27,9 @@ export const GATEWAY_METRIC = {
   consumerGaps: 'realtime_consumer_gaps_total',
   gapEntries: 'realtime_stream_gap_entries_total',
   gapDisconnects: 'realtime_stream_gap_disconnects_total',
+  bridgeGaveUpReports: 'realtime_bridge_gave_up_reports_total',
+  bridgeGaveUpDisconnects: 'realtime_bridge_gave_up_disconnects_total',
+  bridgeRefusedBodies: 'realtime_bridge_refused_bodies_total',
   orderHeld: 'realtime_order_held_total',
   orderHolding: 'realtime_order_holding',
   orderGivenUp: 'realtime_order_given_up_total',
@@ -67,6 +70,9 @@ export class RealtimeGatewayMetrics {
   readonly consumerGaps: Counter<string>;
   readonly gapEntries: Counter<string>;
   readonly gapDisconnects: Counter<string>;
+  readonly bridgeGaveUpReports: Counter<string>;
+  readonly bridgeGaveUpDisconnects: Counter<string>;
+  readonly bridgeRefusedBodies: Counter<string>;
   readonly orderHeld: Counter<string>;
   readonly orderHolding: Gauge<string>;
   readonly orderGivenUp: Counter<string>;
@@ -175,6 +181,26 @@ export class RealtimeGatewayMetrics {
       name: GATEWAY_METRIC.gapDisconnects,
       help: 'Connections closed (reconnectable) because this instance missed stream entries, so clients re-fetch.',
     });
+    this.bridgeGaveUpReports = metrics.counter({
+      name: GATEWAY_METRIC.bridgeGaveUpReports,
+      help:
+        "Reports from a publisher's HTTP bridge lane naming the targets of envelopes it gave up for this instance " +
+        '(waited past laneRetryMs, over laneQueueEnvelopes, or refused).',
+    });
+    this.bridgeGaveUpDisconnects = metrics.counter({
+      name: GATEWAY_METRIC.bridgeGaveUpDisconnects,
+      help:
+        'Connections closed (reconnectable) because a bridge lane gave up envelopes for their targets, so clients ' +
+        're-fetch.',
+    });
+    this.bridgeRefusedBodies = metrics.counter({
+      name: GATEWAY_METRIC.bridgeRefusedBodies,
+      help:
+        'Bridge requests refused (400) for their body, by reason: not_json, malformed (neither an array of ' +
+        'envelopes nor { envelopes, gaveUp }), bad_report (gaveUp not a list of at most 1000 targets). Invalid ' +
+        'envelopes are counted in realtime_gateway_invalid_envelopes_total.',
+      labelNames: ['reason'],
+    });
     this.orderHeld = metrics.counter({
       name: GATEWAY_METRIC.orderHeld,
       help:
@@ -221,7 +247,8 @@ export class RealtimeGatewayMetrics {
       help:
         'Stateful-reconnect sessions that could not be resumed, by reason: unknown (no such session: expired, ended, ' +
         'never existed), wrong_user, behind (the record did not show the last invocations), overflow, busy, foreign, ' +
-        'several_shards, too_far_behind, mismatch, redis (resumes refused: ' +
+        'several_shards, too_far_behind, mismatch, out_of_order (a target whose numbered envelopes the replay could ' +
+        'not give in number order), redis (resumes refused: ' +
         'the client starts a new connection), and expired (a session whose window passed without its client). A ' +
         'session closed for its replay buffer is counted in realtime_client_limit_hits_total{limit="replay_buffer"}.',
       labelNames: ['reason'],
