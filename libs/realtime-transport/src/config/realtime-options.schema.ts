@@ -108,7 +108,7 @@ export const realtimeTransportSchema = z.object({
   ...envelopeLimitSettings,
   bufferCapacity: setting(integer(1, 10_000_000).default(10_000), {
     env: 'REALTIME_BUFFER_CAPACITY',
-    doc: 'Envelopes waiting for a transport, at most (volatile ones are dropped first, outboxed ones never).',
+    doc: 'Envelopes waiting for a transport, at most (volatile ones are dropped first, outboxed ones never: past it they wait in the outbox store).',
   }),
   maxBatchSize: setting(integer(1, 100_000).default(512), {
     env: 'REALTIME_MAX_BATCH_SIZE',
@@ -120,7 +120,7 @@ export const realtimeTransportSchema = z.object({
   }),
   maxAttemptsPerEnvelope: setting(integer(1, 1000).default(10), {
     env: 'REALTIME_MAX_ATTEMPTS',
-    doc: 'Failed publishes after which one envelope is given up (counted).',
+    doc: 'Failed publishes after which one envelope is given up (counted). Not an outboxed one: it keeps its place (its target waits behind it) and is tried again every `breaker.openMs` until a transport takes it.',
   }),
   replayWindowMs: setting(integer(0, 600_000).default(3000), {
     env: 'REALTIME_REPLAY_WINDOW_MS',
@@ -134,13 +134,13 @@ export const realtimeTransportSchema = z.object({
       }),
       openMs: setting(integer(1, 600_000).default(1000), {
         env: 'REALTIME_BREAKER_OPEN_MS',
-        doc: 'Time an open breaker waits before a probe may close it.',
+        doc: 'Time an open breaker waits before a probe may close it; also how often an outboxed envelope out of attempts is tried again.',
       }),
     })
     .prefault({}),
   probeIntervalMs: setting(integer(10, 600_000).default(1000), {
     env: 'REALTIME_PROBE_INTERVAL_MS',
-    doc: 'Health probe interval per transport.',
+    doc: 'Health probe interval per transport (Redis: a write on the append path, so a Redis that refuses writes counts as down).',
   }),
   probeTimeoutMs: setting(integer(1, 600_000).default(500), {
     env: 'REALTIME_PROBE_TIMEOUT_MS',

@@ -5,7 +5,13 @@ import type { BufferEntry } from './pending-buffer';
 type Destination = 'redis' | 'http';
 const REDIS_BIT = 1;
 
-const settings: EnvelopeLedgerSettings = { bufferCapacity: 10, maxAttemptsPerEnvelope: 2, replayWindowMs: 1000 };
+const settings: EnvelopeLedgerSettings = {
+  bufferCapacity: 10,
+  maxAttemptsPerEnvelope: 2,
+  replayWindowMs: 1000,
+  stalledRetryMs: 100,
+};
+const room = (name: string) => ({ kind: 'group' as const, name });
 
 describe('EnvelopeLedger', () => {
   let drops: string[];
@@ -13,6 +19,7 @@ describe('EnvelopeLedger', () => {
   let acknowledged: string[];
   let deferred: Array<[string, string]>;
   let ledger: EnvelopeLedger;
+  let clock: number;
 
   const toRedis: Dispatch<Destination> = (_entry, sendTo) => sendTo('redis');
   const takeOne = (dispatch: Dispatch<Destination> = toRedis): BufferEntry => {
@@ -26,10 +33,15 @@ describe('EnvelopeLedger', () => {
     replays = [];
     acknowledged = [];
     deferred = [];
-    ledger = new EnvelopeLedger(settings, {
-      dropped: (reason, count) => drops.push(`${reason}:${count}`),
-      replayed: (transport, count) => replays.push([transport, count]),
-    });
+    clock = 1_000_000;
+    ledger = new EnvelopeLedger(
+      settings,
+      {
+        dropped: (reason, count) => drops.push(`${reason}:${count}`),
+        replayed: (transport, count) => replays.push([transport, count]),
+      },
+      () => clock,
+    );
     ledger.attachOutbox({
       acknowledged: (id) => acknowledged.push(id),
       defer: (id, reason) => deferred.push([id, reason]),
@@ -90,20 +102,67 @@ describe('EnvelopeLedger', () => {
     expect(ledger.hasFailedOn(entry, REDIS_BIT)).toBe(false);
   });
 
-  it('drops an envelope after the maximum attempts, counted, but leaves an outboxed one in the store', () => {
+  it('drops an envelope without an outbox record after the maximum attempts, counted', () => {
     ledger.enqueue(outbound());
     ledger.fail(takeOne(), REDIS_BIT);
     ledger.fail(takeOne(), REDIS_BIT);
     expect(ledger.size).toBe(0);
     expect(drops).toEqual(['max_attempts:1']);
+    expect(ledger.nextRetryAt).toBeUndefined();
+  });
 
-    const durable = outbound();
-    ledger.enqueueOutboxed(durable);
+  it('never defers an outboxed envelope out of attempts: it keeps its place, its room waits behind it, and it is tried again when due', () => {
+    const stalled = outbound(room('room:1'));
+    ledger.enqueueOutboxed(stalled);
     ledger.fail(takeOne(), REDIS_BIT);
-    ledger.fail(takeOne(), REDIS_BIT);
+    const entry = takeOne();
+    ledger.fail(entry, REDIS_BIT);
+    // Out of attempts, and neither deferred to the next start nor dropped.
+    expect(entry.attempts).toBe(2);
+    expect(ledger.size).toBe(1);
+    expect(ledger.outboxedCount).toBe(1);
+    expect(deferred).toEqual([]);
+    expect(drops).toEqual([]);
+
+    // Not due yet: its room's newer envelope waits behind it, another room's goes.
+    const newer = outbound(room('room:1'));
+    const otherRoom = outbound(room('room:2'));
+    ledger.enqueue(newer);
+    ledger.enqueue(otherRoom);
+    const first = ledger.takeBatches(100, toRedis).get('redis')!;
+    expect(first.map((e) => e.outbound)).toEqual([otherRoom]);
+    expect(ledger.nextRetryAt).toBe(clock + settings.stalledRetryMs);
+    ledger.acknowledge(first[0]);
+    expect(ledger.takeBatches(100, toRedis).size).toBe(0);
+
+    // Due: it goes first, then its room's newer one. Failing again, it waits another interval; its attempts count on.
+    clock += settings.stalledRetryMs;
+    const retry = ledger.takeBatches(100, toRedis).get('redis')!;
+    expect(retry.map((e) => e.outbound)).toEqual([stalled, newer]);
+    retry.forEach((e) => ledger.fail(e, REDIS_BIT));
+    expect(entry.attempts).toBe(3);
+    expect(ledger.takeBatches(100, toRedis).size).toBe(0);
+    expect(ledger.nextRetryAt).toBe(clock + settings.stalledRetryMs);
+
+    // A breaker closed: due at once, still ahead of its room's newer envelope; delivered, its record is released.
+    ledger.retryStalledNow();
+    const resumed = ledger.takeBatches(100, toRedis).get('redis')!;
+    expect(resumed.map((e) => e.outbound)).toEqual([stalled, newer]);
+    resumed.forEach((e) => ledger.acknowledge(e));
     expect(ledger.size).toBe(0);
-    expect(deferred).toEqual([[durable.envelope.id, 'max_attempts']]);
-    expect(drops).toEqual(['max_attempts:1']);
+    expect(acknowledged).toEqual([stalled.envelope.id]);
+    expect(deferred).toEqual([]);
+    expect(drops).toEqual([]);
+  });
+
+  it('at shutdown leaves a stalled outboxed envelope in the store like any waiting one', () => {
+    const stalled = outbound();
+    ledger.enqueueOutboxed(stalled);
+    ledger.fail(takeOne(), REDIS_BIT);
+    ledger.fail(takeOne(), REDIS_BIT);
+    expect(ledger.leaveWaitingInOutbox()).toBe(1);
+    expect(deferred).toEqual([[stalled.envelope.id, 'shutdown']]);
+    expect(ledger.size).toBe(0);
   });
 
   it('settles a dual write once both writes answered, delivered when one of them worked', () => {

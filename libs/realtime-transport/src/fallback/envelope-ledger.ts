@@ -10,6 +10,8 @@ export interface EnvelopeLedgerSettings {
   maxAttemptsPerEnvelope: number;
   /** Only named in the replay log line: the chain decides what is replayed. */
   replayWindowMs: number;
+  /** Time an outboxed envelope out of attempts waits between tries (the chain passes the breaker's `openMs`). */
+  stalledRetryMs: number;
 }
 
 /** The part of the outbox relay told what became of outboxed envelopes. */
@@ -23,20 +25,28 @@ export type Dispatch<D> = (entry: BufferEntry, sendTo: (destination: D) => void)
 
 /**
  * Every state change of an envelope on its way out, in one place: queued, in flight, then acknowledged (removed,
- * its outbox record released), failed and left waiting for another attempt, given up after too many attempts
- * (dropped, or left in the outbox for the next start), dropped for room or at shutdown, or replayed after a
- * transport that may have lost it failed. The fallback chain decides where and when envelopes go; this class
- * records what happened to them. Destinations are opaque (`D`) apart from their bit in `BufferEntry.failedMask`.
+ * its outbox record released), failed and left waiting for another attempt, out of attempts (dropped; or, with an
+ * outbox record, stalled: see `outOfAttempts`), dropped for room or at shutdown, or replayed after a transport that
+ * may have lost it failed. The fallback chain decides where and when envelopes go; this class records what
+ * happened to them. Destinations are opaque (`D`) apart from their bit in `BufferEntry.failedMask`.
+ *
+ * Memory: outboxed envelopes, stalled ones included, are held within the buffer's capacity (plus at most one relay
+ * batch, see `admitOutboxed`); an outboxed envelope that finds no room waits in the outbox store, and the relay
+ * brings it back in order as room frees.
  */
 export class EnvelopeLedger {
   // The chain's context: these log lines were the chain's, and keep reading as they did.
   private readonly logger = new Logger('RealtimeFallbackChain');
   private readonly buffer: PendingBuffer;
   private outbox?: OutboxOutcomes;
+  private nextRetry?: number;
+  /** A stall was logged and no stalled envelope went out since (one warning per outage, not one per envelope). */
+  private stallLogged = false;
 
   constructor(
     private readonly settings: EnvelopeLedgerSettings,
     private readonly metrics: Pick<FallbackChainMetrics, 'dropped' | 'replayed'>,
+    private readonly now: () => number = Date.now,
   ) {
     this.buffer = new PendingBuffer(settings.bufferCapacity, (entry, reason) => this.onDrop(entry, reason));
   }
@@ -79,9 +89,15 @@ export class EnvelopeLedger {
     for (const outbound of outbounds) this.buffer.push(outbound, true, true);
   }
 
+  /** When the earliest stalled envelope seen by the last `takeBatches` is due again (epoch ms), if any. */
+  get nextRetryAt(): number | undefined {
+    return this.nextRetry;
+  }
+
   /**
    * Puts the next waiting envelopes in flight, in order, at most `maxBatchSize` of them, grouped by destination.
-   * Envelopes `dispatch` sends nowhere keep waiting, and later ones may overtake them.
+   * Envelopes `dispatch` sends nowhere keep waiting, and later ones may overtake them. A stalled envelope not due
+   * yet is skipped, and so are its target's newer envelopes: they never overtake it.
    */
   takeBatches<D>(maxBatchSize: number, dispatch: Dispatch<D>): Map<D, BufferEntry[]> {
     const batches = new Map<D, BufferEntry[]>();
@@ -93,8 +109,18 @@ export class EnvelopeLedger {
       writes++;
     };
     let taken = 0;
+    const now = this.now();
+    // Targets with a stalled envelope that is not due yet (only allocated when there is one).
+    let behindStalled: Set<string> | undefined;
+    this.nextRetry = undefined;
     for (let entry = this.buffer.first; entry && taken < maxBatchSize; entry = entry.next) {
       if (entry.inFlight) continue;
+      if (entry.retryAt > now) {
+        (behindStalled ??= new Set()).add(entry.outbound.targetKey);
+        if (this.nextRetry === undefined || entry.retryAt < this.nextRetry) this.nextRetry = entry.retryAt;
+        continue;
+      }
+      if (behindStalled?.has(entry.outbound.targetKey)) continue;
       current = entry;
       writes = 0;
       dispatch(entry, sendTo);
@@ -144,6 +170,11 @@ export class EnvelopeLedger {
     );
   }
 
+  /** A breaker closed: stalled envelopes are due at once, so they go out ahead of their targets' newer ones. */
+  retryStalledNow(): void {
+    for (let entry = this.buffer.firstOutboxed; entry; entry = entry.nextOfKind) entry.retryAt = 0;
+  }
+
   /**
    * Shutdown: outboxed envelopes not in flight leave the buffer, their records staying in the store for the next
    * start. Returns how many.
@@ -165,21 +196,36 @@ export class EnvelopeLedger {
     entry.inFlight = false;
     if (entry.delivered) {
       this.buffer.remove(entry);
-      if (entry.outboxed) this.outbox!.acknowledged(entry.outbound.envelope.id);
+      if (!entry.outboxed) return;
+      this.outbox!.acknowledged(entry.outbound.envelope.id);
+      if (this.stallLogged && entry.attempts >= this.settings.maxAttemptsPerEnvelope) {
+        this.stallLogged = false;
+        this.logger.log(`Outboxed envelopes that had failed ${entry.attempts} times or more are going out again`);
+      }
     } else if (entry.attempts >= this.settings.maxAttemptsPerEnvelope) {
-      this.giveUp(entry);
+      this.outOfAttempts(entry);
     }
     // Otherwise it stays where it is, no longer in flight: the next batch takes it again, ahead of newer ones.
   }
 
-  private giveUp(entry: BufferEntry): void {
+  /**
+   * An envelope without an outbox record is dropped (counted). An outboxed one is never given up while the process
+   * runs: left for the next start, it would reach no client for as long as this process lives (a Redis that
+   * refused writes for a few seconds would cost minutes), and its target's newer envelopes would overtake it. It
+   * stalls instead: it keeps its place, its target's newer envelopes wait behind it, and it is tried again every
+   * `stalledRetryMs` (at once when a breaker closes), so a transport that fails every write costs one try per
+   * interval, not a busy loop. Its attempts keep counting.
+   */
+  private outOfAttempts(entry: BufferEntry): void {
     if (!entry.outboxed) return this.buffer.drop(entry, 'max_attempts');
-    // Given up for this process, not lost: the record stays in the store and the next start sends it again.
-    this.buffer.remove(entry);
-    this.outbox!.defer(entry.outbound.envelope.id, 'max_attempts');
+    entry.retryAt = this.now() + this.settings.stalledRetryMs;
+    if (this.stallLogged) return;
+    this.stallLogged = true;
     const { envelope } = entry.outbound;
     this.logger.warn(
-      `Envelope ${envelope.id} (${envelope.type}) failed ${entry.attempts} times; left in the outbox for the next start`,
+      `Envelope ${envelope.id} (${envelope.type}) failed ${entry.attempts} times; outboxed envelopes keep their ` +
+        `place and are tried again every ${this.settings.stalledRetryMs} ms until a transport takes them ` +
+        `(their rooms' newer envelopes wait behind them)`,
     );
   }
 

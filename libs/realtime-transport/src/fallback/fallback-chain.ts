@@ -60,7 +60,8 @@ const REMOVAL_GRACE_MS = 1000;
  *
  * With an outbox (`useOutbox`), envelopes queued with `enqueueDurable` are never dropped: when the buffer is full
  * they wait in the store and the relay brings them back in order (see `OutboxRelay`); their records are removed
- * once per turn, for everything the turn delivered.
+ * once per turn, for everything the turn delivered. Nor are they given up after `maxAttemptsPerEnvelope`: they
+ * stall in place, tried again every `breaker.openMs` and at once when a breaker closes (`EnvelopeLedger`).
  */
 export class FallbackChain {
   private readonly logger = new Logger('RealtimeFallbackChain');
@@ -71,6 +72,8 @@ export class FallbackChain {
   private readonly idleWaiters: Array<() => void> = [];
   private pumping = false;
   private scheduled = false;
+  /** Wakes the chain when the earliest stalled envelope is due again. */
+  private retryTimer?: NodeJS.Timeout;
   private outbox?: OutboxRelay;
   /** Holds an outbox record until every bridge lane is done with its envelope (see SettledOutboxOutcomes). */
   private outcomes?: SettledOutboxOutcomes;
@@ -81,7 +84,7 @@ export class FallbackChain {
     private readonly router: TransportRouter,
     private readonly settings: FallbackChainSettings,
     private readonly metrics: FallbackChainMetrics,
-    now: () => number = Date.now,
+    private readonly now: () => number = Date.now,
   ) {
     this.links = transports.map((transport, index) => {
       const recent =
@@ -100,7 +103,17 @@ export class FallbackChain {
       metrics.breakerState(transport.name, 'closed');
       return link;
     });
-    this.ledger = new EnvelopeLedger(settings, metrics);
+    this.ledger = new EnvelopeLedger(
+      {
+        bufferCapacity: settings.bufferCapacity,
+        maxAttemptsPerEnvelope: settings.maxAttemptsPerEnvelope,
+        replayWindowMs: settings.replayWindowMs,
+        // A stalled envelope is tried about as often as an open breaker would try its transport again.
+        stalledRetryMs: settings.breaker.openMs,
+      },
+      metrics,
+      now,
+    );
     this.active = this.computeActive();
   }
 
@@ -210,6 +223,8 @@ export class FallbackChain {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
     await Promise.race([this.whenIdle(), deadline]).finally(() => clearTimeout(timer));
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     let leftInOutbox = 0;
     if (this.outbox) {
       this.outcomes!.close();
@@ -257,8 +272,26 @@ export class FallbackChain {
     } finally {
       this.pumping = false;
       this.metrics.bufferDepth(this.ledger.size);
+      this.retryStalledWhenDue();
       this.resolveIdle();
     }
+  }
+
+  /**
+   * Stalled envelopes were skipped: the chain wakes when the first is due. Only while some transport takes traffic
+   * (otherwise the last walk may not have seen them all, and a breaker that closes wakes the chain anyway).
+   */
+  private retryStalledWhenDue(): void {
+    const due = this.ledger.nextRetryAt;
+    if (due === undefined || this.retryTimer || !this.links.some((link) => link.breaker.allowsTraffic())) return;
+    this.retryTimer = setTimeout(
+      () => {
+        this.retryTimer = undefined;
+        this.schedule();
+      },
+      Math.max(0, due - this.now()),
+    );
+    this.retryTimer.unref();
   }
 
   /** Takes the next batch off the buffer, in order, grouped by the transport each envelope goes to. */
@@ -378,7 +411,10 @@ export class FallbackChain {
     this.logger.log(`${link.transport.name} breaker ${previous} -> ${state}`);
     if (state === 'open' && previous === 'closed') this.replayRecent(link);
     this.refreshActive();
-    if (state === 'closed') this.schedule();
+    if (state === 'closed') {
+      this.ledger.retryStalledNow();
+      this.schedule();
+    }
   }
 
   /**

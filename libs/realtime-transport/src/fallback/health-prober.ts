@@ -17,9 +17,14 @@ export interface ProbeResult {
  * that its transport is back, and how a breaker opens before an envelope had to fail. A probe never overlaps the
  * previous one of the same transport, so a hung transport costs one pending probe, not one per tick.
  *
+ * A probe must fail whenever a publish would: Redis Streams probes with a write on the publishing path (see
+ * redis-write-probe.ts), so a Redis that answers PING but refuses writes keeps its breaker open instead of closing
+ * it again every `openMs`. Whatever `health()` rejects with counts as a failure (a refusal like a timeout); only
+ * `TransportDisconnectedError` opens the breaker at once.
+ *
  * The last result is also what health reports: a failed or timed-out probe shows at once (within one interval plus
  * the probe timeout), while the breaker still waits for its failure threshold before moving traffic, because every
- * opening switches transports and replays the replay window; one slow PING should not cause that.
+ * opening switches transports and replays the replay window; one slow probe should not cause that.
  */
 export class HealthProber {
   private readonly logger = new Logger('RealtimeHealthProber');
@@ -49,7 +54,7 @@ export class HealthProber {
   }
 
   /**
-   * A check made outside the interval (a `/health` request's own PING) failed: health reports it at once. The
+   * A check made outside the interval (a `/health` request's own probe) failed: health reports it at once. The
    * breaker is left alone, so how often `/health` is called never changes where traffic goes; the next periodic
    * probe has the last word.
    */

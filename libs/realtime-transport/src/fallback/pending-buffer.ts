@@ -30,6 +30,11 @@ export class BufferEntry {
   writesPending = 0;
   /** At least one write of the current attempt succeeded. */
   delivered = false;
+  /**
+   * Outboxed and out of attempts: not tried again before this time (epoch ms), and its target's newer envelopes wait
+   * behind it. 0 otherwise.
+   */
+  retryAt = 0;
   /** Route of the envelope and the router version it was computed for (recomputed after a flag change). */
   plan?: RoutePlan;
   planVersion = -1;

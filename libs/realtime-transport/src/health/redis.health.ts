@@ -8,10 +8,13 @@ import { RedisStreamsTransport } from '../transports/redis-streams.transport';
 import { errorMessage, withTimeout } from '@realtime-streams/common';
 
 /**
- * Redis reachability: a `PING` on the publishing connection, bounded by a timeout. When the periodic probe has just
- * failed (a frozen or unreachable Redis), that result is reported at once instead of waiting for another timeout,
- * so `/health` stays quick while Redis does not answer; a PING of its own that fails is passed to the prober, so
- * the transport chain's health shows it too without waiting for the next probe. Reports `down`, never throws.
+ * Redis reachability for publishing: the transport's write probe (the append script with no envelope, on the
+ * publishing connection), bounded by a timeout. A Redis that answers PING but refuses writes (maxmemory, read-only
+ * replica, failed snapshot, too few replicas) is `down`, with its refusal and what to fix. When the periodic probe
+ * has just failed (a frozen, unreachable or refusing Redis), that result is reported at once instead of waiting for
+ * another timeout, so `/health` stays quick while Redis does not answer; a probe of its own that fails is passed to
+ * the prober, so the transport chain's health shows it too without waiting for the next probe. Reports `down`,
+ * never throws.
  *
  * On a Redis Cluster, `shards` lists the shards whose appends fail now (their master gone, their slots down, a
  * redirection loop) with the error: some down is `up` with `degraded: true` (their envelopes take the next
@@ -45,7 +48,7 @@ export class RedisHealthIndicator {
     const started = performance.now();
     const shards = this.shardDetails();
     try {
-      await withTimeout(this.redis.health(), timeoutMs, 'Redis PING');
+      await withTimeout(this.redis.health(), timeoutMs, 'Redis write probe');
       const latencyMs = Math.round((performance.now() - started) * 1000) / 1000;
       if (!shards) return indicator.up({ latencyMs });
       return indicator.up({ latencyMs, shards, ...(shards.down.length > 0 ? { degraded: true } : {}) });

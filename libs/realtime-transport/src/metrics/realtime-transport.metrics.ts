@@ -100,7 +100,7 @@ export class RealtimeTransportMetrics
     });
     this.drops = metrics.counter({
       name: TRANSPORT_METRIC.dropped,
-      help: 'Envelopes given up before any transport took them, by reason.',
+      help: 'Envelopes given up before any transport took them, by reason (max_attempts: envelopes without an outbox record only).',
       labelNames: ['reason'],
     });
     this.rejects = metrics.counter({
@@ -180,7 +180,7 @@ export class RealtimeTransportMetrics
     });
     this.outboxDeferredCounter = metrics.counter({
       name: TRANSPORT_METRIC.outboxDeferred,
-      help: 'Outboxed envelopes left in the store for the next start (not dropped), by reason.',
+      help: 'Outboxed envelopes left in the store for the next start (not dropped), by reason: shutdown (the flush deadline passed). While the process runs an outboxed envelope is never deferred: out of attempts, it waits in order until a transport takes it.',
       labelNames: ['reason'],
     });
     this.outboxStoreErrors = metrics.counter({

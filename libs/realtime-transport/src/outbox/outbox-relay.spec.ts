@@ -3,6 +3,7 @@ import { FallbackChain, type FallbackChainSettings } from '../fallback/fallback-
 import { NO_FALLBACK_CHAIN_METRICS } from '../fallback/fallback-chain.metrics';
 import type { RealtimeRoutingFlags } from '../realtime-transport-options.interface';
 import { TransportRouter } from '../routing/transport.router';
+import { TransportPublishError } from '../errors/transport-publish.error';
 import { FakeTransport } from '../testing/fake.transport';
 import { outbound } from '../testing/outbound.fixture';
 import type { OutboxDeferReason, OutboxMetrics } from './outbox.metrics';
@@ -94,6 +95,33 @@ const flags: RealtimeRoutingFlags = {
   dualWrite: false,
 };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function eventually(check: () => void, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await sleep(5);
+    }
+  }
+}
+
+/** Refuses every write of one target (a Redis shard at maxmemory, say) and takes the others; health passes. */
+class RoomRefusingTransport extends FakeTransport {
+  refused?: string;
+
+  override async publish(batch: readonly OutboundEnvelope[]): Promise<void> {
+    if (this.refused === undefined) return super.publish(batch);
+    this.batches.push(batch.length);
+    const failed = batch.flatMap((o, i) => (o.targetKey === this.refused ? [i] : []));
+    batch.forEach((o, i) => !failed.includes(i) && this.received.push(o));
+    if (failed.length === 0) return;
+    const partial = failed.length === batch.length ? undefined : failed;
+    throw new TransportPublishError(this.name, "OOM command not allowed when used memory > 'maxmemory'", partial);
+  }
+}
 const room = (i: number) => ({ kind: 'group' as const, name: `room:${i % 3}` });
 
 describe('OutboxRelay with the fallback chain', () => {
@@ -231,24 +259,37 @@ describe('OutboxRelay with the fallback chain', () => {
     expect(store.removeCalls.length).toBeLessThan(items.length / 5);
   });
 
-  it('leaves an envelope that failed too often in the store for the next start, counted, not dropped', async () => {
+  it('keeps an envelope that failed too often waiting in order while the process runs (not deferred, not dropped), retried at an interval', async () => {
+    // A transport whose health passes while it refuses one room's writes: the breaker never opens (threshold 100).
+    const refusing = new RoomRefusingTransport('redis-streams');
+    redis = refusing;
     const { chain, relay } = chainWith({ maxAttemptsPerEnvelope: 3, breaker: { failureThreshold: 100, openMs: 30 } });
     relay.start();
-    redis.failIndexes = [0];
-    const poison = outbound();
-    accept(chain, poison);
-    await chain.whenIdle();
-    expect(drops.max_attempts).toBeUndefined();
-    expect(metrics.deferred.max_attempts).toBe(1);
-    expect(store.ids()).toEqual([poison.envelope.id]);
+    refusing.refused = 'group:room:0';
+    const stalled = outbound(room(0));
+    accept(chain, stalled);
+    await eventually(() => expect(refusing.batches.length).toBeGreaterThanOrEqual(3));
+    const newer = outbound(room(0));
+    const other = outbound(room(1));
+    accept(chain, newer);
+    accept(chain, other);
+    // Another room goes on; the refused room's newer envelope waits behind the stalled one.
+    await eventually(() => expect(redis.ids()).toEqual([other.envelope.id]));
+    const batchesBefore = refusing.batches.length;
+    await sleep(150);
+    // Retried every openMs (30 ms), not in a busy loop: at most 150 / 30 tries, fewer on a slow machine.
+    expect(refusing.batches.length - batchesBefore).toBeLessThanOrEqual(6);
+    expect(metrics.deferred).toEqual({});
+    expect(drops).toEqual({});
+    expect(store.ids()).toEqual([stalled.envelope.id, newer.envelope.id]);
+    expect(chain.pendingCount).toBe(2);
 
-    // The next start sends it again.
-    redis = new FakeTransport('redis-streams');
-    const next = chainWith();
-    next.relay.start();
-    await next.chain.whenIdle();
-    expect(redis.ids()).toEqual([poison.envelope.id]);
+    // The room's writes are taken again: the stalled envelope goes first, then the newer one; records removed.
+    refusing.refused = undefined;
+    await chain.whenIdle();
+    expect(redis.ids()).toEqual([other, stalled, newer].map((o) => o.envelope.id));
     expect(store.rows).toHaveLength(0);
+    expect(metrics.deferred).toEqual({});
   });
 
   it('on shutdown leaves what could not be published in the store, and removes what was', async () => {

@@ -6,9 +6,6 @@ import { OutboxRemovals } from './outbox-removals';
 import type { OutboxCursor, OutboxStore, StoredOutboxRecord } from './outbox-store.interface';
 import { outboundOf } from './prepared-envelope';
 
-/** Ids of envelopes left for the next start remembered (so an overflow read does not take them again), at most. */
-const MAX_DEFERRED_IDS = 100_000;
-
 /** What the relay needs from the fallback chain. */
 export interface OutboxChainPort {
   /** Places free in the pending buffer. */
@@ -35,7 +32,7 @@ export interface OutboxRelaySettings {
  * once a transport acknowledged them.
  *
  * The relay reads the store only when memory does not have the envelopes:
- * - at start, for what a previous process left (crash, shutdown deadline, max attempts);
+ * - at start, for what a previous process left (crash, shutdown deadline);
  * - after an overflow ("spill"): an outboxed envelope that finds the buffer full is not dropped, it stays in the
  *   store only.
  * From the first spill (and from construction until the start-up read caught up), every outboxed envelope goes
@@ -62,7 +59,6 @@ export class OutboxRelay {
   /** Spilled envelopes the relay has not read back yet (for the pending gauge). */
   private spilledWaiting = 0;
   private deferred = 0;
-  private readonly deferredIds = new Set<string>();
 
   constructor(
     private readonly store: OutboxStore,
@@ -119,10 +115,13 @@ export class OutboxRelay {
     this.removals.add(id);
   }
 
-  /** An outboxed envelope left the buffer without being published: its record stays for the next start. */
-  defer(id: string, reason: OutboxDeferReason): void {
+  /**
+   * Shutdown: an outboxed envelope left the buffer without being published; its record stays for the next start.
+   * Nothing else defers: while the process runs, an outboxed envelope waits in the buffer or in the store until a
+   * transport takes it, so a read never has to skip one.
+   */
+  defer(_id: string, reason: OutboxDeferReason): void {
     this.deferred++;
-    if (this.deferredIds.size < MAX_DEFERRED_IDS) this.deferredIds.add(id);
     this.metrics.outboxDeferred(reason, 1);
   }
 
@@ -223,7 +222,7 @@ export class OutboxRelay {
 
   private admit(page: readonly StoredOutboxRecord[]): void {
     const port = this.port!;
-    const skip = new Set<string>(this.deferredIds);
+    const skip = new Set<string>();
     port.collectHeldIds(skip);
     this.removals.collectIds(skip);
     const admitted: OutboundEnvelope[] = [];

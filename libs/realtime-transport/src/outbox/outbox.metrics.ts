@@ -1,5 +1,8 @@
-/** Why outboxed envelopes were left in the store for the next start instead of being published now. */
-export type OutboxDeferReason = 'max_attempts' | 'shutdown';
+/**
+ * Why outboxed envelopes were left in the store for the next start instead of being published now: only a shutdown
+ * whose deadline passed (an envelope out of attempts stalls in place while the process runs, see EnvelopeLedger).
+ */
+export type OutboxDeferReason = 'shutdown';
 
 /** What the outbox reports; the Prometheus implementation lives in metrics/, tests pass fakes. */
 export interface OutboxMetrics {

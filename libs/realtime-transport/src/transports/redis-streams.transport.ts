@@ -1,8 +1,8 @@
 import { Logger } from '@nestjs/common';
-import type { Cluster } from 'ioredis';
 import type { OutboundEnvelope } from '@realtime-streams/contracts';
 import { TransportPublishError } from '../errors/transport-publish.error';
 import { TransportDisconnectedError } from '../errors/transport-disconnected.error';
+import { RedisWritesRefusedError } from '../errors/redis-writes-refused.error';
 import type { ResolvedRealtimeTransportOptions } from '../realtime-transport-options.interface';
 import {
   closeRedis,
@@ -17,6 +17,7 @@ import type { PartLostListener, RealtimeTransport } from './realtime-transport.i
 import { defineStreamAppend, type StreamAppender } from './stream-append.script';
 import { sequenceKeyOf, StreamKeys } from '@realtime-streams/contracts';
 import { ShardAvailability, type ShardState } from './shard-availability';
+import { explainWriteError, probeWrites } from './redis-write-probe';
 
 type Corkable = { cork?: () => void; uncork?: () => void } | undefined;
 
@@ -34,6 +35,10 @@ type Corkable = { cork?: () => void; uncork?: () => void } | undefined;
  * Redirections during a resharding are followed by ioredis. A shard whose master fails is down on its own
  * (`ShardAvailability`): its envelopes go to the next transport, the chain replays what it acknowledged lately (a
  * master can die before its replica got the last appends), and the other shards keep flowing.
+ *
+ * Health is a write, not a PING: a Redis that answers PING but refuses writes (maxmemory reached, a read-only former
+ * primary, a failed snapshot, too few replicas) is down for this transport, and its breaker stays open until an
+ * append can succeed again (see redis-write-probe.ts).
  */
 export class RedisStreamsTransport implements RealtimeTransport {
   readonly name = 'redis-streams' as const;
@@ -63,7 +68,8 @@ export class RedisStreamsTransport implements RealtimeTransport {
       const cluster = this.redis;
       this.availability = new ShardAvailability(
         this.keys.all,
-        (key) => cluster.exists(key),
+        // A write, routed to whoever owns the shard's slot now: a master that refuses writes keeps its shard down.
+        (key) => probeWrites(this.redis, key),
         () => new Promise<void>((resolve) => cluster.refreshSlotsCache(() => resolve())),
         (shard, error) => this.shardLost(shard, error),
       );
@@ -138,8 +144,10 @@ export class RedisStreamsTransport implements RealtimeTransport {
     if (failed) {
       failed.sort((a, b) => a - b);
       const partial = failed.length === batch.length ? undefined : failed;
-      throw new TransportPublishError(this.name, errorMessage(firstError), partial, {
-        cause: firstError,
+      const cause = explainWriteError(firstError);
+      const message = cause instanceof RedisWritesRefusedError ? cause.reason : errorMessage(cause);
+      throw new TransportPublishError(this.name, message, partial, {
+        cause,
         // Some shards still take appends: the transport is up, only these envelopes need another way.
         partsDown: this.availability !== undefined && this.availability.downCount < this.keys.shards,
       });
@@ -171,20 +179,29 @@ export class RedisStreamsTransport implements RealtimeTransport {
     return byShard;
   }
 
-  /** Single node: a PING. Cluster: up while some shard takes appends (every shard's master answers otherwise). */
+  /**
+   * Whether appends succeed now, by the write probe. Single node: one shard's probe (a refusal is the node's, not a
+   * key's). Cluster: each shard that is up is probed on its own master; one that fails is down on its own, like
+   * after a failed append (its envelopes take the next transport, its own probe brings it back), and the
+   * transport is up while some shard takes appends.
+   */
   async health(): Promise<void> {
     if (this.redis.status !== 'ready')
       throw new TransportDisconnectedError(this.name, `connection is ${this.redis.status}`);
-    if (!this.availability) {
-      await this.redis.ping();
-      return;
-    }
-    const cluster = this.redis as Cluster;
-    if (this.availability.downCount < this.keys.shards) {
-      await Promise.all(this.keys.all.filter((_, s) => !this.availability!.isDown(s)).map((k) => cluster.exists(k)));
-      return;
-    }
-    const states = this.availability.states();
+    const availability = this.availability;
+    if (!availability) return probeWrites(this.redis, this.keys.all[0]);
+    await Promise.all(
+      this.keys.all.map(async (key, shard) => {
+        if (availability.isDown(shard)) return;
+        try {
+          await withTimeout(probeWrites(this.redis, key), this.shardReplyTimeoutMs, `write probe of ${key}`);
+        } catch (error) {
+          availability.markDown(shard, error);
+        }
+      }),
+    );
+    if (availability.downCount < this.keys.shards) return;
+    const states = availability.states();
     throw new TransportDisconnectedError(this.name, `every shard is down (${states[0].error})`);
   }
 

@@ -15,8 +15,9 @@ export interface ShardState {
 /**
  * Which shards of a Redis Cluster take appends now. A shard whose append failed (its master died, its slots are
  * down, a redirection loop) is down: its envelopes fail at once, without a round trip, so they all follow the first
- * one to the next transport in order, while the other shards keep flowing. A probe (`EXISTS` on the shard's key,
- * routed to whoever owns its slot now, after a slot map refresh) brings it back once its slots are served again.
+ * one to the next transport in order, while the other shards keep flowing. A probe (the write probe on the shard's
+ * key, routed to whoever owns its slot now, after a slot map refresh) brings it back once its slots take appends
+ * again: served, and by a master that does not refuse writes (a read would pass on a master at maxmemory).
  */
 export class ShardAvailability {
   private readonly down = new Map<number, { error: string; since: number }>();

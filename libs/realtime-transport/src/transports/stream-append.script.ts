@@ -8,10 +8,15 @@ import type { RedisConnection } from '@realtime-streams/common';
  * Retention is by time, on Redis's own clock (`MINID ~ now - retention`), with `MAXLEN ~` as the memory guard.
  * KEYS: stream, counter. ARGV: retention ms (0: none), max length, then the envelopes' JSON.
  * Returns the number of the last entry appended.
+ *
+ * With no envelope it is the write probe (see redis-write-probe.ts): `INCRBY counter 0` is a write on the shard's
+ * own slot through the same script, so a Redis that answers PING but refuses writes (OOM, READONLY, MISCONF,
+ * NOREPLICAS) refuses the probe exactly as it refuses an append; nothing else runs.
  */
 const APPEND = `
 local count = #ARGV - 2
 local n = redis.call('INCRBY', KEYS[2], count) - count
+if count == 0 then return n end
 local retention = tonumber(ARGV[1])
 local minid = nil
 if retention > 0 then
