@@ -46,9 +46,14 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-async function laneMetric(name: string, instance: string, reason?: string): Promise<number> {
+async function laneMetric(name: string, instance: string, reason?: string, outcome?: string): Promise<number> {
   const metric = await register.getSingleMetric(name)?.get();
-  const value = metric?.values.find((v) => v.labels.instance === instance && (!reason || v.labels.reason === reason));
+  const value = metric?.values.find(
+    (v) =>
+      v.labels.instance === instance &&
+      (!reason || v.labels.reason === reason) &&
+      (!outcome || v.labels.outcome === outcome),
+  );
   return value?.value ?? 0;
 }
 
@@ -142,12 +147,13 @@ describe('independent HTTP bridge lanes (two real gateways, one paused with SIGS
     expect(publisher!.get(FallbackChain).activeTransport).toBe('http-bridge');
   });
 
-  it('drops for B only what waited past laneRetryMs, and counts exactly that', async () => {
+  it("gives up for B only what waited past laneRetryMs, counts exactly that, and tells B's clients before they see past the hole", async () => {
     const bus = await bootPublisher(1500);
     const { pausedFrom, pausedUntil } = await runWithPause(bus);
     await eventually(() => {
       for (const client of clientsA) expect(client.received.length).toBeGreaterThanOrEqual(TOTAL);
-      for (const client of clientsB) expect(client.of('ReceiveMessage').at(-1)?.[0]).toMatchObject({ seq: TOTAL - 1 });
+      // Ticks go to everyone: B is told to close every connection (these clients do not reconnect).
+      for (const client of clientsB) expect(client.closed).toBe(true);
     }, 15_000);
     await new Promise((resolve) => setTimeout(resolve, 200));
 
@@ -162,10 +168,20 @@ describe('independent HTTP bridge lanes (two real gateways, one paused with SIGS
     );
     for (const c of countsA) expect(c).toEqual({ received: TOTAL, lost: 0, duplicates: 0, outOfOrder: 0 });
     expect(percentile(latencies, 99)).toBeLessThan(100);
-    // B missed about (pause - retry window) worth of events, each client the same ones, in order otherwise.
+    // B missed about (pause - retry window) worth of events. Its clients got everything before the hole, in order,
+    // then the reconnectable "missed messages" close: nothing after the hole, so a re-fetch from the last one fills it.
     expect(dropped).toBeGreaterThan((RATE * (PAUSE_MS - 1500)) / 1000 / 2);
-    for (const c of countsB)
-      expect(c).toEqual({ received: TOTAL - dropped, lost: dropped, duplicates: 0, outOfOrder: 0 });
+    for (const [i, c] of countsB.entries()) {
+      const seqs = clientsB[i].of('ReceiveMessage').map((args) => (args[0] as Tick).seq);
+      expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, seq) => seq));
+      expect(c).toMatchObject({ duplicates: 0, outOfOrder: 0 });
+      expect(c.received).toBeLessThanOrEqual(TOTAL - dropped);
+      expect(clientsB[i].closedWith?.message).toMatch(/Some messages could not be delivered; reconnect and fetch/);
+    }
+    for (const client of clientsA) expect(client.closed).toBe(false);
+    expect(await laneMetric('realtime_bridge_lane_gave_up_reported_total', bBridgeUrl, undefined, 'told')).toBe(
+      dropped,
+    );
     expect(await laneMetric('realtime_bridge_lane_dropped_total', a.bridgeUrl)).toBe(0);
   });
 });

@@ -1,5 +1,6 @@
 import { TransportDisconnectedError, TransportPublishError } from '@realtime-streams/transport';
 import {
+  type GaveUpReportOutcome,
   type OutboundEnvelope,
   type HttpBridgeLaneMetrics,
   type HttpBridgeMetrics,
@@ -13,19 +14,22 @@ import { BridgeReceiver } from '../support/bridge-receiver';
 import { eventually } from '../support/stream-reader';
 
 let seq = 0;
-function envelope(volatile = false): OutboundEnvelope {
+function envelope(volatile = false, room?: string): OutboundEnvelope {
+  const target = room ? { kind: 'group' as const, name: room } : { kind: 'all' as const };
   const e = {
     v: 1 as const,
     id: `id-${++seq}`,
     type: 't',
-    target: { kind: 'all' as const },
+    target,
     method: 'M',
     args: ['x'.repeat(100)],
     ts: Date.now(),
     volatile,
   };
-  return { envelope: e, json: JSON.stringify(e), targetKey: 'all', argsJson: JSON.stringify(e.args) };
+  const targetKey = room ? `group:${room}` : 'all';
+  return { envelope: e, json: JSON.stringify(e), targetKey, argsJson: JSON.stringify(e.args) };
 }
+const toRoom = (room: string) => envelope(false, room);
 
 const ids = (batch: OutboundEnvelope[]) => batch.map((o) => o.envelope.id);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -34,6 +38,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 class RecordedMetrics implements HttpBridgeMetrics {
   readonly dropped = new Map<string, Partial<Record<LaneDropReason, number>>>();
   readonly depth = new Map<string, number>();
+  readonly reported = new Map<string, Partial<Record<GaveUpReportOutcome, number>>>();
   lane(instance: string): HttpBridgeLaneMetrics {
     return {
       queueDepth: (depth) => this.depth.set(instance, depth),
@@ -43,6 +48,11 @@ class RecordedMetrics implements HttpBridgeMetrics {
         this.dropped.set(instance, counts);
       },
       up: () => undefined,
+      gaveUpReported: (outcome, count) => {
+        const counts = this.reported.get(instance) ?? {};
+        counts[outcome] = (counts[outcome] ?? 0) + count;
+        this.reported.set(instance, counts);
+      },
     };
   }
 }
@@ -297,6 +307,9 @@ describe('http-bridge transport (real HTTP receivers)', () => {
     await transport.health();
     await eventually(() => expect(receivers[1].ids()).toEqual(ids([...first, ...later.slice(6)])));
     expect(receivers[0].ids()).toEqual(ids([...first, ...later]));
+    // Told before anything queued after what it missed (the batch sent without an answer is older: it goes first).
+    expect(receivers[1].arrivals).toEqual([...ids(first), 'gaveUp [{"kind":"all"}]', ...ids(later.slice(6))]);
+    expect(metrics.reported.get(receivers[1].url)).toEqual({ told: 6 });
   });
 
   it('drops for an instance what waited longer than laneRetryMs, counted, and sends it the rest', async () => {
@@ -316,6 +329,96 @@ describe('http-bridge transport (real HTTP receivers)', () => {
     await transport.health();
     await eventually(() => expect(receivers[1].ids()).toEqual(ids(fresh)));
     expect(receivers[0].ids()).toEqual(ids([...old, ...fresh]));
+    expect(receivers[1].arrivals).toEqual(['gaveUp [{"kind":"all"}]', ...ids(fresh)]);
+  });
+
+  it('tells an instance the targets it gave up, each once, before anything queued after them', async () => {
+    makeFor(2, { laneRetryMs: 300 });
+    receivers[1].healthy = false;
+    await probeAll();
+    const old = [toRoom('room:1'), toRoom('room:2'), toRoom('room:1')];
+    await transport.publish(old);
+    await sleep(400);
+    const fresh = [toRoom('room:3'), toRoom('room:1')];
+    await transport.publish(fresh);
+    expect(metrics.dropped.get(receivers[1].url)).toEqual({ expired: 3 });
+    receivers[1].healthy = true;
+    await probeAll();
+    await eventually(() => expect(receivers[1].ids()).toEqual(ids(fresh)));
+    expect(receivers[1].arrivals).toEqual([
+      'gaveUp [{"kind":"group","name":"room:1"},{"kind":"group","name":"room:2"}]',
+      ...ids(fresh),
+    ]);
+    expect(metrics.reported.get(receivers[1].url)).toEqual({ told: 3 });
+    expect(receivers[0].gaveUp).toEqual([]);
+  });
+
+  it('reports what an instance refused, and sends an instance that refuses the report (older) the rest anyway', async () => {
+    makeFor(2);
+    receivers[1].failWith = 400;
+    await transport.publish([toRoom('room:1')]);
+    await eventually(() => expect(metrics.dropped.get(receivers[1].url)).toEqual({ rejected: 1 }));
+    receivers[1].failWith = undefined;
+    receivers[1].legacyOnly = true;
+    await probeAll();
+    const later = [toRoom('room:2')];
+    await transport.publish(later);
+    await eventually(() => expect(receivers[1].ids()).toEqual(ids(later)));
+    expect(receivers[1].gaveUp).toEqual([]);
+    expect(metrics.reported.get(receivers[1].url)).toEqual({ refused: 1 });
+  });
+
+  it('says when every lane is done with an acknowledged envelope, for the outbox to remove its record', async () => {
+    const slow = await slowReceiver(300);
+    try {
+      make([receivers[0].url, slow.url]);
+      transport.trackSettlements();
+      const batch = [toRoom('room:1'), toRoom('room:1')];
+      await transport.publish(batch);
+      const settlement = transport.settlementOf(batch[0].envelope.id);
+      expect(settlement).toBeDefined();
+      let settled: boolean | undefined;
+      void settlement!.then((complete) => (settled = complete));
+      await sleep(100);
+      expect(settled).toBeUndefined();
+      await eventually(() => expect(settled).toBe(true));
+      expect(slow.ids).toEqual(ids(batch));
+      expect(transport.settlementOf(batch[1].envelope.id)).toBeUndefined();
+    } finally {
+      await transport.close();
+      await slow.close();
+    }
+  });
+
+  it('settles an envelope a lane gave up once its instance has the report, and never when the api stops first', async () => {
+    makeFor(2, { laneRetryMs: 200, closeTimeoutMs: 100 });
+    transport.trackSettlements();
+    receivers[1].healthy = false;
+    await probeAll();
+    const told = [toRoom('room:1')];
+    await transport.publish(told);
+    const first = transport.settlementOf(told[0].envelope.id)!;
+    await sleep(300);
+    await transport.publish([toRoom('room:2')]); // expires the first one for B
+    let outcome: boolean | undefined;
+    void first.then((complete) => (outcome = complete));
+    await sleep(50);
+    expect(outcome).toBeUndefined();
+    receivers[1].healthy = true;
+    await probeAll();
+    await eventually(() => expect(outcome).toBe(true));
+    expect(receivers[1].gaveUp).toEqual([[{ kind: 'group', name: 'room:1' }]]);
+
+    receivers[1].healthy = false;
+    await probeAll();
+    const untold = [toRoom('room:3')];
+    await transport.publish(untold);
+    const second = transport.settlementOf(untold[0].envelope.id)!;
+    await sleep(300);
+    await transport.publish([toRoom('room:4')]);
+    await transport.close();
+    await expect(second).resolves.toBe(false);
+    expect(metrics.reported.get(receivers[1].url)).toEqual({ told: 1, shutdown: 1 });
   });
 
   it('never replays volatile envelopes to an instance that missed them', async () => {

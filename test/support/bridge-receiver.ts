@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Envelope } from '@realtime-streams/transport';
+import type { Envelope, RealtimeTarget } from '@realtime-streams/transport';
 
 /**
  * A minimal stand-in for a gateway's HTTP bridge endpoint: records the envelopes it is sent, checks the bearer
@@ -8,6 +8,12 @@ import type { Envelope } from '@realtime-streams/transport';
  */
 export class BridgeReceiver {
   readonly envelopes: Envelope[] = [];
+  /** Targets of the envelopes a lane reported it gave up for this instance, one list per report. */
+  readonly gaveUp: RealtimeTarget[][] = [];
+  /** Envelope ids and reports (`gaveUp <targets as JSON>`) in arrival order. */
+  readonly arrivals: string[] = [];
+  /** Answer a body that is not an array 400, as a gateway older than the report does. */
+  legacyOnly = false;
   requests = 0;
   failWith?: number;
   /** Accept requests and never answer them (a hung instance). */
@@ -60,8 +66,20 @@ export class BridgeReceiver {
       res.writeHead(this.failWith).end('failing on purpose');
       return;
     }
-    const batch = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Envelope[];
-    this.envelopes.push(...batch);
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as
+      Envelope[] | { envelopes: Envelope[]; gaveUp?: RealtimeTarget[] };
+    if (!Array.isArray(body) && this.legacyOnly) {
+      res.writeHead(400).end('{"error":"body must be a JSON array of envelopes"}');
+      return;
+    }
+    const envelopes = Array.isArray(body) ? body : body.envelopes;
+    const gaveUp = Array.isArray(body) ? undefined : body.gaveUp;
+    if (gaveUp) {
+      this.gaveUp.push(gaveUp);
+      this.arrivals.push(`gaveUp ${JSON.stringify(gaveUp)}`);
+    }
+    this.envelopes.push(...envelopes);
+    this.arrivals.push(...envelopes.map((e) => e.id));
     res.writeHead(204).end();
   }
 }
