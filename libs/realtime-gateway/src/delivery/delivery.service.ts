@@ -62,8 +62,28 @@ export class DeliveryService {
     this.order = new TargetOrder<Delivery>(options.ordering, metrics, {
       deliver: (item, released) => this.send(item, released),
       hasRecipients: (target) => this.recipientsOf(target).size > 0,
+      holding: (target) => this.holdingFor(target),
       giveUp: (target, reason) => this.orderBroken(target, reason),
     });
+  }
+
+  /** Whether envelopes of `target` wait for an earlier one now (a resume replaying it could not be exact). */
+  holds(target: RealtimeTarget): boolean {
+    return this.order.holds(target);
+  }
+
+  /**
+   * The target's envelopes wait for an earlier one: its stateful sessions' records would say they got what came
+   * before a held entry in the stream, and a replay would skip it. Redis is told their records are behind, and none
+   * is written until the held ones went out (see StatefulSession.waitForOrder): a crash or a deploy meanwhile ends
+   * those sessions (the client starts over and re-fetches) instead of resuming them without a message.
+   */
+  private holdingFor(target: RealtimeTarget): void {
+    for (const connection of this.recipientsOf(target)) {
+      if (!connection.session) continue;
+      this.sessions?.unrecorded(connection);
+      connection.session.waitForOrder();
+    }
   }
 
   /** Stops the ordering holds' timers. */

@@ -12,6 +12,7 @@ describe('TargetOrder', () => {
   let delivered: Array<[number, boolean]>;
   let broken: Array<[string, OrderBreak]>;
   let recipients: boolean;
+  let began: string[];
   let order: TargetOrder<ReturnType<typeof item>>;
   const options = { holdMs: 1000, firstHoldMs: 200, maxTargets: 100, maxHeld: 5 };
   const offer = (...seqs: number[]) => seqs.forEach((seq) => order.offer(item(seq)));
@@ -22,6 +23,7 @@ describe('TargetOrder', () => {
     delivered = [];
     broken = [];
     recipients = true;
+    began = [];
     const metrics = {
       orderHeld: counter(),
       orderHolding: { set: jest.fn() },
@@ -30,6 +32,7 @@ describe('TargetOrder', () => {
     order = new TargetOrder(options, metrics, {
       deliver: ({ envelope }, released) => delivered.push([envelope.seq!, released]),
       hasRecipients: () => recipients,
+      holding: (target) => began.push((target as { name: string }).name),
       giveUp: (target, reason) => broken.push([(target as { name: string }).name, reason]),
     });
   });
@@ -48,6 +51,17 @@ describe('TargetOrder', () => {
     ]);
     expect(order.holding).toBe(0);
     expect(broken).toEqual([]);
+  });
+
+  it('says when a target begins holding, and whether it holds now', () => {
+    offer(1, 3, 4);
+    expect(began).toEqual(['r']);
+    expect(order.holds(room('r'))).toBe(true);
+    expect(order.holds(room('other'))).toBe(false);
+    offer(2);
+    expect(order.holds(room('r'))).toBe(false);
+    offer(6);
+    expect(began).toEqual(['r', 'r']);
   });
 
   it('keeps targets apart', () => {

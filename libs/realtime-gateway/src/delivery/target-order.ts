@@ -11,6 +11,8 @@ export interface TargetOrderHooks<T extends { envelope: Envelope }> {
   deliver(item: T, released: boolean): void;
   /** Whether the target has connections on this gateway. */
   hasRecipients(target: RealtimeTarget): boolean;
+  /** The target began holding envelopes (none were held for it before). */
+  holding(target: RealtimeTarget): void;
   /** The target's order is broken: its connections are closed (reconnectable) so clients re-fetch. */
   giveUp(target: RealtimeTarget, reason: OrderBreak): void;
 }
@@ -62,6 +64,11 @@ export class TargetOrder<T extends { envelope: Envelope }> {
     return this.heldCount;
   }
 
+  /** Whether envelopes of `target` wait for an earlier one now. */
+  holds(target: RealtimeTarget): boolean {
+    return this.targets.get(targetKeyOf(target))?.held !== undefined;
+  }
+
   /** Takes an envelope with a `seq`: delivered now, held for an earlier one, or dropped (see the class comment). */
   offer(item: T): void {
     const { envelope } = item;
@@ -104,8 +111,7 @@ export class TargetOrder<T extends { envelope: Envelope }> {
 
   private hold(key: string, state: TargetState<T>, item: T, holdMs: number): void {
     const seq = item.envelope.seq!;
-    const held = (state.held ??= new Map());
-    if (held.has(seq)) return;
+    if (state.held?.has(seq)) return;
     if (this.heldCount >= this.options.maxHeld) {
       // Memory first: this target's order is given up rather than holding without bound.
       this.discardHeld(state);
@@ -113,7 +119,11 @@ export class TargetOrder<T extends { envelope: Envelope }> {
       state.next = Math.max(state.next, seq + 1);
       return this.breakOrder(item.envelope.target, 'overflow');
     }
-    held.set(seq, item);
+    if (!state.held) {
+      state.held = new Map();
+      this.hooks.holding(item.envelope.target);
+    }
+    state.held.set(seq, item);
     this.heldCount++;
     this.metrics.orderHeld.inc();
     this.metrics.orderHolding.set(this.heldCount);

@@ -13,7 +13,7 @@ const codec = hubProtocolNamed('json')!;
 const room = (name: string): RealtimeTarget => ({ kind: 'group', name });
 
 /** A stream entry as XRANGE returns it: an envelope for `target` whose one argument is `text`. */
-function entry(id: string, target: RealtimeTarget, text: string): [string, string[]] {
+function entry(id: string, target: RealtimeTarget, text: string, seq?: number): [string, string[]] {
   const envelope = {
     v: 1,
     id: `id-${text}`,
@@ -23,7 +23,7 @@ function entry(id: string, target: RealtimeTarget, text: string): [string, strin
     args: [text],
     ts: 1,
   };
-  return [id, ['e', JSON.stringify({ ...envelope, volatile: false })]];
+  return [id, ['e', JSON.stringify({ ...envelope, volatile: false, ...(seq === undefined ? {} : { seq }) })]];
 }
 
 /** A store whose shards hold `streams`; `entriesAfter` answers as Redis would (after the position, exclusive). */
@@ -119,5 +119,38 @@ describe('rebuildSession', () => {
     const failing = source({});
     failing.reads.mockRejectedValueOnce(new Error('CLUSTERDOWN'));
     expect(await rebuildSession(record({}), 'h', 'u-1', failing)).toEqual({ ok: false, reason: 'redis' });
+  });
+
+  describe("a target's numbered envelopes (seq)", () => {
+    const numbered = (...seqs: number[]) => ({
+      [A]: seqs.map((seq, i) => entry(`${11 + i}-0`, room('room:a'), `n${seq}`, seq)),
+    });
+
+    it('replays them when they follow on in the stream', async () => {
+      const rebuilt = await rebuildSession(record({}), 'h', 'u-1', source(numbered(7, 8, 9)));
+      if (!rebuilt.ok) throw new Error(rebuilt.reason);
+      expect(resent(rebuilt.session)).toEqual(['n7', 'n8', 'n9']);
+    });
+
+    it.each([
+      ['out of order (two apis published 8 before 7)', [8, 7]],
+      ['with a hole (9 after 7)', [7, 9]],
+    ])('refuses a replay %s: the old instance sent them in number order, or told the client', async (_name, seqs) => {
+      expect(await rebuildSession(record({}), 'h', 'u-1', source(numbered(...seqs)))).toEqual({
+        ok: false,
+        reason: 'out_of_order',
+      });
+      expect(await rebuildSession(record({ state: 'detached' }), 'h', 'u-1', source(numbered(...seqs)))).toMatchObject({
+        ok: false,
+        reason: 'out_of_order',
+      });
+    });
+
+    it("refuses while this instance holds one of the session's targets for an earlier envelope", async () => {
+      const holding = { ...source(numbered(7)), holds: (target: RealtimeTarget) => target.kind === 'group' };
+      expect(await rebuildSession(record({}), 'h', 'u-1', holding)).toMatchObject({ reason: 'out_of_order' });
+      const elsewhere = { ...source(numbered(7)), holds: () => false };
+      expect(await rebuildSession(record({}), 'h', 'u-1', elsewhere)).toMatchObject({ ok: true });
+    });
   });
 });

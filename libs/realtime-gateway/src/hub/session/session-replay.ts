@@ -18,6 +18,7 @@ export type ResumeFailure =
   | 'several_shards'
   | 'too_far_behind'
   | 'mismatch'
+  | 'out_of_order'
   | 'redis';
 
 export type Rebuilt =
@@ -57,6 +58,8 @@ export interface ReplaySource {
   keys: readonly string[];
   /** More entries than this after the recorded position on one shard: too far behind to replay. */
   maxEntries: number;
+  /** Whether this instance holds envelopes of a target for an earlier one now (see TargetOrder). */
+  holds?: (target: Envelope['target']) => boolean;
 }
 
 /**
@@ -121,11 +124,25 @@ export async function rebuildSession(
     replay.entries(key, entries[source.keys.indexOf(key)] ?? [], events);
     if (!replay.finish(events)) return { ok: false, reason: 'mismatch' };
   }
+  // A target's numbered envelopes (seq) go out in number order; the stream may hold them in another (two apis), and
+  // a replay follows the stream. Out of order, with a hole, or with some still held here: refused (told) rather
+  // than resumed without a message or in another order.
+  if (!replay.inNumberOrder || holdsAny(member, source)) return { ok: false, reason: 'out_of_order' };
   return { ok: true, session, groups: member.groups, replayed: session.sent - record.base, readUpTo, ids: replay.ids };
+}
+
+function holdsAny(member: Member, source: ReplaySource): boolean {
+  if (!source.holds) return false;
+  if (source.holds({ kind: 'user', id: member.userId }) || source.holds({ kind: 'all' })) return true;
+  for (const name of member.groups) if (source.holds({ kind: 'group', name })) return true;
+  return false;
 }
 
 class Replay {
   readonly ids = new Set<string>();
+  /** The last number replayed per target (numbered envelopes only). */
+  private readonly numbers = new Map<string, number>();
+  inNumberOrder = true;
   private position: Record<string, string>;
   private consistent = true;
 
@@ -146,9 +163,19 @@ class Replay {
       const envelope = this.envelopeOf(fields);
       if (!envelope || this.ids.has(envelope.envelope.id) || !targets(envelope.envelope, this.member)) continue;
       this.ids.add(envelope.envelope.id);
+      this.checkNumber(envelope.envelope);
       const { method, args } = envelope.envelope;
       this.session.push(this.session.codec.invocation(method, args, envelope.argsJson), this.position, false);
     }
+  }
+
+  /** Each target's numbers must follow on within the replay: 7 after 8, or 9 after 7, is not what went out. */
+  private checkNumber({ seq, target, volatile }: Envelope): void {
+    if (seq === undefined || volatile) return;
+    const key = target.kind === 'group' ? `g:${target.name}` : target.kind === 'user' ? `u:${target.id}` : 'all';
+    const last = this.numbers.get(key);
+    if (last !== undefined && seq !== last + 1) this.inNumberOrder = false;
+    this.numbers.set(key, seq);
   }
 
   /** Redoes what happened after the last entry; false when a completion did not land on its recorded id. */

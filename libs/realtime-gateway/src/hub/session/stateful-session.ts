@@ -54,6 +54,8 @@ export class StatefulSession {
    * acknowledged it (Redis was told the record is behind).
    */
   private releasedUpTo = 0;
+  /** An envelope of one of its targets waits for an earlier one (see waitForOrder). */
+  private waitingForOrder = false;
 
   constructor(
     readonly tokenHash: string,
@@ -139,14 +141,28 @@ export class StatefulSession {
     return this.ackedAt !== undefined;
   }
 
-  /** The message just sent went out of stream order (see `releasedUpTo`). */
+  /** The message just sent went out of stream order (see `releasedUpTo`); what waited for it went out. */
   releasedOutOfStreamOrder(): void {
     this.releasedUpTo = this.sent;
+    this.waitingForOrder = false;
+  }
+
+  /**
+   * An envelope of one of its targets waits for an earlier one: the consumer's position is past a stream entry this
+   * session has not got, so no record written now could be resumed from exactly. Ends when it went out (released).
+   */
+  waitForOrder(): void {
+    this.waitingForOrder = true;
+  }
+
+  /** Whether a record written now is one another instance can resume from exactly. */
+  get recordable(): boolean {
+    return !this.waitingForOrder;
   }
 
   /** A checkpoint of a connected session (see SessionRecord `live`). */
   liveRecord(owner: string, userId: string, now: number): SessionRecord | undefined {
-    if (!this.ackedAt || this.acked < this.releasedUpTo) return undefined;
+    if (!this.ackedAt || this.waitingForOrder || this.acked < this.releasedUpTo) return undefined;
     return {
       v: 1,
       owner,

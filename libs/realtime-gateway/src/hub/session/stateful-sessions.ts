@@ -5,6 +5,7 @@ import type { RealtimeGatewayMetrics } from '../../metrics/realtime-gateway.metr
 import type { ResolvedGatewayOptions } from '../../realtime-gateway-options.interface';
 import type { ConnectionRegistry } from '../connection-registry';
 import type { HubConnection } from '../hub-connection';
+import type { RealtimeTarget } from '@realtime-streams/contracts';
 import { rebuildSession, type Rebuilt, type ReplaySource, type ResumeFailure } from './session-replay';
 import type { SessionRecord } from './session-record';
 import { SessionStore, type SessionWrite } from './session-store';
@@ -81,6 +82,8 @@ export class StatefulSessions {
     connection.detach(now);
     const pos = this.positions?.current();
     if (!this.store || !pos) return;
+    // Past an entry it has not got (see StatefulSession.waitForOrder): it resumes here only, elsewhere it starts over.
+    if (!session.recordable) return this.store.remove(session.tokenHash);
     const record = session.detachedRecord(this.store.owner, connection.user.id, connection.groups, pos, now);
     const write = this.serialized(session.tokenHash, record, 'detached');
     // Too large for Redis: it resumes here only; elsewhere the client finds nothing and starts over.
@@ -140,7 +143,11 @@ export class StatefulSessions {
 
   /** Rebuilds a claimed session from its record and the stream (see rebuildSession). */
   rebuild(token: string, record: SessionRecord): Promise<Rebuilt> {
-    return rebuildSession(record, SessionStore.hash(token), record.userId, { ...this.replay!, store: this.store! });
+    return rebuildSession(record, SessionStore.hash(token), record.userId, {
+      ...this.replay!,
+      store: this.store!,
+      holds: this.orderHolds,
+    });
   }
 
   /** Takes a negotiated token in Redis (see SessionStore.takeNegotiated). */
@@ -206,6 +213,9 @@ export class StatefulSessions {
     return { hash, userId: record.userId, json };
   }
 
+  /** Set by the module: whether delivery holds a target's envelopes for an earlier one now (see TargetOrder). */
+  orderHolds?: (target: RealtimeTarget) => boolean;
+
   /** Current consumer positions, for a completion's or a group change's place in a replay. */
   position() {
     return this.positions?.current();
@@ -224,6 +234,8 @@ export class StatefulSessions {
     if (!this.store || !pos || connected.length === 0) return 0;
     const records: SessionWrite[] = [];
     for (const c of connected) {
+      // Not exact (see StatefulSession.waitForOrder): its last record is marked behind, so the client starts over.
+      if (!c.session!.recordable) continue;
       const record = c.session!.detachedRecord(this.store.owner, c.user.id, c.groups, pos, now);
       const write = this.serialized(c.session!.tokenHash, record, 'detached');
       if (write) records.push(write);
