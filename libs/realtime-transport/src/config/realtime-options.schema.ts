@@ -72,11 +72,11 @@ const httpBridgeSchema = section(
     }),
     laneQueueEnvelopes: setting(integer(1, 10_000_000).default(10_000), {
       env: 'REALTIME_HTTP_BRIDGE_LANE_QUEUE',
-      doc: 'Envelopes queued per gateway instance while it is slow or down; past it the oldest are dropped for it (counted).',
+      doc: 'Envelopes queued per gateway instance while it is slow or down; past it the oldest are given up for it (counted), and it is told which targets: it closes those clients (reconnectable) so they re-fetch.',
     }),
     laneRetryMs: setting(integer(0, 3_600_000).default(30_000), {
       env: 'REALTIME_HTTP_BRIDGE_LANE_RETRY_MS',
-      doc: 'Time an envelope an instance missed is kept for it and retried once its probe passes; then dropped for it (counted).',
+      doc: 'Time an envelope an instance missed is kept for it and retried once its probe passes; then given up for it (counted), and it is told which targets: it closes those clients (reconnectable) so they re-fetch.',
     }),
   }),
   { presentWhen: ['REALTIME_HTTP_BRIDGE_URL'] },
