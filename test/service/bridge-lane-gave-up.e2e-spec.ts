@@ -166,6 +166,10 @@ describe('a bridge lane partitioned past its retry bound (api + two gateways as 
       expect(report).toMatchObject({ told: 0, reconnects: 0 });
     }
     expect(sample(apiMetrics, 'realtime_bridge_lane_dropped_total', `instance="${laneA}",reason="expired"`)).toBe(0);
+    // Every envelope given up for B was reported to B, none refused or left untold.
+    expect(
+      sample(apiMetrics, 'realtime_bridge_lane_gave_up_reported_total', `instance="${laneB}",outcome="told"`),
+    ).toBe(givenUp);
     // Gateway B counted what it was told and whom it closed; A was told nothing.
     expect(sample(metricsB, 'realtime_bridge_gave_up_reports_total')).toBeGreaterThanOrEqual(1);
     expect(sample(metricsB, 'realtime_bridge_gave_up_disconnects_total')).toBeGreaterThanOrEqual(

@@ -18,7 +18,7 @@ export interface HttpBridgeLaneSettings {
   maxBodyBytes: number;
   /** Envelopes queued at most; past it the oldest are given up for this instance (and it is told). */
   queueEnvelopes: number;
-  /** Time an envelope may wait for this instance before it is given up for it (and it is told). */
+  /** Time an envelope may wait for this instance while it is down before it is given up for it (and it is told). */
   retryMs: number;
 }
 
@@ -195,7 +195,6 @@ export class HttpBridgeLane {
   private async drain(): Promise<void> {
     try {
       while (this.up && !this.closed) {
-        this.expire(Date.now());
         // The report goes before anything queued after what it covers, so the instance closes those clients before
         // they see past the hole; what was sent before without an answer is older than the hole and goes first.
         if (this.report.pending && this.attempted === 0) {
@@ -457,8 +456,14 @@ export class HttpBridgeLane {
     return this.head + Math.max(this.inFlight, this.attempted);
   }
 
-  /** Drops envelopes that waited longer than `retryMs` and were never sent. */
+  /**
+   * Gives up envelopes that waited longer than `retryMs` and were never sent, while the instance is down only: once
+   * it answers again, what is left goes out in order. Expiring the backlog as it drains would cut new holes behind
+   * the report, each one more close for the same clients; an instance that is up but slow is bounded by
+   * `queueEnvelopes`, and one that stops answering goes down at its POST timeout.
+   */
   private expire(now: number): void {
+    if (this.up) return;
     const cutoff = now - this.settings.retryMs;
     const start = this.droppableFrom;
     let end = start;

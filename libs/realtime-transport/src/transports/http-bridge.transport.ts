@@ -17,7 +17,7 @@ export interface HttpBridgeTransportSettings extends Omit<
   maxBodyBytes: number;
   /** Envelopes queued per instance at most; past it the oldest are given up for it (and it is told). @default 10000 */
   laneQueueEnvelopes?: number;
-  /** Time an envelope may wait for one instance before it is given up for it (and it is told). @default 30000 */
+  /** Time an envelope may wait for a down instance before it is given up for it (and it is told). @default 30000 */
   laneRetryMs?: number;
   /** Time one health probe of an instance may take. @default 500 */
   probeTimeoutMs?: number;
