@@ -44,4 +44,5 @@ export { InvalidRealtimeConfigError } from '@realtime-streams/common';
 export { TransportPublishError } from './errors/transport-publish.error';
 export { TransportUnavailableError } from './errors/transport-unavailable.error';
 export { TransportDisconnectedError } from './errors/transport-disconnected.error';
+export { RedisWritesRefusedError } from './errors/redis-writes-refused.error';
 export { realtimeTransportSchema, routingFlagsSchema } from './config/realtime-options.schema';
