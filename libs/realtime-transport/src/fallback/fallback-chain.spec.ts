@@ -348,3 +348,48 @@ describe('FallbackChain', () => {
     });
   });
 });
+
+describe('FallbackChain with a transport part that is down (a Redis Cluster shard)', () => {
+  /** A transport whose part for `downTarget` refuses envelopes without a round trip, until `bringBack()`. */
+  class PartedTransport extends FakeTransport {
+    downTarget?: string;
+    refused = 0;
+    private available: Array<() => void> = [];
+    accepts(envelope: OutboundEnvelope): boolean {
+      return envelope.targetKey !== this.downTarget;
+    }
+    onPartAvailable(listener: () => void): void {
+      this.available.push(listener);
+    }
+    override async publish(batch: readonly OutboundEnvelope[]): Promise<void> {
+      if (batch.some((o) => o.targetKey === this.downTarget)) this.refused++;
+      return super.publish(batch);
+    }
+    bringBack(): void {
+      this.downTarget = undefined;
+      for (const listener of this.available) listener();
+    }
+  }
+
+  it('keeps an envelope whose part is down waiting in its place, without using its attempts, when no other transport takes it', async () => {
+    const redis = new PartedTransport('redis-streams');
+    const metrics = new RecordingMetrics();
+    const router = new TransportRouter(['redis-streams'], flags({ fallbackToHttp: false }));
+    const chain = new FallbackChain([redis], router, settings, metrics);
+    redis.downTarget = 'group:room:down';
+    const down = [1, 2, 3].map(() => outbound({ kind: 'group', name: 'room:down' }));
+    const up = outbound({ kind: 'group', name: 'room:up' });
+    down.forEach((o) => chain.enqueue(o));
+    chain.enqueue(up);
+    // Not idle while envelopes wait: give the chain time to send what it can, and to loop if it would.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The other part's envelope went; the down part's were never sent, never dropped.
+    expect(redis.ids()).toEqual([up.envelope.id]);
+    expect(redis.refused).toBe(0);
+    expect(metrics.drops).toEqual({});
+    redis.bringBack();
+    await chain.whenIdle();
+    expect(redis.ids()).toEqual([up.envelope.id, ...down.map((o) => o.envelope.id)]);
+    expect(metrics.published['redis-streams:fail']).toBeUndefined();
+  });
+});

@@ -99,6 +99,8 @@ export class FallbackChain {
       };
       link.breaker.onChange((state, previous) => this.onBreakerChange(link, state, previous));
       transport.onPartLost?.((owns, part) => this.replayPart(link, owns, part));
+      // Envelopes waiting for that part go out now, ahead of their targets' newer ones.
+      transport.onPartAvailable?.(() => this.schedule());
       this.byName.set(transport.name, link);
       metrics.breakerState(transport.name, 'closed');
       return link;
@@ -315,7 +317,7 @@ export class FallbackChain {
     if (plan.dual) {
       for (const name of plan.order) {
         const link = this.byName.get(name)!;
-        if (link.breaker.allowsTraffic()) sendTo(link);
+        if (link.breaker.allowsTraffic() && link.transport.accepts?.(entry.outbound) !== false) sendTo(link);
       }
       return;
     }
@@ -346,12 +348,16 @@ export class FallbackChain {
     return entry.plan!;
   }
 
-  /** First available transport of the plan this envelope has not failed on yet; a fresh round when all have. */
+  /**
+   * First available transport of the plan this envelope has not failed on yet; a fresh round when all have. A
+   * transport whose part for this envelope is down (`accepts`) is not available to it: with none left, the envelope
+   * waits in its place (its target's later envelopes share its part, so they wait too) until a part comes back.
+   */
   private choose(plan: RoutePlan, entry: BufferEntry): ChainLink | undefined {
     let fallback: ChainLink | undefined;
     for (const name of plan.order) {
       const link = this.byName.get(name)!;
-      if (!link.breaker.allowsTraffic()) continue;
+      if (!link.breaker.allowsTraffic() || link.transport.accepts?.(entry.outbound) === false) continue;
       if (!this.ledger.hasFailedOn(entry, link.bit)) return link;
       fallback ??= link;
     }

@@ -30,6 +30,14 @@ export interface RealtimeTransport {
    */
   onPartLost?(listener: PartLostListener): void;
   /**
+   * For a transport made of parts: whether the part that would take this envelope takes envelopes now. The chain
+   * does not send it one it would refuse without trying (a shard whose master is gone): that is not an attempt, and
+   * with no other transport the envelope waits, in its place, instead of using its attempts up in a loop.
+   */
+  accepts?(envelope: OutboundEnvelope): boolean;
+  /** Called when a part that was refusing envelopes (see `accepts`) takes them again. */
+  onPartAvailable?(listener: () => void): void;
+  /**
    * For a transport whose `publish` resolves before every part that needs the batch has it (the HTTP bridge resolves
    * at the first gateway instance): from this call on, `settlementOf` answers for what `publish` acknowledges.
    */

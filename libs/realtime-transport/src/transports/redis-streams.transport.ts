@@ -49,6 +49,7 @@ export class RedisStreamsTransport implements RealtimeTransport {
   /** Cluster only: which shards take appends now. */
   private readonly availability?: ShardAvailability;
   private readonly partLostListeners: PartLostListener[] = [];
+  private readonly partAvailableListeners: Array<() => void> = [];
   private readonly maxLen: string;
   private readonly retentionMs: string;
   /** Errors already logged during the current outage (cleared once connected). */
@@ -72,6 +73,9 @@ export class RedisStreamsTransport implements RealtimeTransport {
         (key) => probeWrites(this.redis, key),
         () => new Promise<void>((resolve) => cluster.refreshSlotsCache(() => resolve())),
         (shard, error) => this.shardLost(shard, error),
+        () => {
+          for (const listener of this.partAvailableListeners) listener();
+        },
       );
     }
     this.redis.on('error', (error: Error) => this.logError(error));
@@ -93,6 +97,15 @@ export class RedisStreamsTransport implements RealtimeTransport {
 
   onPartLost(listener: PartLostListener): void {
     this.partLostListeners.push(listener);
+  }
+
+  /** Cluster: an envelope whose shard is down is refused without a round trip (see RealtimeTransport.accepts). */
+  accepts(envelope: OutboundEnvelope): boolean {
+    return !this.availability?.isDown(this.keys.shardOfTarget(envelope.targetKey));
+  }
+
+  onPartAvailable(listener: () => void): void {
+    this.partAvailableListeners.push(listener);
   }
 
   async start(): Promise<void> {

@@ -31,6 +31,8 @@ export class ShardAvailability {
     private readonly refreshSlots: () => Promise<unknown>,
     /** Called when a shard that was up goes down. */
     private readonly onDown: (shard: number, error: string) => void,
+    /** Called when a shard that was down takes appends again. */
+    private readonly onUp: (shard: number) => void = () => undefined,
   ) {}
 
   isDown(shard: number): boolean {
@@ -80,6 +82,7 @@ export class ShardAvailability {
           try {
             await withTimeout(this.probe(this.keys[shard]), PROBE_TIMEOUT_MS, 'shard probe');
             this.down.delete(shard);
+            this.onUp(shard);
           } catch (error) {
             this.down.get(shard)!.error = errorMessage(error);
           }
