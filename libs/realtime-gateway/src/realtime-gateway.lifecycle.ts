@@ -68,7 +68,7 @@ export class RealtimeGatewayLifecycle
     this.takeover.attach(server);
     this.hub.start();
     // A target whose order could not be kept: its clients are told to re-fetch.
-    this.delivery.closeTarget = (target, reason) => this.hub.closeTargetConnections(target, reason);
+    this.delivery.closeTarget = (target, reason) => this.hub.closeTargetsConnections([target], reason);
     this.sessions.orderHolds = (target) => this.delivery.holds(target);
     await this.sessions.start();
     if (this.options.inProcess) this.registerInProcessSink();

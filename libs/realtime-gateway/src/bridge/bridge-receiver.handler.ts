@@ -86,6 +86,8 @@ export class BridgeReceiverHandler {
   /** The publisher gave up envelopes for these targets: their clients are told, as for a stream gap. */
   private gaveUp(targets: readonly RealtimeTarget[]): number {
     const closed = this.closeTargets(targets, MISSED_ENTRIES_REASON);
+    // Their order starts again: the hole must not close the clients a second time when its hold runs out.
+    this.delivery.forgetOrder(targets);
     this.metrics.bridgeGaveUpReports.inc();
     this.metrics.bridgeGaveUpDisconnects.inc(closed);
     const what = targets.some((target) => target.kind === 'all')

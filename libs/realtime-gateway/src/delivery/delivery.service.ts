@@ -86,6 +86,11 @@ export class DeliveryService {
     }
   }
 
+  /** A publisher gave up envelopes of these targets, and their clients were told (see TargetOrder.forget). */
+  forgetOrder(targets: readonly RealtimeTarget[]): void {
+    this.order.forget(targets);
+  }
+
   /** Stops the ordering holds' timers. */
   stop(): void {
     this.order.stop();

@@ -127,4 +127,16 @@ describe('TargetOrder', () => {
     offer(9);
     expect(seqs()).toEqual([1, 9]);
   });
+
+  it('forgets a target a publisher gave envelopes up for: its hole does not tell its clients again', () => {
+    offer(1, 4);
+    order.forget([room('r')]);
+    expect(order.holding).toBe(0);
+    jest.advanceTimersByTime(5000);
+    expect(broken).toEqual([]);
+    // New again: it starts from what comes next (here, with clients, after the first hold).
+    offer(5, 6);
+    jest.advanceTimersByTime(200);
+    expect(seqs()).toEqual([1, 5, 6]);
+  });
 });

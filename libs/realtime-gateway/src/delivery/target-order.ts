@@ -104,6 +104,26 @@ export class TargetOrder<T extends { envelope: Envelope }> {
     // Otherwise delivered already (a copy past the dedup window) or given up (its target's clients were told).
   }
 
+  /**
+   * The publisher gave up envelopes of these targets (a bridge lane's report) and their clients were told: the
+   * targets start again as new, so the hole does not close them a second time when the hold runs out, and what they
+   * held (behind the hole) reaches the clients through their re-fetch.
+   */
+  forget(targets: readonly RealtimeTarget[]): void {
+    if (targets.some((target) => target.kind === 'all')) {
+      for (const state of this.targets.values()) this.discardHeld(state);
+      this.targets.clear();
+      return;
+    }
+    for (const target of targets) {
+      const key = targetKeyOf(target);
+      const state = this.targets.get(key);
+      if (!state) continue;
+      this.discardHeld(state);
+      this.targets.delete(key);
+    }
+  }
+
   /** Stops the hold timers (shutdown). */
   stop(): void {
     for (const state of this.targets.values()) clearTimeout(state.timer);

@@ -136,13 +136,6 @@ export class HubServer {
     return this.closeConnections([...this.sockets], [...this.registry.all], reason);
   }
 
-  /** The same for the connections of one target: its order could not be kept (see TargetOrder). */
-  closeTargetConnections(target: RealtimeTarget, reason: string): number {
-    if (target.kind === 'all') return this.closeAllConnections(reason);
-    const members = [...(target.kind === 'group' ? this.registry.group(target.name) : this.registry.user(target.id))];
-    return this.closeConnections(members, members, reason);
-  }
-
   /** The same for the connections of several targets, each once: a bridge lane gave envelopes for them up. */
   closeTargetsConnections(targets: readonly RealtimeTarget[], reason: string): number {
     if (targets.some((target) => target.kind === 'all')) return this.closeAllConnections(reason);
@@ -156,6 +149,9 @@ export class HubServer {
   }
 
   private closeConnections(sockets: HubConnection[], registered: HubConnection[], reason: string): number {
+    // Sessions waiting for their socket, found before the open ones are closed (a closed one is not waiting: it would
+    // be counted twice).
+    const waiting = registered.filter((connection) => connection.session && !connection.isOpen);
     let closed = 0;
     for (const connection of sockets) {
       if (!connection.handshakeDone || !connection.isOpen) continue;
@@ -164,8 +160,7 @@ export class HubServer {
     }
     // Sessions waiting for their socket cannot be replayed past missed entries either: they end (the resume gets
     // 404 and the client starts over and re-fetches).
-    for (const connection of registered) {
-      if (!connection.session || connection.isOpen) continue;
+    for (const connection of waiting) {
       connection.terminate();
       this.registry.remove(connection);
       this.sessions.ended(connection);
