@@ -80,7 +80,8 @@ export class BridgeReceiverHandler {
       for (let i = 0; i < envelopes.length; i++)
         written += this.delivery.deliver(envelopes[i], 'http-bridge', argsJsons[i]);
     });
-    sendJson(response, 200, { accepted: envelopes.length, written, closed });
+    // `closed` only answers a report: a plain batch gets the answer it always got.
+    sendJson(response, 200, { accepted: envelopes.length, written, ...(parsed.gaveUp.length > 0 ? { closed } : {}) });
   };
 
   /** The publisher gave up envelopes for these targets: their clients are told, as for a stream gap. */
