@@ -92,3 +92,53 @@ describe('DeliveryService slow-client bounds', () => {
     expect(calls).toBe(1); // the method name only
   });
 });
+
+describe('DeliveryService frames per protocol', () => {
+  it('encodes an envelope once per protocol among its recipients, whatever the number of protocols', () => {
+    const invocations: string[] = [];
+    const codecOf = (name: string) =>
+      ({
+        name,
+        binary: false,
+        invocation: () => {
+          invocations.push(name);
+          return Buffer.from(name);
+        },
+      }) as unknown as typeof JSON_HUB_PROTOCOL;
+    const [a, b, c] = [codecOf('a'), codecOf('b'), codecOf('c')];
+    const connections = [a, b, c, a, c].map((codec) => Object.assign(new FakeConnection(0), { codec }));
+    const frames = new Map<string, ReturnType<typeof counter>>();
+    const metrics = {
+      dedupDropped: counter(),
+      forTransport: () => ({ received: counter(), sent: counter(), latency: { observe: () => undefined } }),
+      forProtocol: (name: string) => {
+        if (!frames.has(name)) frames.set(name, counter());
+        return { frames: frames.get(name)!, bytes: counter() };
+      },
+    } as unknown as RealtimeGatewayMetrics;
+    const registry = { all: new Set(connections) } as unknown as ConnectionRegistry;
+    const options = {
+      slowClients: { softLimitBytes: 1 << 20, hardLimitBytes: 1 << 21 },
+      dedup: { ttlMs: 60_000, maxEntries: 1000 },
+    } as ResolvedGatewayOptions;
+    const delivery = new DeliveryService(registry, metrics, options);
+    const envelope: Envelope = {
+      v: 1,
+      id: 'e-protocols',
+      type: 't',
+      target: { kind: 'all' },
+      method: 'M',
+      args: [],
+      ts: Date.now(),
+      volatile: false,
+    };
+    expect(delivery.deliver(envelope, 'http-bridge', '[]')).toBe(5);
+    expect(invocations).toEqual(['a', 'b', 'c']);
+    expect(connections.map((connection) => connection.sent.map(String))).toEqual([['a'], ['b'], ['c'], ['a'], ['c']]);
+    expect([...frames].map(([name, frameCount]) => [name, frameCount.count])).toEqual([
+      ['a', 2],
+      ['b', 1],
+      ['c', 2],
+    ]);
+  });
+});

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { type Envelope, epochMs, type RealtimeTarget } from '@realtime-streams/contracts';
 import { ConnectionRegistry } from '../hub/connection-registry';
 import type { HubConnection } from '../hub/hub-connection';
-import { HUB_PROTOCOLS } from '../hub/protocols/hub-protocols';
+import type { HubProtocolCodec } from '../hub/protocols/hub-protocol-codec';
 import { SharedFrame } from '../hub/transports/shared-frame';
 import { type DeliverySource, RealtimeGatewayMetrics } from '../metrics/realtime-gateway.metrics';
 import { RESOLVED_GATEWAY_OPTIONS } from '../realtime-gateway.constants';
@@ -16,6 +16,12 @@ import { type OrderBreak, TargetOrder } from './target-order';
 export interface StreamEntryRef {
   key: string;
   id: string;
+}
+
+/** One protocol's frame of an envelope, and how many sockets it was written to. */
+interface Encoded {
+  frame: SharedFrame;
+  written: number;
 }
 
 /** An envelope on its way to its recipients, with what its delivery needs. */
@@ -149,32 +155,35 @@ export class DeliveryService {
     const children = this.metrics.forTransport(source);
     const recipients = this.recipientsOf(envelope.target);
     if (recipients.size === 0) return 0;
-    // One frame per protocol in use among the recipients, built when its first recipient comes up.
-    const frames: Array<SharedFrame | undefined> = [undefined, undefined];
-    const writtenBy = [0, 0];
+    // One frame per protocol in use among the recipients, built when its first recipient comes up; keyed by the
+    // codec itself, so any number of protocols each get their own.
+    const frames = new Map<HubProtocolCodec, Encoded>();
     const now = Date.now();
     // Where the consumer stands, for stateful sessions: one snapshot per envelope, shared by its recipients.
     let at: PositionVector | undefined | null = null;
     for (const connection of recipients) {
-      const index = connection.codec === HUB_PROTOCOLS[0] ? 0 : 1;
-      const frame = (frames[index] ??= new SharedFrame(
-        connection.codec.invocation(envelope.method, envelope.args, argsJson),
-        connection.codec.binary,
-      ));
+      const codec = connection.codec;
+      let encoded = frames.get(codec);
+      if (!encoded) {
+        const frame = new SharedFrame(codec.invocation(envelope.method, envelope.args, argsJson), codec.binary);
+        frames.set(codec, (encoded = { frame, written: 0 }));
+      }
       // A resuming session (`held`: its replay is being read) has no session object yet, but is one.
       if (connection.session || connection.held) {
         if (at === null) at = this.sessions?.position();
-        if (this.writeToSession(connection, frame.payload, now, at, entry, envelope.id, released)) writtenBy[index]++;
-      } else if (this.write(connection, frame, envelope.volatile, now)) writtenBy[index]++;
+        if (this.writeToSession(connection, encoded.frame.payload, now, at, entry, envelope.id, released))
+          encoded.written++;
+      } else if (this.write(connection, encoded.frame, envelope.volatile, now)) encoded.written++;
     }
-    const written = writtenBy[0] + writtenBy[1];
+    let written = 0;
+    for (const [codec, { frame, written: sockets }] of frames) {
+      if (sockets === 0) continue;
+      written += sockets;
+      const byProtocol = this.metrics.forProtocol(codec.name);
+      byProtocol.frames.inc(sockets);
+      byProtocol.bytes.inc(sockets * frame.payload.length);
+    }
     children.sent.inc(written);
-    for (let i = 0; i < frames.length; i++) {
-      if (writtenBy[i] === 0) continue;
-      const byProtocol = this.metrics.forProtocol(HUB_PROTOCOLS[i].name);
-      byProtocol.frames.inc(writtenBy[i]);
-      byProtocol.bytes.inc(writtenBy[i] * frames[i]!.payload.length);
-    }
     if (written > 0) children.latency.observe(Math.max(0, epochMs() - envelope.ts) / 1000);
     this.sockets += written;
     return written;

@@ -11,6 +11,3 @@ const BY_NAME: Record<HubProtocolName, HubProtocolCodec> = {
 export function hubProtocolNamed(name: string): HubProtocolCodec | undefined {
   return Object.hasOwn(BY_NAME, name) ? BY_NAME[name as HubProtocolName] : undefined;
 }
-
-/** Every protocol, in a fixed order: a delivery keeps one frame per protocol in use, by this index. */
-export const HUB_PROTOCOLS: readonly HubProtocolCodec[] = [JSON_HUB_PROTOCOL, MESSAGEPACK_HUB_PROTOCOL];

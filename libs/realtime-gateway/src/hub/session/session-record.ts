@@ -1,4 +1,5 @@
 import type { HubProtocolName } from '../protocols/hub-protocol-codec';
+import { hubProtocolNamed } from '../protocols/hub-protocols';
 import type { PositionVector } from './stream-positions';
 
 /** Something that happened to a session after its recorded position, which a replay must redo in place. */
@@ -48,7 +49,8 @@ export function parseSessionRecord(json: string | null): SessionRecord | undefin
     if (!Number.isSafeInteger(record.base) || !Array.isArray(record.frames) || !Array.isArray(record.groups))
       return undefined;
     if (typeof record.pos !== 'object' || record.pos === null || !Array.isArray(record.events)) return undefined;
-    if (record.p !== undefined && record.p !== 'messagepack') return undefined;
+    // A protocol this instance does not speak (a newer one's record) resumes nothing here.
+    if (record.p !== undefined && !hubProtocolNamed(record.p)) return undefined;
     return record as SessionRecord;
   } catch {
     return undefined;
