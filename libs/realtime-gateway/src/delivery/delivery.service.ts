@@ -142,9 +142,10 @@ export class DeliveryService {
     const closed = this.closeTarget(target, ORDER_BROKEN_REASON);
     this.metrics.orderDisconnects.inc(closed);
     const what = target.kind === 'all' ? 'everyone' : target.kind === 'group' ? `group ${target.name}` : 'a user';
-    this.logger.warn(
-      `The order of ${what} could not be kept (${REASONS[reason]}): closed ${closed} connections so clients re-fetch`,
-    );
+    const message = `The order of ${what} could not be kept (${REASONS[reason]}): closed ${closed} connections so clients re-fetch`;
+    // Nobody here was told (its members left meanwhile): counted, not worth a warning.
+    if (closed > 0) this.logger.warn(message);
+    else this.logger.debug(message);
   }
 
   /**

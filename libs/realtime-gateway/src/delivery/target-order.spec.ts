@@ -139,4 +139,15 @@ describe('TargetOrder', () => {
     jest.advanceTimersByTime(200);
     expect(seqs()).toEqual([1, 5, 6]);
   });
+
+  it('does not hold for a target without connections here: it goes on at once', () => {
+    offer(1);
+    recipients = false;
+    offer(3);
+    expect(seqs()).toEqual([1, 3]);
+    expect(order.holding).toBe(0);
+    // The one that came late was committed before the skip: nobody here to tell.
+    offer(2);
+    expect(broken).toEqual([]);
+  });
 });

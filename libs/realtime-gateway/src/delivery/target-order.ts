@@ -39,7 +39,8 @@ interface TargetState<T> {
  * gateway over the bridge) first; the stream's own numbering cannot see that, only the target's can.
  *
  * - The next number goes out at once, then whatever was held behind it.
- * - A later number waits, up to `holdMs`, for the missing one; then the target's order is broken: its connections
+ * - A later number waits, up to `holdMs`, for the missing one (when the target has connections here: otherwise it
+ *   goes on at once, nobody having seen the hole); then the target's order is broken: its connections
  *   are closed with the reconnectable "missed messages" close, and clients re-fetch (what they last saw has no hole
  *   below it, since nothing after a missing number went out), and the target goes on after what was held.
  * - An earlier number after a later one went out (one committed before this gateway first saw the target, arriving
@@ -95,7 +96,15 @@ export class TargetOrder<T extends { envelope: Envelope }> {
       this.hooks.deliver(item, false);
       return this.release(key, state);
     }
-    if (seq > state.next) return this.hold(key, state, item, this.options.holdMs);
+    if (seq > state.next) {
+      // Nobody here to keep it for: holding would only cost memory on every gateway that reads the room (a member
+      // joining later fetches what came before from the application).
+      if (!state.held && !this.hooks.hasRecipients(envelope.target)) {
+        state.next = seq + 1;
+        return this.hooks.deliver(item, false);
+      }
+      return this.hold(key, state, item, this.options.holdMs);
+    }
     if (seq < state.base) {
       // Committed before the first one this gateway delivered, and it came after: clients must re-fetch.
       state.base = seq;
