@@ -9,15 +9,21 @@ export interface RoutePlan {
   readonly dual: boolean;
 }
 
+/** Transports in the order the chain prefers them when the flags let them carry traffic. */
+const PREFERENCE: readonly TransportName[] = ['in-process', 'redis-streams', 'http-bridge'];
+
 /**
- * Chooses the transports of an envelope from the routing flags and a stable hash of its target. The few possible
- * plans are built once per flag change, so routing an envelope costs one hash.
+ * Chooses the transports of an envelope: the transports the flags enable, in preference order, with a share of the
+ * targets (a stable hash of the target, so a room never splits) starting at the first and the others starting at the
+ * next, the first last. The flags map onto that list: `useRedisStreams` enables Redis Streams, its percentage is the
+ * first one's share, `fallbackToHttp` lets the share fall back to the rest, `dualWrite` writes to every one. The few
+ * possible plans are built once per flag change, so routing an envelope costs one hash.
  */
 export class TransportRouter {
-  private redisFirst!: RoutePlan;
-  private httpFirst!: RoutePlan;
-  private percentage = 100;
-  private everyEnvelope?: RoutePlan;
+  /** The targets in the first transport's share, and the others. */
+  private inShare!: RoutePlan;
+  private outOfShare!: RoutePlan;
+  private share = 100;
   private appliedVersion = 0;
 
   constructor(
@@ -30,22 +36,18 @@ export class TransportRouter {
   /** Rebuilds the plans for new flags; envelopes routed afterwards follow them. */
   apply(flags: RealtimeRoutingFlags): void {
     this.appliedVersion++;
-    const has = (name: TransportName) => this.configured.includes(name);
-    this.everyEnvelope = undefined;
-    if (has('in-process')) {
-      this.everyEnvelope = this.plan(['in-process'], false);
-      return;
-    }
-    const redis = flags.useRedisStreams && has('redis-streams');
-    const http = has('http-bridge');
-    this.percentage = redis ? flags.redisStreamsPercentage : 0;
-    if (redis && http && flags.dualWrite) {
-      this.everyEnvelope = this.plan(['redis-streams', 'http-bridge'], true);
-      return;
-    }
-    this.redisFirst = this.plan(flags.fallbackToHttp ? ['redis-streams', 'http-bridge'] : ['redis-streams'], false);
-    // Targets kept on the bridge may still use Redis when the bridge is down, unless Redis is switched off.
-    this.httpFirst = this.plan(redis ? ['http-bridge', 'redis-streams'] : ['http-bridge'], false);
+    // In-process, when configured, carries everything on its own (single node, tests).
+    const enabled = this.configured.includes('in-process')
+      ? (['in-process'] as const)
+      : PREFERENCE.filter(
+          (name) => this.configured.includes(name) && (name !== 'redis-streams' || flags.useRedisStreams),
+        );
+    const [first, ...rest] = enabled;
+    const dual = enabled.length > 1 && flags.dualWrite;
+    this.share = first === 'redis-streams' && !dual ? flags.redisStreamsPercentage : 100;
+    this.inShare = this.plan(dual || flags.fallbackToHttp ? enabled : enabled.slice(0, 1), dual);
+    // Targets kept off the first transport may still use it when theirs is down.
+    this.outOfShare = this.plan(first === undefined ? [] : [...rest, first], false);
   }
 
   /** Changes whenever the flags do, so cached routes can tell they are stale. */
@@ -55,19 +57,17 @@ export class TransportRouter {
 
   /** The plan most targets follow: what the health check calls the primary path. */
   primaryPlan(): RoutePlan {
-    if (this.everyEnvelope) return this.everyEnvelope;
-    return this.percentage > 0 ? this.redisFirst : this.httpFirst;
+    return this.share > 0 ? this.inShare : this.outOfShare;
   }
 
   route(targetKey: string): RoutePlan {
-    if (this.everyEnvelope) return this.everyEnvelope;
-    if (this.percentage >= 100) return this.redisFirst;
-    if (this.percentage <= 0) return this.httpFirst;
-    return percentagePoint(targetKey) < this.percentage ? this.redisFirst : this.httpFirst;
+    if (this.share >= 100) return this.inShare;
+    if (this.share <= 0) return this.outOfShare;
+    return percentagePoint(targetKey) < this.share ? this.inShare : this.outOfShare;
   }
 
   /** Keeps the configured transports of a plan; with none of them configured, any configured one will do. */
-  private plan(preferred: TransportName[], dual: boolean): RoutePlan {
+  private plan(preferred: readonly TransportName[], dual: boolean): RoutePlan {
     const order = preferred.filter((name) => this.configured.includes(name));
     return { order: order.length > 0 ? order : [...this.configured], dual };
   }
