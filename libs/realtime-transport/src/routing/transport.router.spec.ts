@@ -61,4 +61,13 @@ describe('TransportRouter', () => {
     const router = new TransportRouter(['redis-streams'], flags({ useRedisStreams: false }));
     expect(router.route('group:room:1').order).toEqual(['redis-streams']);
   });
+
+  it('gives targets outside the share the next transport first, and the first one as their fallback', () => {
+    const router = new TransportRouter([...both], flags({ redisStreamsPercentage: 30 }));
+    const plans = new Set<string>();
+    for (let i = 0; i < 100; i++) plans.add(router.route(`group:room:${i}`).order.join(','));
+    expect([...plans].sort()).toEqual(['http-bridge,redis-streams', 'redis-streams,http-bridge']);
+    router.apply(flags({ redisStreamsPercentage: 0 }));
+    expect(router.primaryPlan()).toEqual({ order: ['http-bridge', 'redis-streams'], dual: false });
+  });
 });
