@@ -1,4 +1,5 @@
-import { errorMessage, withTimeout } from '@realtime-streams/common';
+import { withTimeout } from '@realtime-streams/common';
+import { RecoveryProbe } from './recovery-probe';
 
 /** How often shards that failed are tried again, and how long one try may take. */
 const PROBE_INTERVAL_MS = 200;
@@ -20,77 +21,65 @@ export interface ShardState {
  * again: served, and by a master that does not refuse writes (a read would pass on a master at maxmemory).
  */
 export class ShardAvailability {
-  private readonly down = new Map<number, { error: string; since: number }>();
-  private timer?: NodeJS.Timeout;
-  private probing = false;
+  private readonly shards: RecoveryProbe[];
+  /** One slot map refresh for the shards probed together (a dead master takes several down at once). */
+  private refreshing?: Promise<unknown>;
   private closed = false;
 
   constructor(
     private readonly keys: readonly string[],
-    private readonly probe: (key: string) => Promise<unknown>,
+    probe: (key: string) => Promise<unknown>,
     private readonly refreshSlots: () => Promise<unknown>,
     /** Called when a shard that was up goes down. */
-    private readonly onDown: (shard: number, error: string) => void,
+    onDown: (shard: number, error: string) => void,
     /** Called when a shard that was down takes appends again. */
-    private readonly onUp: (shard: number) => void = () => undefined,
-  ) {}
+    onUp: (shard: number) => void = () => undefined,
+  ) {
+    this.shards = keys.map(
+      (key, shard) =>
+        new RecoveryProbe({
+          intervalMs: PROBE_INTERVAL_MS,
+          probe: async () => {
+            await this.refresh();
+            await withTimeout(probe(key), PROBE_TIMEOUT_MS, 'shard probe');
+          },
+          onDown: (error) => onDown(shard, error),
+          onUp: () => onUp(shard),
+        }),
+    );
+  }
 
   isDown(shard: number): boolean {
-    return this.down.has(shard);
+    return this.shards[shard].isDown;
   }
 
   get downCount(): number {
-    return this.down.size;
+    return this.shards.filter((shard) => shard.isDown).length;
   }
 
   markDown(shard: number, error: unknown): void {
-    if (this.closed || this.down.has(shard)) return;
-    const message = errorMessage(error);
-    this.down.set(shard, { error: message, since: Date.now() });
-    this.onDown(shard, message);
-    this.schedule();
+    // The first failure is what health shows until a probe says more.
+    if (this.closed || this.shards[shard].isDown) return;
+    this.shards[shard].markDown(error);
   }
 
   states(): ShardState[] {
     return this.keys.map((key, shard) => {
-      const down = this.down.get(shard);
-      return down ? { key, up: false, error: down.error, downSince: down.since } : { key, up: true };
+      const { isDown, error, since } = this.shards[shard];
+      return isDown ? { key, up: false, error, downSince: since } : { key, up: true };
     });
   }
 
   close(): void {
     this.closed = true;
-    clearTimeout(this.timer);
+    for (const shard of this.shards) shard.close();
   }
 
-  private schedule(): void {
-    if (this.timer || this.closed) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.probeDown();
-    }, PROBE_INTERVAL_MS);
-    this.timer.unref();
-  }
-
-  private async probeDown(): Promise<void> {
-    if (this.probing || this.closed) return;
-    this.probing = true;
-    try {
-      await withTimeout(this.refreshSlots(), PROBE_TIMEOUT_MS, 'slot map refresh').catch(() => undefined);
-      await Promise.all(
-        [...this.down.keys()].map(async (shard) => {
-          try {
-            await withTimeout(this.probe(this.keys[shard]), PROBE_TIMEOUT_MS, 'shard probe');
-            this.down.delete(shard);
-            this.onUp(shard);
-          } catch (error) {
-            this.down.get(shard)!.error = errorMessage(error);
-          }
-        }),
-      );
-    } finally {
-      this.probing = false;
-      if (this.down.size > 0) this.schedule();
-    }
+  /** Its failure is not the shard's: the probe that follows says whether the shard takes appends. */
+  private refresh(): Promise<unknown> {
+    this.refreshing ??= withTimeout(this.refreshSlots(), PROBE_TIMEOUT_MS, 'slot map refresh')
+      .catch(() => undefined)
+      .finally(() => (this.refreshing = undefined));
+    return this.refreshing;
   }
 }
