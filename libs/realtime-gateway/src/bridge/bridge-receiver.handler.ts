@@ -5,7 +5,7 @@ import type { Envelope, RealtimeTarget } from '@realtime-streams/contracts';
 import type { DeliveryService } from '../delivery/delivery.service';
 import type { InboundEnvelopeReader } from '../delivery/inbound-envelope';
 import { BodyTooLargeError, readBody } from '../http/read-body';
-import type { RealtimeGatewayMetrics } from '../metrics/realtime-gateway.metrics';
+import type { BridgeReceiverMetrics } from './bridge-receiver.metrics';
 import { sendJson } from '../http/send-json';
 import { MISSED_ENTRIES_REASON } from '../stream/gap-reporter';
 import { parseBridgeBody } from './bridge-body';
@@ -31,7 +31,7 @@ export class BridgeReceiverHandler {
     private readonly maxBodyBytes: number,
     private readonly reader: InboundEnvelopeReader,
     private readonly delivery: DeliveryService,
-    private readonly metrics: RealtimeGatewayMetrics,
+    private readonly metrics: BridgeReceiverMetrics,
     private readonly closeTargets: GaveUpTargetsCloser,
   ) {
     this.secretDigest = digest(secret);
@@ -58,7 +58,7 @@ export class BridgeReceiverHandler {
     }
     const parsed = parseBridgeBody(body.toString('utf8'));
     if (!parsed.ok) {
-      this.metrics.bridgeRefusedBodies.inc({ reason: parsed.refusal });
+      this.metrics.bodyRefused(parsed.refusal);
       return sendJson(response, 400, { error: parsed.error });
     }
     const batch = parsed.envelopes;
@@ -68,7 +68,7 @@ export class BridgeReceiverHandler {
     for (let i = 0; i < batch.length; i++) {
       const checked = this.reader.check(batch[i]);
       if (!checked.ok) {
-        this.metrics.invalidEnvelopes.inc({ transport: 'http-bridge', reason: checked.rejection });
+        this.metrics.envelopeRefused('http-bridge', checked.rejection);
         return sendJson(response, 400, { error: `envelope [${i}] ${checked.reason}` });
       }
       envelopes.push(checked.envelope);
@@ -89,8 +89,7 @@ export class BridgeReceiverHandler {
     const closed = this.closeTargets(targets, MISSED_ENTRIES_REASON);
     // Their order starts again: the hole must not close the clients a second time when its hold runs out.
     this.delivery.forgetOrder(targets);
-    this.metrics.bridgeGaveUpReports.inc();
-    this.metrics.bridgeGaveUpDisconnects.inc(closed);
+    this.metrics.gaveUpReported(closed);
     const what = targets.some((target) => target.kind === 'all')
       ? 'every target'
       : `${targets.length} targets (${targets.slice(0, 3).map(describe).join(', ')}${targets.length > 3 ? ', ...' : ''})`;

@@ -1,8 +1,8 @@
 import type { Envelope } from '@realtime-streams/contracts';
 import type { ConnectionRegistry } from '../hub/connection-registry';
-import type { RealtimeGatewayMetrics } from '../metrics/realtime-gateway.metrics';
 import { JSON_HUB_PROTOCOL } from '../hub/protocols/json-hub-protocol';
 import type { ResolvedGatewayOptions } from '../realtime-gateway-options.interface';
+import { type DeliveryMetrics, NO_DELIVERY_METRICS } from './delivery.metrics';
 import { DeliveryService } from './delivery.service';
 
 /** A connection whose socket has `bufferedBytes` waiting; records what is sent and whether it was closed. */
@@ -62,12 +62,10 @@ describe('DeliveryService slow-client bounds', () => {
     connection = new FakeConnection(0);
     const registry = { all: new Set([connection]) } as unknown as ConnectionRegistry;
     metrics = { slowClientDrops: counter(), slowClientDisconnects: counter() };
-    const allMetrics = {
-      ...metrics,
-      dedupDropped: counter(),
-      forTransport: () => ({ received: counter(), sent: counter(), latency: { observe: () => undefined } }),
-      forProtocol: () => ({ frames: counter(), bytes: counter() }),
-    } as unknown as RealtimeGatewayMetrics;
+    const allMetrics: DeliveryMetrics = {
+      ...NO_DELIVERY_METRICS,
+      slowClientDropped: () => metrics.slowClientDrops.inc(),
+    };
     const options = {
       slowClients: { softLimitBytes: soft, hardLimitBytes: hard },
       dedup: { ttlMs: 60_000, maxEntries: 1000 },
@@ -108,14 +106,13 @@ describe('DeliveryService frames per protocol', () => {
     const [a, b, c] = [codecOf('a'), codecOf('b'), codecOf('c')];
     const connections = [a, b, c, a, c].map((codec) => Object.assign(new FakeConnection(0), { codec }));
     const frames = new Map<string, ReturnType<typeof counter>>();
-    const metrics = {
-      dedupDropped: counter(),
-      forTransport: () => ({ received: counter(), sent: counter(), latency: { observe: () => undefined } }),
-      forProtocol: (name: string) => {
+    const metrics: DeliveryMetrics = {
+      ...NO_DELIVERY_METRICS,
+      framesWritten: (name, sockets) => {
         if (!frames.has(name)) frames.set(name, counter());
-        return { frames: frames.get(name)!, bytes: counter() };
+        frames.get(name)!.inc(sockets);
       },
-    } as unknown as RealtimeGatewayMetrics;
+    };
     const registry = { all: new Set(connections) } as unknown as ConnectionRegistry;
     const options = {
       slowClients: { softLimitBytes: 1 << 20, hardLimitBytes: 1 << 21 },

@@ -5,6 +5,7 @@ import type { HubConnection } from '../hub/hub-connection';
 import type { HubProtocolCodec } from '../hub/protocols/hub-protocol-codec';
 import { SharedFrame } from '../hub/transports/shared-frame';
 import { type DeliverySource, RealtimeGatewayMetrics } from '../metrics/realtime-gateway.metrics';
+import type { DeliveryMetrics } from './delivery.metrics';
 import { RESOLVED_GATEWAY_OPTIONS } from '../realtime-gateway.constants';
 import type { ResolvedGatewayOptions } from '../realtime-gateway-options.interface';
 import { StatefulSessions } from '../hub/session/stateful-sessions';
@@ -60,7 +61,8 @@ export class DeliveryService {
 
   constructor(
     private readonly registry: ConnectionRegistry,
-    private readonly metrics: RealtimeGatewayMetrics,
+    // Injected by class: an interface has no runtime token.
+    @Inject(RealtimeGatewayMetrics) private readonly metrics: DeliveryMetrics,
     @Inject(RESOLVED_GATEWAY_OPTIONS) private readonly options: ResolvedGatewayOptions,
     @Optional() private readonly sessions?: StatefulSessions,
   ) {
@@ -125,9 +127,9 @@ export class DeliveryService {
    * the number of sockets written (0 for a numbered envelope held for an earlier one of its target).
    */
   deliver(envelope: Envelope, source: DeliverySource, argsJson?: string, entry?: StreamEntryRef): number {
-    this.metrics.forTransport(source).received.inc();
+    this.metrics.envelopeReceived(source);
     if (this.dedup.isDuplicate(envelope.id)) {
-      this.metrics.dedupDropped.inc({ transport: source });
+      this.metrics.duplicateDropped(source);
       return 0;
     }
     // Volatile envelopes are never replayed, so there is no order of theirs to wait for.
@@ -140,7 +142,7 @@ export class DeliveryService {
 
   private orderBroken(target: RealtimeTarget, reason: OrderBreak): void {
     const closed = this.closeTarget(target, ORDER_BROKEN_REASON);
-    this.metrics.orderDisconnects.inc(closed);
+    this.metrics.orderDisconnected(closed);
     const what = target.kind === 'all' ? 'everyone' : target.kind === 'group' ? `group ${target.name}` : 'a user';
     const message = `The order of ${what} could not be kept (${REASONS[reason]}): closed ${closed} connections so clients re-fetch`;
     // Nobody here was told (its members left meanwhile): counted, not worth a warning.
@@ -153,7 +155,6 @@ export class DeliveryService {
    * after stream entries read later than its own: a crash replay could not regenerate its place (see writeToSession).
    */
   private send({ envelope, source, argsJson, entry }: Delivery, released: boolean): number {
-    const children = this.metrics.forTransport(source);
     const recipients = this.recipientsOf(envelope.target);
     if (recipients.size === 0) return 0;
     // One frame per protocol in use among the recipients, built when its first recipient comes up; keyed by the
@@ -180,12 +181,10 @@ export class DeliveryService {
     for (const [codec, { frame, written: sockets }] of frames) {
       if (sockets === 0) continue;
       written += sockets;
-      const byProtocol = this.metrics.forProtocol(codec.name);
-      byProtocol.frames.inc(sockets);
-      byProtocol.bytes.inc(sockets * frame.payload.length);
+      this.metrics.framesWritten(codec.name, sockets, sockets * frame.payload.length);
     }
-    children.sent.inc(written);
-    if (written > 0) children.latency.observe(Math.max(0, epochMs() - envelope.ts) / 1000);
+    this.metrics.invocationsWritten(source, written);
+    if (written > 0) this.metrics.observeLatency(source, Math.max(0, epochMs() - envelope.ts) / 1000);
     this.sockets += written;
     return written;
   }
@@ -230,7 +229,7 @@ export class DeliveryService {
   private write(connection: HubConnection, frame: SharedFrame, volatile: boolean, now: number): boolean {
     if (!connection.handshakeDone || !connection.isOpen) return false;
     if (volatile && connection.bufferedBytes > this.options.slowClients.softLimitBytes) {
-      this.metrics.slowClientDrops.inc();
+      this.metrics.slowClientDropped();
       return false;
     }
     if (this.holding && connection.hold()) this.holding.push(connection);

@@ -1,8 +1,7 @@
 import type { Envelope, RealtimeTarget } from '@realtime-streams/contracts';
-import type { RealtimeGatewayMetrics } from '../metrics/realtime-gateway.metrics';
+import { NO_TARGET_ORDER_METRICS } from './delivery.metrics';
 import { type OrderBreak, TargetOrder } from './target-order';
 
-const counter = () => ({ count: 0, inc: jest.fn() });
 const room = (name: string): RealtimeTarget => ({ kind: 'group', name });
 const item = (seq: number, target = room('r')) => ({
   envelope: { v: 1, id: `${seq}`, type: 't', target, method: 'M', args: [], ts: 0, volatile: false, seq } as Envelope,
@@ -24,12 +23,7 @@ describe('TargetOrder', () => {
     broken = [];
     recipients = true;
     began = [];
-    const metrics = {
-      orderHeld: counter(),
-      orderHolding: { set: jest.fn() },
-      orderGivenUp: counter(),
-    } as unknown as RealtimeGatewayMetrics;
-    order = new TargetOrder(options, metrics, {
+    order = new TargetOrder(options, NO_TARGET_ORDER_METRICS, {
       deliver: ({ envelope }, released) => delivered.push([envelope.seq!, released]),
       hasRecipients: () => recipients,
       holding: (target) => began.push((target as { name: string }).name),

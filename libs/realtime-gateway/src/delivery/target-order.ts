@@ -1,5 +1,5 @@
 import type { Envelope, RealtimeTarget } from '@realtime-streams/contracts';
-import type { RealtimeGatewayMetrics } from '../metrics/realtime-gateway.metrics';
+import type { TargetOrderMetrics } from './delivery.metrics';
 import type { ResolvedGatewayOptions } from '../realtime-gateway-options.interface';
 
 /** Why a target's order could not be kept (the `reason` label of `realtime_order_given_up_total`). */
@@ -56,7 +56,7 @@ export class TargetOrder<T extends { envelope: Envelope }> {
 
   constructor(
     private readonly options: ResolvedGatewayOptions['ordering'],
-    private readonly metrics: RealtimeGatewayMetrics,
+    private readonly metrics: TargetOrderMetrics,
     private readonly hooks: TargetOrderHooks<T>,
   ) {}
 
@@ -154,8 +154,8 @@ export class TargetOrder<T extends { envelope: Envelope }> {
     }
     state.held.set(seq, item);
     this.heldCount++;
-    this.metrics.orderHeld.inc();
-    this.metrics.orderHolding.set(this.heldCount);
+    this.metrics.heldForOrder();
+    this.metrics.holdingForOrder(this.heldCount);
     state.timer ??= this.timerFor(key, holdMs);
   }
 
@@ -170,7 +170,7 @@ export class TargetOrder<T extends { envelope: Envelope }> {
       state.next++;
       this.hooks.deliver(item, true);
     }
-    this.metrics.orderHolding.set(this.heldCount);
+    this.metrics.holdingForOrder(this.heldCount);
     clearTimeout(state.timer);
     state.timer = undefined;
     if (held.size === 0) state.held = undefined;
@@ -214,11 +214,11 @@ export class TargetOrder<T extends { envelope: Envelope }> {
     state.timer = undefined;
     this.heldCount -= state.held?.size ?? 0;
     state.held = undefined;
-    this.metrics.orderHolding.set(this.heldCount);
+    this.metrics.holdingForOrder(this.heldCount);
   }
 
   private breakOrder(target: RealtimeTarget, reason: OrderBreak): void {
-    this.metrics.orderGivenUp.inc({ reason });
+    this.metrics.orderBroken(reason);
     this.hooks.giveUp(target, reason);
   }
 

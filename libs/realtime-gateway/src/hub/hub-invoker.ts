@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { HubMethodError } from '../errors/hub-method.error';
-import type { RealtimeGatewayMetrics } from '../metrics/realtime-gateway.metrics';
+import type { HubMetrics } from './hub.metrics';
 import type { HubCallContext, HubMethod, ResolvedGatewayOptions } from '../realtime-gateway-options.interface';
 import type { ConnectionRegistry } from './connection-registry';
 import type { HubConnection } from './hub-connection';
@@ -20,7 +20,7 @@ export class HubInvoker {
     private readonly registry: ConnectionRegistry,
     options: ResolvedGatewayOptions['hub'],
     maxGroupsPerConnection: number,
-    metrics: RealtimeGatewayMetrics,
+    metrics: HubMetrics,
   ) {
     for (const [name, method] of Object.entries(options.methods ?? {})) this.methods.set(name.toLowerCase(), method);
     for (const group of options.groupMethods) {
@@ -33,7 +33,7 @@ export class HubInvoker {
         const reserved = member !== undefined && !member.groups.has(name);
         if (reserved) {
           if (member.groups.size + member.joining >= maxGroupsPerConnection) {
-            metrics.clientLimitHits.inc({ limit: 'groups' });
+            metrics.clientLimitHit('groups');
             throw new HubMethodError(
               `A connection may be in at most ${maxGroupsPerConnection} groups: leave one first.`,
             );

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { errorMessage } from '@realtime-streams/common';
 import { exceedsJsonDepth } from '@realtime-streams/contracts';
 import { HubMethodError } from '../errors/hub-method.error';
-import type { RealtimeGatewayMetrics } from '../metrics/realtime-gateway.metrics';
+import type { ConnectionKind, HubMetrics } from './hub.metrics';
 import type { ResolvedGatewayOptions } from '../realtime-gateway-options.interface';
 import type { ConnectionRegistry } from './connection-registry';
 import type { HubConnection } from './hub-connection';
@@ -34,7 +34,7 @@ export class HubMessages {
     private readonly maxMessageBytes: number,
     private readonly registry: ConnectionRegistry,
     private readonly invoker: HubInvoker,
-    private readonly metrics: RealtimeGatewayMetrics,
+    private readonly metrics: HubMetrics,
     private readonly limits: ResolvedGatewayOptions['limits'],
     private readonly sessions: StatefulSessions,
     private readonly maxArgsDepth: number,
@@ -85,7 +85,7 @@ export class HubMessages {
     else if (codec.binary && transport === 'ServerSentEvents')
       problem = `The '${protocol}' protocol needs a transport that carries binary data; ServerSentEvents does not.`;
     if (problem || !codec) {
-      this.metrics.clientProtocolErrors.inc({ reason: 'handshake' });
+      this.metrics.protocolError('handshake');
       connection.send(handshakeError(problem!), Date.now());
       connection.close();
       return false;
@@ -100,8 +100,7 @@ export class HubMessages {
     if (token && version === 2 && transport === 'WebSockets') this.sessions.begin(connection, token);
     this.registry.add(connection);
     this.invoker.track(connection);
-    this.metrics.connections.inc();
-    this.metrics.connectionsByKind.inc(kindOf(connection));
+    this.metrics.connectionOpened(kindOf(connection));
     return true;
   }
 
@@ -180,11 +179,11 @@ export class HubMessages {
   private argumentsRefusal(args: unknown[]): string | undefined {
     const { maxInvocationArguments } = this.limits;
     if (args.length > maxInvocationArguments) {
-      this.metrics.clientLimitHits.inc({ limit: 'arguments' });
+      this.metrics.clientLimitHit('arguments');
       return `Too many arguments: at most ${maxInvocationArguments}.`;
     }
     if (exceedsJsonDepth(args, this.maxArgsDepth)) {
-      this.metrics.clientLimitHits.inc({ limit: 'arguments_depth' });
+      this.metrics.clientLimitHit('arguments_depth');
       return `Arguments nested too deep: at most ${this.maxArgsDepth} levels.`;
     }
     return undefined;
@@ -194,7 +193,7 @@ export class HubMessages {
   private refuseInvocation(connection: HubConnection, invocationId: unknown): void {
     const { invocationsPerSecond, maxRefusedInvocations } = this.limits;
     if (connection.invocations.refusedInARow >= maxRefusedInvocations) {
-      this.metrics.clientLimitHits.inc({ limit: 'invocations_close' });
+      this.metrics.clientLimitHit('invocations_close');
       this.logger.warn(`Closing connection ${connection.id} of ${connection.user.id}: kept invoking past its limit`);
       connection.close(
         `Connection closed: more than ${invocationsPerSecond} invocations per second, sustained.`,
@@ -202,7 +201,7 @@ export class HubMessages {
       );
       return;
     }
-    this.metrics.clientLimitHits.inc({ limit: 'invocations' });
+    this.metrics.clientLimitHit('invocations');
     this.complete(connection, invocationId, {
       error: `Too many invocations: at most ${invocationsPerSecond} per second. Try again later.`,
     });
@@ -232,7 +231,7 @@ export class HubMessages {
     const known = error instanceof HubProtocolError;
     if (!known) this.logger.error(`Connection ${connection.id} failed`, error as Error);
     const message = known ? error.message : 'An unexpected error occurred on the server.';
-    this.metrics.clientProtocolErrors.inc({ reason: known ? error.reason : 'internal' });
+    this.metrics.protocolError(known ? error.reason : 'internal');
     if (!connection.handshakeDone) {
       connection.send(handshakeError(message), Date.now());
       connection.close();
@@ -248,7 +247,7 @@ const MAX_INVOCATION_ID = 128;
 /** The handshake answer as bytes, for binary protocols (sent in the connection's transfer format). */
 const HANDSHAKE_OK_BYTES = Buffer.from(HANDSHAKE_OK, 'utf8');
 
-export function kindOf(connection: HubConnection): { protocol: string; transport: string } {
+export function kindOf(connection: HubConnection): ConnectionKind {
   return { protocol: connection.codec.name, transport: connection.transport ?? 'none' };
 }
 

@@ -6,13 +6,13 @@ import { WebSocketServer } from 'ws';
 import type { RealtimeTarget } from '@realtime-streams/contracts';
 import type { AccessTokenVerifier, AuthenticatedUser } from '../auth/access-token-verifier';
 import { rejectUpgrade } from '../http/http-takeover';
-import type { RealtimeGatewayMetrics } from '../metrics/realtime-gateway.metrics';
 import type { ResolvedGatewayOptions } from '../realtime-gateway-options.interface';
 import type { ConnectionRegistry } from './connection-registry';
 import type { ConnectionBounds, ConnectionOverflow } from './connection-bounds';
 import type { CorsPolicy } from './cors-policy';
 import { HubConnection } from './hub-connection';
 import type { HubInvoker } from './hub-invoker';
+import type { HubMetrics } from './hub.metrics';
 import { InvocationBudget } from './invocation-budget';
 import { authenticate, mayConnect, tooManyConnections } from './negotiate.handler';
 import type { NegotiatedConnections } from './negotiated-connections';
@@ -73,7 +73,7 @@ export class HubServer {
     private readonly cors: CorsPolicy,
     private readonly registry: ConnectionRegistry,
     private readonly invoker: HubInvoker,
-    private readonly metrics: RealtimeGatewayMetrics,
+    private readonly metrics: HubMetrics,
     private readonly policy: ClientPolicy,
     private readonly userSockets: UserConnectionCounter,
     private readonly sessions: StatefulSessions,
@@ -181,8 +181,7 @@ export class HubServer {
     this.wss.handleUpgrade(request, socket, head, (ws) => {
       const hubSocket = new WebSocketHubSocket(ws, (error) => {
         // ws closes the socket itself (1009) for frames past its own bound.
-        if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH')
-          this.metrics.clientProtocolErrors.inc({ reason: 'too_large' });
+        if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.metrics.protocolError('too_large');
         this.logger.debug(`socket of ${admission.user.id}: ${error.message}`);
       });
       this.connect(hubSocket, admission);
@@ -197,7 +196,7 @@ export class HubServer {
     if (!this.cors.allows(request)) return { ok: false, status: 403, text: 'Forbidden', reason: 'origin not allowed' };
     const user = await authenticate(this.verifier, request, url);
     if (typeof user === 'string') {
-      this.metrics.authFailures.inc({ reason: 'connect' });
+      this.metrics.authFailed('connect');
       return { ok: false, status: 401, text: 'Unauthorized', reason: user };
     }
     const token = url.searchParams.get('id');
@@ -211,7 +210,7 @@ export class HubServer {
     // A negotiated token was counted when it was handed out; a connection without one is counted here.
     const { maxConnectionsPerUser } = this.policy.limits;
     if (!mayConnect(user.id, this.userSockets, this.negotiated, maxConnectionsPerUser)) {
-      this.metrics.clientLimitHits.inc({ limit: 'connections' });
+      this.metrics.clientLimitHit('connections');
       return { ok: false, status: 429, text: 'Too Many Requests', reason: tooManyConnections(maxConnectionsPerUser) };
     }
     // skipNegotiation connections never get stateful reconnect (the client only uses it after negotiate).
@@ -287,7 +286,7 @@ export class HubServer {
     // before anything is awaited, so resumes in parallel cannot pass the bound together.
     const { maxConnectionsPerUser } = this.policy.limits;
     if (!mayConnect(user.id, this.userSockets, this.negotiated, maxConnectionsPerUser)) {
-      this.metrics.clientLimitHits.inc({ limit: 'connections' });
+      this.metrics.clientLimitHit('connections');
       return 'too_many';
     }
     this.userSockets.add(user.id);
@@ -393,10 +392,9 @@ export class HubServer {
     this.sockets.add(connection);
     // Counted already: here while its socket was gone, or when its resume from elsewhere was admitted.
     this.count(connection);
-    this.metrics.connections.inc();
+    this.metrics.connectionOpened(kindOf(connection));
     this.invoker.track(connection);
     this.listen(socket, connection, null);
-    this.metrics.connectionsByKind.inc(kindOf(connection));
     const session = connection.session!;
     connection.send(connection.codec.sequence(session.acked + 1), now);
     let resent = 0;
@@ -404,8 +402,7 @@ export class HubServer {
       connection.send(frame, now);
       resent++;
     }
-    this.metrics.sessionsResumed.inc({ instance });
-    this.metrics.messagesReplayed.inc(replayed ?? resent);
+    this.metrics.sessionResumed(instance, replayed ?? resent);
   }
 
   private listen(socket: HubSocket, connection: HubConnection, token: string | null): void {
@@ -424,8 +421,7 @@ export class HubServer {
     {
       this.sockets.delete(connection);
       if (connection.handshakeDone) {
-        this.metrics.connections.dec();
-        this.metrics.connectionsByKind.dec({ protocol: connection.codec.name, transport: socket.transport });
+        this.metrics.connectionClosed({ protocol: connection.codec.name, transport: socket.transport });
       }
       if (token) this.negotiated.release(token);
       if (connection.session && !connection.ended) {
@@ -456,12 +452,12 @@ export class HubServer {
   private overflowed(connection: HubConnection, bound: ConnectionOverflow, bytes: number): void {
     const who = `connection ${connection.id} of ${connection.user.id}`;
     if (bound === 'replay_buffer') {
-      this.metrics.clientLimitHits.inc({ limit: 'replay_buffer' });
+      this.metrics.clientLimitHit('replay_buffer');
       this.logger.warn(`Closing ${who}: ${bytes} bytes held for a resume, over the replay buffer`);
       this.sessions.overflowed(connection, bytes);
       return;
     }
-    this.metrics.slowClientDisconnects.inc();
+    this.metrics.slowClientDisconnected();
     this.logger.warn(`Closing ${who}: ${bytes} bytes not read`);
     connection.close(`Connection closed: the client did not read ${bytes} bytes of pending messages.`, true, true);
   }
@@ -481,13 +477,13 @@ export class HubServer {
     for (const connection of this.sockets) {
       if (!connection.handshakeDone) {
         if (now - connection.openedAt > handshakeTimeoutMs) {
-          this.metrics.clientProtocolErrors.inc({ reason: 'handshake_timeout' });
+          this.metrics.protocolError('handshake_timeout');
           connection.terminate();
         }
         continue;
       }
       if (this.policy.closeOnTokenExpiry && connection.expiresAt !== undefined && now >= connection.expiresAt) {
-        this.metrics.authFailures.inc({ reason: 'expired' });
+        this.metrics.authFailed('expired');
         // Reconnectable: the client negotiates again, with a fresh token from its accessTokenFactory.
         connection.close('The access token expired.', true);
       } else if (now - connection.lastReceivedAt > clientTimeoutMs) {

@@ -3,9 +3,9 @@ import type { AccessTokenVerifier, AuthenticatedUser } from '../auth/access-toke
 import { requestToken } from '../auth/request-token';
 import { errorMessage } from '@realtime-streams/common';
 import type { CorsPolicy } from './cors-policy';
+import type { HubMetrics } from './hub.metrics';
 import type { NegotiatedConnections } from './negotiated-connections';
 import { sendJson } from '../http/send-json';
-import type { RealtimeGatewayMetrics } from '../metrics/realtime-gateway.metrics';
 import type { UserConnectionCounter } from './user-connection-counter';
 import type { StatefulSessions } from './session/stateful-sessions';
 import type { TransportName } from './transports/hub-socket';
@@ -30,7 +30,7 @@ export class NegotiateHandler {
     private readonly cors: CorsPolicy,
     private readonly openSockets: UserConnectionCounter,
     private readonly maxConnectionsPerUser: number,
-    private readonly metrics: RealtimeGatewayMetrics,
+    private readonly metrics: HubMetrics,
     private readonly sessions: StatefulSessions,
     private readonly ttlMs: number,
     transports: readonly TransportName[],
@@ -51,11 +51,11 @@ export class NegotiateHandler {
     this.cors.apply(request, response);
     const user = await authenticate(this.verifier, request, url);
     if (typeof user === 'string') {
-      this.metrics.authFailures.inc({ reason: 'negotiate' });
+      this.metrics.authFailed('negotiate');
       return sendJson(response, 401, { error: user });
     }
     if (!mayConnect(user.id, this.openSockets, this.negotiated, this.maxConnectionsPerUser)) {
-      this.metrics.clientLimitHits.inc({ limit: 'connections' });
+      this.metrics.clientLimitHit('connections');
       return sendJson(response, 429, { error: tooManyConnections(this.maxConnectionsPerUser) });
     }
     const version1 = Number(url.searchParams.get('negotiateVersion') ?? '0') >= 1;

@@ -1,5 +1,14 @@
 import type { MetricFactory } from '@realtime-streams/common';
 import type { Counter, Gauge, Histogram } from 'prom-client';
+import type { BridgeBodyRefusal } from '../bridge/bridge-body';
+import type { BridgeReceiverMetrics } from '../bridge/bridge-receiver.metrics';
+import type { DeliveryMetrics } from '../delivery/delivery.metrics';
+import type { OrderBreak } from '../delivery/target-order';
+import type { AuthFailure, ClientLimit, ClientProtocolError, ConnectionKind, HubMetrics } from '../hub/hub.metrics';
+import type { HubProtocolName } from '../hub/protocols/hub-protocol-codec';
+import type { ResumeFailure } from '../hub/session/session-replay';
+import type { SessionWriteKind, StatefulSessionMetrics } from '../hub/session/stateful-sessions.metrics';
+import type { ConsumerErrorKind, StreamMetrics } from '../stream/stream.metrics';
 
 /** Where an envelope reached the gateway from. */
 export type DeliverySource = 'redis-streams' | 'http-bridge' | 'in-process';
@@ -45,46 +54,48 @@ export const GATEWAY_METRIC = {
 } as const;
 
 /** Built by the module's provider with its MetricFactory (the `metrics` option). */
-export class RealtimeGatewayMetrics {
+export class RealtimeGatewayMetrics
+  implements DeliveryMetrics, HubMetrics, StatefulSessionMetrics, StreamMetrics, BridgeReceiverMetrics
+{
   private readonly byTransport = new Map<
     string,
     { sent: Counter.Internal; latency: Histogram.Internal<string>; received: Counter.Internal }
   >();
 
-  readonly connections: Gauge<string>;
-  readonly connectionsByKind: Gauge<string>;
+  private readonly connections: Gauge<string>;
+  private readonly connectionsByKind: Gauge<string>;
   private readonly framesByProtocol: Counter<string>;
   private readonly bytesByProtocol: Counter<string>;
   private readonly byProtocol = new Map<string, { frames: Counter.Internal; bytes: Counter.Internal }>();
   private readonly invocationsSent: Counter<string>;
   private readonly deliveryLatency: Histogram<string>;
   private readonly envelopesReceived: Counter<string>;
-  readonly invalidEnvelopes: Counter<string>;
-  readonly dedupDropped: Counter<string>;
-  readonly slowClientDrops: Counter<string>;
-  readonly slowClientDisconnects: Counter<string>;
-  readonly clientProtocolErrors: Counter<string>;
-  readonly streamLag: Gauge<string>;
-  readonly streamPending: Gauge<string>;
-  readonly consumerErrors: Counter<string>;
-  readonly consumerGaps: Counter<string>;
-  readonly gapEntries: Counter<string>;
-  readonly gapDisconnects: Counter<string>;
-  readonly bridgeGaveUpReports: Counter<string>;
-  readonly bridgeGaveUpDisconnects: Counter<string>;
-  readonly bridgeRefusedBodies: Counter<string>;
-  readonly orderHeld: Counter<string>;
-  readonly orderHolding: Gauge<string>;
-  readonly orderGivenUp: Counter<string>;
-  readonly orderDisconnects: Counter<string>;
-  readonly clientLimitHits: Counter<string>;
-  readonly authFailures: Counter<string>;
-  readonly sessionsResumed: Counter<string>;
-  readonly messagesReplayed: Counter<string>;
-  readonly resumeFailures: Counter<string>;
-  readonly replayBufferBytes: Gauge<string>;
-  readonly sessionWrites: Counter<string>;
-  readonly sessionWriteBytes: Counter<string>;
+  private readonly invalidEnvelopes: Counter<string>;
+  private readonly dedupDropped: Counter<string>;
+  private readonly slowClientDrops: Counter<string>;
+  private readonly slowClientDisconnects: Counter<string>;
+  private readonly clientProtocolErrors: Counter<string>;
+  private readonly streamLag: Gauge<string>;
+  private readonly streamPending: Gauge<string>;
+  private readonly consumerErrors: Counter<string>;
+  private readonly consumerGaps: Counter<string>;
+  private readonly gapEntries: Counter<string>;
+  private readonly gapDisconnects: Counter<string>;
+  private readonly bridgeGaveUpReports: Counter<string>;
+  private readonly bridgeGaveUpDisconnects: Counter<string>;
+  private readonly bridgeRefusedBodies: Counter<string>;
+  private readonly orderHeld: Counter<string>;
+  private readonly orderHolding: Gauge<string>;
+  private readonly orderGivenUp: Counter<string>;
+  private readonly orderDisconnects: Counter<string>;
+  private readonly clientLimitHits: Counter<string>;
+  private readonly authFailures: Counter<string>;
+  private readonly sessionsResumed: Counter<string>;
+  private readonly messagesReplayed: Counter<string>;
+  private readonly resumeFailures: Counter<string>;
+  private readonly replayBufferBytes: Gauge<string>;
+  private readonly sessionWrites: Counter<string>;
+  private readonly sessionWriteBytes: Counter<string>;
 
   constructor(metrics: MetricFactory) {
     this.connections = metrics.gauge({
@@ -272,8 +283,128 @@ export class RealtimeGatewayMetrics {
     });
   }
 
-  /** Label children per transport, so the per-envelope path does not hash labels. */
-  forProtocol(protocol: string) {
+  envelopeReceived(source: DeliverySource): void {
+    this.forTransport(source).received.inc();
+  }
+
+  duplicateDropped(source: DeliverySource): void {
+    this.dedupDropped.inc({ transport: source });
+  }
+
+  slowClientDropped(): void {
+    this.slowClientDrops.inc();
+  }
+
+  framesWritten(protocol: HubProtocolName, sockets: number, bytes: number): void {
+    const children = this.forProtocol(protocol);
+    children.frames.inc(sockets);
+    children.bytes.inc(bytes);
+  }
+
+  invocationsWritten(source: DeliverySource, sockets: number): void {
+    this.forTransport(source).sent.inc(sockets);
+  }
+
+  observeLatency(source: DeliverySource, seconds: number): void {
+    this.forTransport(source).latency.observe(seconds);
+  }
+
+  orderDisconnected(connections: number): void {
+    this.orderDisconnects.inc(connections);
+  }
+
+  heldForOrder(): void {
+    this.orderHeld.inc();
+  }
+
+  holdingForOrder(envelopes: number): void {
+    this.orderHolding.set(envelopes);
+  }
+
+  orderBroken(reason: OrderBreak): void {
+    this.orderGivenUp.inc({ reason });
+  }
+
+  envelopeRefused(source: DeliverySource, reason: EnvelopeRejection): void {
+    this.invalidEnvelopes.inc({ transport: source, reason });
+  }
+
+  connectionOpened(kind: ConnectionKind): void {
+    this.connections.inc();
+    this.connectionsByKind.inc(kind);
+  }
+
+  connectionClosed(kind: ConnectionKind): void {
+    this.connections.dec();
+    this.connectionsByKind.dec(kind);
+  }
+
+  protocolError(reason: ClientProtocolError): void {
+    this.clientProtocolErrors.inc({ reason });
+  }
+
+  clientLimitHit(limit: ClientLimit): void {
+    this.clientLimitHits.inc({ limit });
+  }
+
+  authFailed(reason: AuthFailure): void {
+    this.authFailures.inc({ reason });
+  }
+
+  sessionResumed(instance: 'same' | 'other', replayed: number): void {
+    this.sessionsResumed.inc({ instance });
+    this.messagesReplayed.inc(replayed);
+  }
+
+  slowClientDisconnected(): void {
+    this.slowClientDisconnects.inc();
+  }
+
+  resumeFailed(reason: ResumeFailure | 'expired'): void {
+    this.resumeFailures.inc({ reason });
+  }
+
+  sessionWritten(kind: SessionWriteKind, bytes?: number): void {
+    this.sessionWrites.inc({ kind });
+    if (bytes !== undefined) this.sessionWriteBytes.inc(bytes);
+  }
+
+  replayBuffered(bytes: number): void {
+    this.replayBufferBytes.set(bytes);
+  }
+
+  consumerError(kind: ConsumerErrorKind): void {
+    this.consumerErrors.inc({ kind });
+  }
+
+  groupChecked(stream: string, group: string, lag: number, pending: number): void {
+    this.streamLag.set({ stream, group }, lag);
+    this.streamPending.set({ stream, group }, pending);
+  }
+
+  entriesMissed(stream: string, entries: number): void {
+    this.gapEntries.inc({ stream }, entries);
+  }
+
+  streamsLost(streams: number): void {
+    this.consumerGaps.inc(streams);
+  }
+
+  gapDisconnected(connections: number): void {
+    this.gapDisconnects.inc(connections);
+  }
+
+  bodyRefused(reason: BridgeBodyRefusal): void {
+    this.bridgeRefusedBodies.inc({ reason });
+  }
+
+  gaveUpReported(connections: number): void {
+    this.bridgeGaveUpReports.inc();
+    this.bridgeGaveUpDisconnects.inc(connections);
+  }
+
+  /** Label children per protocol and per transport, so the per-envelope path does not hash labels. */
+  private forProtocol(protocol: string) {
     let children = this.byProtocol.get(protocol);
     if (!children) {
       children = { frames: this.framesByProtocol.labels(protocol), bytes: this.bytesByProtocol.labels(protocol) };
@@ -282,7 +413,7 @@ export class RealtimeGatewayMetrics {
     return children;
   }
 
-  forTransport(transport: DeliverySource) {
+  private forTransport(transport: DeliverySource) {
     let children = this.byTransport.get(transport);
     if (!children) {
       children = {

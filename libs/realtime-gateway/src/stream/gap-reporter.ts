@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { errorMessage } from '@realtime-streams/common';
-import type { RealtimeGatewayMetrics } from '../metrics/realtime-gateway.metrics';
+import type { StreamMetrics } from './stream.metrics';
 import type { GroupSetup } from './group-setup';
 
 /**
@@ -18,14 +18,14 @@ export class GapReporter {
 
   constructor(
     private readonly group: string,
-    private readonly metrics: RealtimeGatewayMetrics,
+    private readonly metrics: StreamMetrics,
     private readonly onMissed: MissedEntriesListener,
   ) {}
 
   /** Entries `from`..`to` of `key` were never read by this instance: counted exactly, and clients told. */
   missed(key: string, from: number, to: number, why = 'trimmed before this gateway read them, or lost'): void {
     const missed = to - from + 1;
-    this.metrics.gapEntries.inc({ stream: key }, missed);
+    this.metrics.entriesMissed(key, missed);
     const closed = this.tellClients();
     this.logger.error(
       `Missed ${missed} entries of ${key} (n ${from}..${to}): ${why}; closed ${closed} connections so clients re-fetch`,
@@ -38,7 +38,7 @@ export class GapReporter {
    * the old stream cannot.
    */
   renumbered(key: string, n: number, previous: number): void {
-    this.metrics.consumerGaps.inc();
+    this.metrics.streamsLost(1);
     this.logger.error(`Stream ${key} is numbered again from 1 (was at ${previous}): Redis lost it or its counter?`);
     if (n > 1) this.missed(key, 1, n - 1, 'the stream was numbered again from 1');
     else this.tellClients();
@@ -50,7 +50,7 @@ export class GapReporter {
    * so nobody is disconnected; counted with the lost streams.
    */
   tailLost(key: string, n: number, previous: number): void {
-    this.metrics.consumerGaps.inc();
+    this.metrics.streamsLost(1);
     this.logger.warn(
       `Stream ${key} lost entries ${n}..${previous} after this gateway read them (a failover to a replica that ` +
         'had not got them?); numbering goes on from there, the publisher replays what was lost',
@@ -63,7 +63,7 @@ export class GapReporter {
    * replays over its next transport (same ids), so nobody is disconnected.
    */
   lostStreams(keys: readonly string[], behind: boolean): void {
-    this.metrics.consumerGaps.inc(keys.length);
+    this.metrics.streamsLost(keys.length);
     const what = `Stream ${keys.join(', ')} was lost (Redis restarted empty?): consumer group ${this.group} recreated`;
     if (!behind) {
       this.logger.warn(`${what}; this gateway had read everything before, the publisher replays what Redis lost`);
@@ -89,7 +89,7 @@ export class GapReporter {
   private tellClients(): number {
     try {
       const closed = this.onMissed(MISSED_ENTRIES_REASON);
-      this.metrics.gapDisconnects.inc(closed);
+      this.metrics.gapDisconnected(closed);
       return closed;
     } catch (error) {
       this.logger.error(`Closing connections after a gap failed: ${errorMessage(error)}`);

@@ -2,7 +2,7 @@ import { isClusterConfig } from '@realtime-streams/common';
 import type { DeliveryService } from '../delivery/delivery.service';
 import type { InboundEnvelopeReader } from '../delivery/inbound-envelope';
 import type { StreamPositions } from '../hub/session/stream-positions';
-import type { RealtimeGatewayMetrics } from '../metrics/realtime-gateway.metrics';
+import type { StreamMetrics } from './stream.metrics';
 import type { ConsumerHealth } from './consumer-status';
 import { GapReporter, MISSED_ENTRIES_REASON, type MissedEntriesListener } from './gap-reporter';
 import { StreamReader, type StreamConsumerSettings } from './stream-reader';
@@ -34,7 +34,7 @@ export class StreamConsumer {
     settings: StreamConsumerSettings,
     reader: InboundEnvelopeReader,
     delivery: DeliveryService,
-    metrics: RealtimeGatewayMetrics,
+    metrics: StreamMetrics,
     onMissed: MissedEntriesListener = () => 0,
     /** Where this instance stands on each shard, by entry id (stateful sessions record it). */
     positions?: StreamPositions,

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { closeRedis, createFailFastRedis, errorMessage, withTimeout } from '@realtime-streams/common';
 import type { RedisConnectionOptions } from '@realtime-streams/common';
 import type { RedisConnection } from '@realtime-streams/common';
-import type { RealtimeGatewayMetrics } from '../metrics/realtime-gateway.metrics';
+import type { StreamMetrics } from './stream.metrics';
 import { readCounter } from './group-setup';
 import { fields, GROUP_PREFIX, heartbeat } from './stream-groups';
 import type { SequencePositions } from './stream-sequences';
@@ -48,7 +48,7 @@ export class StreamMonitor {
 
   constructor(
     private readonly settings: StreamMonitorSettings,
-    private readonly metrics: RealtimeGatewayMetrics,
+    private readonly metrics: StreamMetrics,
   ) {
     this.redis = createFailFastRedis(settings.connection, 'realtime-monitor');
     this.redis.on('error', (error: Error) => this.logger.debug(`Redis: ${error.message}`));
@@ -84,7 +84,7 @@ export class StreamMonitor {
       await heartbeat(this.redis, this.settings.heartbeatKey, this.settings.groupMaxIdleMs);
     } catch (error) {
       this.lastError = errorMessage(error);
-      this.metrics.consumerErrors.inc({ kind: 'monitor' });
+      this.metrics.consumerError('monitor');
       return;
     }
     let lag = 0;
@@ -101,7 +101,7 @@ export class StreamMonitor {
         } catch (error) {
           // NOGROUP / no such key right after a Redis restart is normal until the consumer recreates them.
           errors.set(key, errorMessage(error));
-          this.metrics.consumerErrors.inc({ kind: 'monitor' });
+          this.metrics.consumerError('monitor');
         }
       }),
     );
@@ -121,8 +121,7 @@ export class StreamMonitor {
       if (name === this.settings.group) {
         const groupLag = await this.lagOf(key, group);
         result = { lag: groupLag, pending: Number(group.pending ?? 0) };
-        this.metrics.streamLag.set({ stream: key, group: name }, groupLag ?? -1);
-        this.metrics.streamPending.set({ stream: key, group: name }, result.pending);
+        this.metrics.groupChecked(key, name, groupLag ?? -1, result.pending);
       } else if (name.startsWith(GROUP_PREFIX)) {
         await this.removeIfGone(key, name);
       }

@@ -10,7 +10,7 @@ import {
 import type { RedisConnection, RedisConnectionOptions } from '@realtime-streams/common';
 import type { DeliveryService } from '../delivery/delivery.service';
 import type { InboundEnvelopeReader } from '../delivery/inbound-envelope';
-import type { RealtimeGatewayMetrics } from '../metrics/realtime-gateway.metrics';
+import type { StreamMetrics } from './stream.metrics';
 import { ConsumerStatus, type ConsumerHealth } from './consumer-status';
 import type { GapReporter } from './gap-reporter';
 import { ensureGroup } from './group-setup';
@@ -88,7 +88,7 @@ export class StreamReader {
     private readonly settings: StreamConsumerSettings,
     private readonly reader: InboundEnvelopeReader,
     private readonly delivery: DeliveryService,
-    private readonly metrics: RealtimeGatewayMetrics,
+    private readonly metrics: StreamMetrics,
     /** The last entry number read on each shard: the gap check, and the monitor's lag (shared by the readers). */
     private readonly sequences: StreamSequences,
     private readonly gaps: GapReporter,
@@ -167,7 +167,7 @@ export class StreamReader {
         // The next turn recreates the group (ensureGroups after a failure checks what is left).
         if (isNoGroupError(error)) continue;
         const kind = error instanceof TimeoutError ? 'timeout' : 'redis';
-        this.metrics.consumerErrors.inc({ kind });
+        this.metrics.consumerError(kind);
         // A command that never answers: the connection is half-dead (Redis frozen, a dead peer); replace it.
         if (kind === 'timeout') this.redis.disconnect(true);
         // The first failure of an outage at warn, the retries at debug: the metric counts them all.
@@ -318,7 +318,7 @@ export class StreamReader {
     // Bounded: an XACK on a frozen connection must not hold the loop (the read sent with it times out anyway).
     return withTimeout(Promise.all(acks), READ_GRACE_MS, 'XACK').catch((error: unknown) => {
       // Unacknowledged entries come back as pending on the next start: delivered twice, dropped by dedup.
-      this.metrics.consumerErrors.inc({ kind: 'ack' });
+      this.metrics.consumerError('ack');
       this.logger.warn(`XACK failed: ${errorMessage(error)}`);
     });
   }
@@ -343,7 +343,7 @@ export class StreamReader {
         : this.reader.fromJson(json);
     if (!checked.ok) {
       // The reason names the field or the bound, never the payload.
-      this.metrics.invalidEnvelopes.inc({ transport: 'redis-streams', reason: checked.rejection });
+      this.metrics.envelopeRefused('redis-streams', checked.rejection);
       this.logger.warn(`Skipping stream entry ${key} ${id}: ${checked.reason}`);
       return;
     }

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { errorMessage } from '@realtime-streams/common';
 import type { AuthenticatedUser } from '../../auth/access-token-verifier';
-import type { RealtimeGatewayMetrics } from '../../metrics/realtime-gateway.metrics';
+import type { StatefulSessionMetrics } from './stateful-sessions.metrics';
 import type { ResolvedGatewayOptions } from '../../realtime-gateway-options.interface';
 import type { ConnectionRegistry } from '../connection-registry';
 import type { HubConnection } from '../hub-connection';
@@ -38,7 +38,7 @@ export class StatefulSessions {
   constructor(
     readonly options: ResolvedGatewayOptions['statefulReconnect'],
     private readonly registry: ConnectionRegistry,
-    private readonly metrics: RealtimeGatewayMetrics,
+    private readonly metrics: StatefulSessionMetrics,
     /** Without Redis: sessions resume on this instance only. */
     private readonly store?: SessionStore,
     private readonly positions?: StreamPositions,
@@ -161,7 +161,7 @@ export class StatefulSessions {
   }
 
   failed(reason: ResumeFailure | 'expired'): void {
-    this.metrics.resumeFailures.inc({ reason });
+    this.metrics.resumeFailed(reason);
   }
 
   /** A resumed session now lives here. */
@@ -196,7 +196,7 @@ export class StatefulSessions {
     if (session.unrecorded || !this.store) return;
     session.unrecorded = true;
     this.store.markBehind(session.tokenHash, (error) => this.writeFailed(error));
-    this.metrics.sessionWrites.inc({ kind: 'behind' });
+    this.metrics.sessionWritten('behind');
   }
 
   /** A record as it goes to Redis, counted; undefined (and counted) when it is over the size bound. */
@@ -204,12 +204,11 @@ export class StatefulSessions {
     const json = JSON.stringify(record);
     const bytes = Buffer.byteLength(json);
     if (bytes > this.options.maxRecordBytes) {
-      this.metrics.sessionWrites.inc({ kind: 'too_large' });
+      this.metrics.sessionWritten('too_large');
       this.logger.debug(`Session record of ${bytes} bytes not written (bound ${this.options.maxRecordBytes})`);
       return undefined;
     }
-    this.metrics.sessionWrites.inc({ kind });
-    this.metrics.sessionWriteBytes.inc(bytes);
+    this.metrics.sessionWritten(kind, bytes);
     return { hash, userId: record.userId, json };
   }
 
@@ -268,7 +267,7 @@ export class StatefulSessions {
       buffered += session.heldBytes;
       if (session.detachedAt !== undefined) {
         if (now - session.detachedAt > this.options.windowMs) {
-          this.metrics.resumeFailures.inc({ reason: 'expired' });
+          this.metrics.resumeFailed('expired');
           connection.terminate();
           this.registry.remove(connection);
           this.ended(connection);
@@ -288,7 +287,7 @@ export class StatefulSessions {
         if (write || !record) session.dirty = session.unrecorded = false;
       }
     }
-    this.metrics.replayBufferBytes.set(buffered);
+    this.metrics.replayBuffered(buffered);
     if (!checkpoint || due.length === 0) return;
     this.flushing = this.flush(due, now).finally(() => (this.flushing = undefined));
   }

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AccessTokenVerifier } from '../../auth/access-token-verifier';
 import { BodyTooLargeError, readBody } from '../../http/read-body';
-import type { RealtimeGatewayMetrics } from '../../metrics/realtime-gateway.metrics';
+import type { HubMetrics } from '../hub.metrics';
 import type { ResolvedGatewayOptions } from '../../realtime-gateway-options.interface';
 import type { CorsPolicy } from '../cors-policy';
 import type { HubConnection } from '../hub-connection';
@@ -34,7 +34,7 @@ export class HttpTransportsHandler {
     private readonly verifier: AccessTokenVerifier,
     private readonly cors: CorsPolicy,
     private readonly options: ResolvedGatewayOptions['hub'],
-    private readonly metrics: RealtimeGatewayMetrics,
+    private readonly metrics: HubMetrics,
   ) {}
 
   get size(): number {
@@ -100,7 +100,7 @@ export class HttpTransportsHandler {
       // Past the hub's bound the hub closes the client with the reason; far past it the request is refused here.
       body = await readBody(request, this.options.maxMessageBytes * 4);
     } catch (error) {
-      if (error instanceof BodyTooLargeError) this.metrics.clientProtocolErrors.inc({ reason: 'too_large' });
+      if (error instanceof BodyTooLargeError) this.metrics.protocolError('too_large');
       throw error;
     }
     const binary = (request.headers['content-type'] ?? '').startsWith('application/octet-stream');
@@ -135,7 +135,7 @@ export class HttpTransportsHandler {
     const user = await authenticate(this.verifier, request, url);
     if (typeof user === 'string') {
       // Counted as an authentication failure, not as a transport refusal.
-      this.metrics.authFailures.inc({ reason: 'connect' });
+      this.metrics.authFailed('connect');
       this.refuse(request, response, 401, user, false);
       return false;
     }
@@ -158,7 +158,7 @@ export class HttpTransportsHandler {
     counted = true,
   ): void {
     request.resume();
-    if (counted) this.metrics.clientProtocolErrors.inc({ reason: 'transport' });
+    if (counted) this.metrics.protocolError('transport');
     response.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
     response.end(reason);
   }
