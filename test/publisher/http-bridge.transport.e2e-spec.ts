@@ -215,7 +215,8 @@ describe('http-bridge transport (real HTTP receivers)', () => {
       // Every instance is down now: the next publish fails at once, so the chain falls back or buffers.
       const again = Date.now();
       await expect(transport.publish([envelope()])).rejects.toThrow(TransportDisconnectedError);
-      expect(Date.now() - again).toBeLessThan(20);
+      // Without a request: well under the 300 ms a POST may take (a sanity bound; 39 ms seen on a loaded CI box).
+      expect(Date.now() - again).toBeLessThan(150);
     } finally {
       await transport.close();
       await hungA.close();
