@@ -142,8 +142,8 @@ describe('prompt, truthful publisher health (real redis-server and gateway proce
         degraded: true,
         failing: [{ transport: 'redis-streams', error: expect.stringMatching(/timed out after 500 ms/) }],
       });
-      // Once a check has failed, /health no longer waits for a PING that cannot answer.
-      expect(quick.ms).toBeLessThan(100);
+      // Once a check has failed, /health no longer waits for a check that cannot answer (500 ms): a loose bound.
+      expect(quick.ms).toBeLessThan(250);
 
       redis.resume();
       const healthy = await timeUntil(

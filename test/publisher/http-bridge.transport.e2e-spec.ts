@@ -183,12 +183,13 @@ describe('http-bridge transport (real HTTP receivers)', () => {
       make([receivers[0].url, hung.url], { timeoutMs: 300 });
       const started = Date.now();
       for (let i = 0; i < 5; i++) await transport.publish([envelope()]);
-      expect(Date.now() - started).toBeLessThan(150);
+      // Five publishes together take less than one 300 ms timeout of the hung instance (loose: a loaded box).
+      expect(Date.now() - started).toBeLessThan(300);
       expect(receivers[0].envelopes).toHaveLength(5);
       // Its probe does not answer either: health still passes through the other instance, promptly.
       const probing = Date.now();
       await transport.health();
-      expect(Date.now() - probing).toBeLessThan(150);
+      expect(Date.now() - probing).toBeLessThan(300);
       await eventually(() => expect(transport.lanes[1].up).toBe(false));
       expect(transport.lanes[1].lastError).toMatch(/timed out after 300 ms/);
     } finally {
