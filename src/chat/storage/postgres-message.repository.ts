@@ -2,7 +2,7 @@ import type { PostgresDatabase } from '../../database/postgres-database';
 import { ROOM_LOCK_NAMESPACE } from '../../database/postgres-locks';
 import type { ChatMessage } from '../chat-message';
 import { type MessageDraft, MessageRepository } from './message.repository';
-import { messageOfRow, type MessageRow, storedMessageOf } from './stored-message';
+import { insertValuesOf, messageOfRow, type MessageRow, newMessageOf } from './stored-message';
 
 const COLUMNS = 'id, room_id, user_id, text, created_at, accepted_at, room_seq';
 
@@ -30,20 +30,13 @@ export class PostgresMessageRepository extends MessageRepository {
         ROOM_LOCK_NAMESPACE,
         message.roomId,
       ]);
-      const { rows } = await this.database.query<{ n: string }>(
-        'SELECT coalesce(max(room_seq), 0) + 1 AS n FROM messages WHERE room_id = $1',
-        [message.roomId],
+      const draft = newMessageOf(message);
+      const { rows } = await this.database.query<{ room_seq: string }>(
+        `INSERT INTO messages (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6,
+           (SELECT coalesce(max(room_seq), 0) + 1 FROM messages WHERE room_id = $2)) RETURNING room_seq`,
+        insertValuesOf(draft),
       );
-      const stored = storedMessageOf(message, Number(rows[0].n));
-      await this.database.query(`INSERT INTO messages (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
-        stored.id,
-        stored.roomId,
-        stored.userId,
-        stored.text,
-        stored.createdAt,
-        stored.acceptedAt,
-        stored.seq,
-      ]);
+      const stored: ChatMessage = { ...draft, seq: Number(rows[0].room_seq) };
       await inTransaction?.(stored);
       return stored;
     });

@@ -4,7 +4,7 @@ import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import Database from 'better-sqlite3';
 import type { ChatMessage } from '../chat-message';
 import { type MessageDraft, MessageRepository } from './message.repository';
-import { messageOfRow, type MessageRow, storedMessageOf } from './stored-message';
+import { insertValuesOf, messageOfRow, type MessageRow, newMessageOf } from './stored-message';
 
 /** Numbers each room's rows 1, 2, 3... in their stored order (rows from before room_seq existed). */
 const NUMBER_OLDER_ROWS = `UPDATE messages SET room_seq = numbered.n
@@ -19,7 +19,6 @@ const NUMBER_OLDER_ROWS = `UPDATE messages SET room_seq = numbered.n
 export class SqliteMessageRepository extends MessageRepository implements OnApplicationShutdown {
   private readonly db: Database.Database;
   private readonly insert: Database.Statement;
-  private readonly nextNumber: Database.Statement;
   private readonly fromStart: Database.Statement;
   private readonly afterId: Database.Statement;
   private readonly exists: Database.Statement;
@@ -52,9 +51,10 @@ export class SqliteMessageRepository extends MessageRepository implements OnAppl
       this.db.exec(NUMBER_OLDER_ROWS);
     }
     this.db.exec('CREATE UNIQUE INDEX IF NOT EXISTS messages_room_number ON messages (room_id, room_seq)');
-    this.nextNumber = this.db.prepare('SELECT coalesce(max(room_seq), 0) + 1 AS n FROM messages WHERE room_id = ?');
     this.insert = this.db.prepare(
-      'INSERT INTO messages (id, room_id, user_id, text, created_at, accepted_at, room_seq) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      `INSERT INTO messages (id, room_id, user_id, text, created_at, accepted_at, room_seq)
+       VALUES (?, ?, ?, ?, ?, ?, (SELECT coalesce(max(room_seq), 0) + 1 FROM messages WHERE room_id = ?))
+       RETURNING room_seq`,
     );
     this.fromStart = this.db.prepare('SELECT * FROM messages WHERE room_id = ? ORDER BY seq LIMIT ?');
     this.afterId = this.db.prepare(
@@ -74,18 +74,11 @@ export class SqliteMessageRepository extends MessageRepository implements OnAppl
     inTransaction?: (stored: ChatMessage) => void | Promise<void>,
   ): Promise<ChatMessage> {
     let stored!: ChatMessage;
-    // One writer (SQLite's): the room's next number read and used in one transaction cannot be taken twice.
+    // One writer (SQLite's): the room's next number, taken by the insert, cannot be taken twice.
     this.db.transaction(() => {
-      stored = storedMessageOf(message, (this.nextNumber.get(message.roomId) as { n: number }).n);
-      this.insert.run(
-        stored.id,
-        stored.roomId,
-        stored.userId,
-        stored.text,
-        stored.createdAt,
-        stored.acceptedAt,
-        stored.seq,
-      );
+      const draft = newMessageOf(message);
+      const row = this.insert.get(...insertValuesOf(draft), draft.roomId) as { room_seq: number };
+      stored = { ...draft, seq: row.room_seq };
       if (!inTransaction) return;
       const pending = inTransaction(stored);
       // The transaction commits when this function returns: work still pending then would land outside it.

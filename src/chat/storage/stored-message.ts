@@ -15,12 +15,21 @@ export interface MessageRow {
 }
 
 /**
- * The message as it will be stored: a random id, the accept instant in both forms the API returns, and its number
- * in the room, which the store takes in the insert's transaction.
+ * The message as it will be stored, but for its number in the room: each store's insert takes the room's next one in
+ * the same statement (one round trip), inside a transaction where it cannot be taken twice (SQLite's single writer,
+ * PostgreSQL's room lock; the unique index on (room_id, room_seq) would refuse it anyway), and returns it.
  */
-export function storedMessageOf(draft: MessageDraft, seq: number): ChatMessage {
+export type NewMessage = Omit<ChatMessage, 'seq'>;
+
+/** A random id, and the accept instant in both forms the API returns. */
+export function newMessageOf(draft: MessageDraft): NewMessage {
   const acceptedAt = epochMs();
-  return { ...draft, id: randomUUID(), createdAt: new Date(acceptedAt).toISOString(), acceptedAt, seq };
+  return { ...draft, id: randomUUID(), createdAt: new Date(acceptedAt).toISOString(), acceptedAt };
+}
+
+/** The insert's parameters, in the order of both stores' column lists: id, room, user, text, created, accepted. */
+export function insertValuesOf(message: NewMessage): [string, string, string, string, string, number] {
+  return [message.id, message.roomId, message.userId, message.text, message.createdAt, message.acceptedAt];
 }
 
 export function messageOfRow(row: MessageRow): ChatMessage {
