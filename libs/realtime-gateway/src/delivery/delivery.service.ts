@@ -10,6 +10,7 @@ import { RESOLVED_GATEWAY_OPTIONS } from '../realtime-gateway.constants';
 import type { ResolvedGatewayOptions } from '../realtime-gateway-options.interface';
 import { StatefulSessions } from '../hub/session/stateful-sessions';
 import type { PositionVector } from '../hub/session/stream-positions';
+import { MISSED_ENTRIES_REASON } from '../stream/gap-reporter';
 import { DedupWindow } from './dedup-window';
 import { type OrderBreak, TargetOrder } from './target-order';
 
@@ -32,9 +33,6 @@ interface Delivery {
   argsJson?: string;
   entry?: StreamEntryRef;
 }
-
-/** What the target's clients are told when its order could not be kept (the same words as a stream gap). */
-export const ORDER_BROKEN_REASON = 'Some messages could not be delivered; reconnect and fetch what you missed.';
 
 /**
  * Closes a target's connections with a reconnectable close carrying `reason` (set by the hub); returns how many.
@@ -68,7 +66,8 @@ export class DeliveryService {
   ) {
     this.dedup = new DedupWindow(options.dedup.ttlMs, options.dedup.maxEntries);
     this.order = new TargetOrder<Delivery>(options.ordering, metrics, {
-      deliver: (item, released) => this.send(item, released),
+      deliver: ({ envelope, source, argsJson, entry }, released) =>
+        this.send(envelope, source, argsJson, entry, released),
       hasRecipients: (target) => this.recipientsOf(target).size > 0,
       holding: (target) => this.holdingFor(target),
       giveUp: (target, reason) => this.orderBroken(target, reason),
@@ -133,7 +132,7 @@ export class DeliveryService {
       return 0;
     }
     // Volatile envelopes are never replayed, so there is no order of theirs to wait for.
-    if (envelope.seq === undefined || envelope.volatile) return this.send({ envelope, source, argsJson, entry }, false);
+    if (envelope.seq === undefined || envelope.volatile) return this.send(envelope, source, argsJson, entry, false);
     // What it wrote, and what it released behind it.
     const before = this.sockets;
     this.order.offer({ envelope, source, argsJson, entry });
@@ -141,7 +140,8 @@ export class DeliveryService {
   }
 
   private orderBroken(target: RealtimeTarget, reason: OrderBreak): void {
-    const closed = this.closeTarget(target, ORDER_BROKEN_REASON);
+    // The same words as a stream gap: the client's answer is the same, re-fetch.
+    const closed = this.closeTarget(target, MISSED_ENTRIES_REASON);
     this.metrics.orderDisconnected(closed);
     const what = target.kind === 'all' ? 'everyone' : target.kind === 'group' ? `group ${target.name}` : 'a user';
     const message = `The order of ${what} could not be kept (${REASONS[reason]}): closed ${closed} connections so clients re-fetch`;
@@ -154,7 +154,13 @@ export class DeliveryService {
    * Writes one envelope to its recipients. `released`: a numbered envelope that waited for an earlier one, written
    * after stream entries read later than its own: a crash replay could not regenerate its place (see writeToSession).
    */
-  private send({ envelope, source, argsJson, entry }: Delivery, released: boolean): number {
+  private send(
+    envelope: Envelope,
+    source: DeliverySource,
+    argsJson: string | undefined,
+    entry: StreamEntryRef | undefined,
+    released: boolean,
+  ): number {
     const recipients = this.recipientsOf(envelope.target);
     if (recipients.size === 0) return 0;
     // One frame per protocol in use among the recipients, built when its first recipient comes up; keyed by the
