@@ -20,6 +20,7 @@ import { RedisCluster } from '../support/redis-cluster';
 import { publishSteadily } from '../support/steady-publisher';
 import { eventually } from '../support/stream-reader';
 import { roomPerShard, SHARDS, slotOfShard, STREAM_KEYS } from './cluster-deployment';
+import { registryMetric } from '../support/metrics';
 
 const ROOMS = roomPerShard('refused');
 
@@ -33,11 +34,6 @@ class MessageCreated {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function metric(name: string): Promise<number> {
-  const values = (await register.getSingleMetric(name)?.get())?.values ?? [];
-  return values.reduce((sum, v) => sum + v.value, 0);
-}
 
 async function streamIds(client: Cluster, key: string): Promise<string[]> {
   const entries = await client.xrange(key, '-', '+');
@@ -136,9 +132,9 @@ describe('publisher on a Redis Cluster whose one master refuses writes (real 6-n
       expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     }
     const missing = accepted.filter((id) => !firstSeen.has(id));
-    const deferred = await metric(TRANSPORT_METRIC.outboxDeferred);
-    const dropped = await metric(TRANSPORT_METRIC.dropped);
-    const replayed = await metric(TRANSPORT_METRIC.replayed);
+    const deferred = await registryMetric(TRANSPORT_METRIC.outboxDeferred);
+    const dropped = await registryMetric(TRANSPORT_METRIC.dropped);
+    const replayed = await registryMetric(TRANSPORT_METRIC.replayed);
     // eslint-disable-next-line no-console -- the counts are the result
     console.log(
       `one master of 3 at maxmemory 1 for 3 s (shards ${refused.join(', ')}): accepted ${accepted.length}, ` +

@@ -1,6 +1,6 @@
-import { register } from 'prom-client';
 import { BRIDGE_SECRET } from '../support/gateway-app';
 import type { TestClient } from '../support/signalr-client';
+import { registryMetric } from '../support/metrics';
 import { eventually } from '../support/stream-reader';
 
 let sequence = 0;
@@ -49,9 +49,4 @@ export async function stillServed(bystander: TestClient, bridgeUrl: string, grou
 }
 
 /** A metric's value summed over the series whose labels include `labels`. */
-export async function metric(name: string, labels: Record<string, string> = {}): Promise<number> {
-  const values = (await register.getSingleMetric(name)!.get()).values;
-  return values
-    .filter((v) => Object.entries(labels).every(([key, value]) => v.labels[key] === value))
-    .reduce((sum, v) => sum + v.value, 0);
-}
+export const metric = registryMetric;

@@ -22,6 +22,7 @@ import { register } from 'prom-client';
 import { SqliteOutboxStore } from '../fixtures/sqlite-outbox.store';
 import { RedisServer } from '../support/redis-server';
 import { eventually, readStream } from '../support/stream-reader';
+import { registryMetric } from '../support/metrics';
 
 @RealtimeEvent({
   method: 'ReceiveMessage',
@@ -60,13 +61,6 @@ class LocalHandler implements IEventHandler<MessageCreated> {
   handle(event: MessageCreated): void {
     this.received.push(event);
   }
-}
-
-async function metric(name: string, labels: Record<string, string> = {}): Promise<number> {
-  const values = (await register.getSingleMetric(name)?.get())?.values ?? [];
-  return values
-    .filter((v) => Object.entries(labels).every(([k, value]) => v.labels[k] === value))
-    .reduce((sum, v) => sum + v.value, 0);
 }
 
 const seqsByRoom = (envelopes: Array<{ target: unknown; args: readonly unknown[] }>) => {
@@ -146,7 +140,7 @@ describe('durable accept: RealtimePublisher with an SQLite outbox (real redis-se
     expect(raw[1][raw[1].indexOf('e') + 1]).toBe(records[0]); // the same bytes, the same id
     expect(store.outboxIds()).toEqual([]);
     expect(store.pendingCalls).toBe(1); // the start-up read only
-    expect(await metric(TRANSPORT_METRIC.outboxRemoved)).toBe(1);
+    expect(await registryMetric(TRANSPORT_METRIC.outboxRemoved)).toBe(1);
 
     // An async transaction: published once its promise resolved.
     const later = publisher.publishDurably(new MessageCreated(1, 1), async (record) => {
@@ -252,8 +246,8 @@ describe('durable accept: RealtimePublisher with an SQLite outbox (real redis-se
       if (seq % 50 === 0) await new Promise((resolve) => setTimeout(resolve, 5));
     }
     expect(chain.pendingCount).toBeLessThanOrEqual(20);
-    expect(await metric(TRANSPORT_METRIC.outboxSpilled)).toBeGreaterThanOrEqual(480);
-    expect(await metric(TRANSPORT_METRIC.outboxPending)).toBe(500);
+    expect(await registryMetric(TRANSPORT_METRIC.outboxSpilled)).toBeGreaterThanOrEqual(480);
+    expect(await registryMetric(TRANSPORT_METRIC.outboxPending)).toBe(500);
 
     await redis.start();
     await eventually(async () => expect(await client.xlen(key)).toBeGreaterThanOrEqual(500), 15_000);
@@ -262,9 +256,9 @@ describe('durable accept: RealtimePublisher with an SQLite outbox (real redis-se
     expect(messages.map((e) => e.id)).toEqual(accepted); // each once, in acceptance order
     for (const [, seqs] of seqsByRoom(messages)) expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     expect(store.outboxIds()).toEqual([]);
-    expect(await metric(TRANSPORT_METRIC.dropped, { reason: 'buffer_full_oldest' })).toBe(0);
-    expect(await metric(TRANSPORT_METRIC.outboxPending)).toBe(0);
-    expect(await metric(TRANSPORT_METRIC.outboxRelayed)).toBeGreaterThanOrEqual(480);
+    expect(await registryMetric(TRANSPORT_METRIC.dropped, { reason: 'buffer_full_oldest' })).toBe(0);
+    expect(await registryMetric(TRANSPORT_METRIC.outboxPending)).toBe(0);
+    expect(await registryMetric(TRANSPORT_METRIC.outboxRelayed)).toBeGreaterThanOrEqual(480);
     // Batched: removals and reads are per write and per relay batch, not per event.
     // eslint-disable-next-line no-console
     console.log(`500 events: ${store.removeCalls} remove calls, ${store.pendingCalls} pending reads`);
@@ -280,7 +274,7 @@ describe('durable accept: RealtimePublisher with an SQLite outbox (real redis-se
     await eventually(() => expect(chain.activeTransport).toBe('none'));
     for (let seq = 0; seq < 50; seq++) publisher.publish(new MessageCreated(1, seq));
     expect(chain.pendingCount).toBe(20);
-    expect(await metric(TRANSPORT_METRIC.dropped, { reason: 'buffer_full_oldest' })).toBe(30);
+    expect(await registryMetric(TRANSPORT_METRIC.dropped, { reason: 'buffer_full_oldest' })).toBe(30);
     await redis.start();
     await eventually(async () => expect(await client.xlen(key)).toBe(20), 10_000);
     const seqs = (await readStream(client, key)).map((e) => (e.args[0] as MessageCreated).seq);

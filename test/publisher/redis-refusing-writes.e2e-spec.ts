@@ -19,6 +19,7 @@ import { SqliteOutboxStore } from '../fixtures/sqlite-outbox.store';
 import { RedisServer } from '../support/redis-server';
 import { publishSteadily } from '../support/steady-publisher';
 import { eventually, readStream } from '../support/stream-reader';
+import { registryMetric } from '../support/metrics';
 
 const ROOMS = 4;
 
@@ -32,13 +33,6 @@ class MessageCreated {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function metric(name: string, labels: Record<string, string> = {}): Promise<number> {
-  const values = (await register.getSingleMetric(name)?.get())?.values ?? [];
-  return values
-    .filter((v) => Object.entries(labels).every(([k, value]) => v.labels[k] === value))
-    .reduce((sum, v) => sum + v.value, 0);
-}
 
 /** How one kind of refusal is brought about on a running redis-server, and taken back. */
 interface Refusal {
@@ -195,9 +189,9 @@ describe('publisher against a Redis that answers PING but refuses writes (real r
         const seqOf = new Map(accepted.map((id, seq) => [id, seq]));
         return Array.from({ length: ROOMS }, (_, r) => ids.filter((id) => seqOf.get(id)! % ROOMS === r));
       };
-      const replayed = await metric(TRANSPORT_METRIC.replayed);
-      const deferred = await metric(TRANSPORT_METRIC.outboxDeferred);
-      const dropped = await metric(TRANSPORT_METRIC.dropped);
+      const replayed = await registryMetric(TRANSPORT_METRIC.replayed);
+      const deferred = await registryMetric(TRANSPORT_METRIC.outboxDeferred);
+      const dropped = await registryMetric(TRANSPORT_METRIC.dropped);
       // eslint-disable-next-line no-console -- the counts are the result
       console.log(
         `${refusal.name}: accepted ${accepted.length}, in the stream ${seen.size} distinct of ${entries.length} ` +

@@ -4,6 +4,7 @@ import { deliveryReport, GapFillingClient } from '../support/gap-filling-client'
 import { RedisServer } from '../support/redis-server';
 import { ServiceProcess } from '../support/service-process';
 import { listAll, postSteadily } from '../support/post-steadily';
+import { exposedMetric } from '../support/metrics';
 import { eventually } from '../support/stream-reader';
 
 const BRIDGE_SECRET = 'bridge-lane-gave-up-test-secret-0123456789';
@@ -17,13 +18,6 @@ const TAIL_MESSAGES = 30;
 const CLIENTS = 4;
 /** What the gateway says when it closes a client that missed messages (the same words as a stream gap). */
 const TOLD = /Some messages could not be delivered; reconnect and fetch what you missed/;
-
-/** The value of one Prometheus sample (0 when absent); `labels` must match the exposition text as written. */
-function sample(metrics: string, name: string, labels = ''): number {
-  const escaped = (name + (labels ? `{${labels}}` : '')).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-  const match = new RegExp(`^${escaped} (\\S+)$`, 'm').exec(metrics);
-  return match ? Number(match[1]) : 0;
-}
 
 /**
  * Issue 22, finding 4. Two gateways, the api carrying everything over the HTTP bridge (streams off), and the api ->
@@ -105,14 +99,17 @@ describe('a bridge lane partitioned past its retry bound (api + two gateways as 
     await eventually(
       async () =>
         expect(
-          sample(await api!.metrics(), 'realtime_bridge_lane_dropped_total', `instance="${laneB}",reason="expired"`),
+          exposedMetric(await api!.metrics(), 'realtime_bridge_lane_dropped_total', {
+            instance: laneB,
+            reason: 'expired',
+          }),
         ).toBeGreaterThanOrEqual(TAIL_MESSAGES + 50),
       30_000,
       100,
     );
     proxy.setRefusing(false);
     await eventually(
-      async () => expect(sample(await api!.metrics(), 'realtime_bridge_lane_up', `instance="${laneB}"`)).toBe(1),
+      async () => expect(exposedMetric(await api!.metrics(), 'realtime_bridge_lane_up', { instance: laneB })).toBe(1),
       30_000,
       100,
     );
@@ -149,7 +146,10 @@ describe('a bridge lane partitioned past its retry bound (api + two gateways as 
     }));
     const apiMetrics = await api.metrics();
     const [metricsA, metricsB] = [await a.metrics(), await b.metrics()];
-    const givenUp = sample(apiMetrics, 'realtime_bridge_lane_dropped_total', `instance="${laneB}",reason="expired"`);
+    const givenUp = exposedMetric(apiMetrics, 'realtime_bridge_lane_dropped_total', {
+      instance: laneB,
+      reason: 'expired',
+    });
     // eslint-disable-next-line no-console -- the counts are the result
     console.log(
       `lane B gave up ${givenUp} envelopes (laneRetryMs ${LANE_RETRY_MS}); per client: ` +
@@ -165,16 +165,18 @@ describe('a bridge lane partitioned past its retry bound (api + two gateways as 
     for (const report of reports.filter((r) => r.client.startsWith('A:') || r.client.includes('quiet'))) {
       expect(report).toMatchObject({ told: 0, reconnects: 0 });
     }
-    expect(sample(apiMetrics, 'realtime_bridge_lane_dropped_total', `instance="${laneA}",reason="expired"`)).toBe(0);
+    expect(
+      exposedMetric(apiMetrics, 'realtime_bridge_lane_dropped_total', { instance: laneA, reason: 'expired' }),
+    ).toBe(0);
     // Every envelope given up for B was reported to B, none refused or left untold.
     expect(
-      sample(apiMetrics, 'realtime_bridge_lane_gave_up_reported_total', `instance="${laneB}",outcome="told"`),
+      exposedMetric(apiMetrics, 'realtime_bridge_lane_gave_up_reported_total', { instance: laneB, outcome: 'told' }),
     ).toBe(givenUp);
     // Gateway B counted what it was told and whom it closed; A was told nothing.
-    expect(sample(metricsB, 'realtime_bridge_gave_up_reports_total')).toBeGreaterThanOrEqual(1);
-    expect(sample(metricsB, 'realtime_bridge_gave_up_disconnects_total')).toBeGreaterThanOrEqual(
+    expect(exposedMetric(metricsB, 'realtime_bridge_gave_up_reports_total')).toBeGreaterThanOrEqual(1);
+    expect(exposedMetric(metricsB, 'realtime_bridge_gave_up_disconnects_total')).toBeGreaterThanOrEqual(
       busyB.length + tailB.length,
     );
-    expect(sample(metricsA, 'realtime_bridge_gave_up_reports_total')).toBe(0);
+    expect(exposedMetric(metricsA, 'realtime_bridge_gave_up_reports_total')).toBe(0);
   });
 });

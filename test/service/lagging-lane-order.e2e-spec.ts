@@ -4,6 +4,7 @@ import { deliveryReport, GapFillingClient } from '../support/gap-filling-client'
 import { listAll, postSteadily } from '../support/post-steadily';
 import { RedisServer } from '../support/redis-server';
 import { ServiceProcess } from '../support/service-process';
+import { exposedMetric } from '../support/metrics';
 import { eventually } from '../support/stream-reader';
 
 const BRIDGE_SECRET = 'lagging-lane-order-test-secret-0123456789';
@@ -98,8 +99,7 @@ describe('a gateway whose bridge lane lags while Redis comes back empty (api + t
       ...deliveryReport(stored, client.shown),
       told: client.reconnects,
     }));
-    const metrics = await gateways[1].metrics();
-    const held = /^realtime_order_held_total (\S+)$/m.exec(metrics)?.[1];
+    const held = exposedMetric(await gateways[1].metrics(), 'realtime_order_held_total');
     // eslint-disable-next-line no-console -- the counts are the result
     console.log(`lagging lane: B held ${held} envelopes for older ones; ${JSON.stringify(reports)}`);
     for (const report of reports) expect(report).toMatchObject({ lost: 0, duplicated: 0, outOfOrder: 0 });

@@ -4,19 +4,13 @@ import { listAll, postSteadily } from '../support/post-steadily';
 import { PostgresTestDatabase } from '../support/postgres-database';
 import { RedisServer } from '../support/redis-server';
 import { ServiceProcess } from '../support/service-process';
+import { exposedMetric } from '../support/metrics';
 import { eventually } from '../support/stream-reader';
 
 const CLIENTS = 10;
 const PER_POSTER = 300;
 /** Two posters, one per api instance, in one room: 100 msg/s together. */
 const PER_SECOND = 50;
-
-function metric(text: string, name: string): number {
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith(name))
-    .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
-}
 
 /**
  * The deployment the README recommends, with no fault: PostgreSQL orders a room's messages at commit, each api
@@ -80,7 +74,7 @@ describe('two api instances on one PostgreSQL, two posters in one room, one gate
       told: client.reconnects,
       liveDuplicates: client.liveDuplicates,
     }));
-    const held = metric(await gateway.metrics(), 'realtime_order_held_total');
+    const held = exposedMetric(await gateway.metrics(), 'realtime_order_held_total');
     // eslint-disable-next-line no-console -- the counts are the result
     console.log(
       `order across apis: held ${held} envelopes for an earlier one; per client ${JSON.stringify(reports[0])}`,
