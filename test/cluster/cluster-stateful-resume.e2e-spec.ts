@@ -2,7 +2,8 @@ import { type StoredMessage, serviceToken } from '../support/chat-api';
 import { FirstLiveProxy } from '../support/first-live-proxy';
 import { listAll, postSteadily } from '../support/post-steadily';
 import { PostgresTestDatabase } from '../support/postgres-database';
-import { RoomsClient } from '../support/rooms-client';
+import { exposedMetric } from '../support/metrics';
+import { RoomsClient } from '../support/gap-filling-client';
 import type { ServiceProcess } from '../support/service-process';
 import { eventually } from '../support/stream-reader';
 import { ClusterDeployment, roomPerShard, shardOfRoom, STREAM_KEYS } from './cluster-deployment';
@@ -65,7 +66,9 @@ describe('stateful reconnect on a Redis Cluster (3 masters + 3 replicas, 6 shard
     expect(shardOfRoom(pair[0])).not.toBe(shardOfRoom(pair[1]));
     const hubUrl = proxy.url + new URL(deployment.gateways[0].hubUrl).pathname;
     const start = async (user: string, rooms: string[]) => {
-      const client = new RoomsClient(hubUrl, serviceToken(user), rooms, deployment.apiFor(rooms[0], user));
+      const client = new RoomsClient(hubUrl, serviceToken(user), rooms, deployment.apiFor(rooms[0], user), {
+        statefulReconnect: true,
+      });
       clients.push(client);
       await client.start();
       return client;
@@ -93,7 +96,7 @@ describe('stateful reconnect on a Redis Cluster (3 masters + 3 replicas, 6 shard
     await eventually(async () => {
       await Promise.all(clients.map((c) => c.settled()));
       for (const client of clients)
-        for (const room of client.rooms) expect(client.shown(room).length).toBeGreaterThanOrEqual(MESSAGES);
+        for (const room of client.roomNames) expect(client.shownIn(room).length).toBeGreaterThanOrEqual(MESSAGES);
     }, 30_000).catch(() => undefined);
     await sleep(300);
     const reportOf = (client: RoomsClient, shards: string) => ({
@@ -115,11 +118,8 @@ describe('stateful reconnect on a Redis Cluster (3 masters + 3 replicas, 6 shard
     };
   }
 
-  const metric = async (gateway: ServiceProcess, name: string) =>
-    (await gateway.metrics())
-      .split('\n')
-      .filter((line) => line.startsWith(name))
-      .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
+  const metric = async (gateway: ServiceProcess, name: string, labels: Record<string, string>) =>
+    exposedMetric(await gateway.metrics(), name, labels);
 
   /** Resumes refused so far, by gateway and reason (what a client that started over was told). */
   const refusals = async () => {
@@ -134,10 +134,10 @@ describe('stateful reconnect on a Redis Cluster (3 masters + 3 replicas, 6 shard
   };
 
   const resumedOn = (gateway: ServiceProcess, instance: 'same' | 'other') =>
-    metric(gateway, `realtime_hub_sessions_resumed_total{instance="${instance}"}`);
+    metric(gateway, 'realtime_hub_sessions_resumed_total', { instance });
 
   const refusedOn = (gateway: ServiceProcess, reason: string) =>
-    metric(gateway, `realtime_hub_resume_failures_total{reason="${reason}"}`);
+    metric(gateway, 'realtime_hub_resume_failures_total', { reason });
 
   it('a socket cut mid-flow resumes on the same gateway: exact, no new connection', async () => {
     const [first] = deployment.gateways;

@@ -2,37 +2,37 @@ import { type ChatApi, type StoredMessage } from './chat-api';
 import { TestClient } from './signalr-client';
 
 /**
- * A chat client written the way the reference app expects one: a stock client that retries for ever, re-joins its
- * room after each reconnect and fills the gap from the REST API: it remembers the last id seen at disconnect, reads
- * every page after it, holds live messages meanwhile and drops ids it already shows.
+ * A chat client written the way the reference app expects one, in one room or several (whose groups may live on
+ * several shards): a stock client that retries for ever, re-joins its rooms after each new connection and fills
+ * each room's gap from the REST API. At disconnect it remembers, per room, the last message it shows with none
+ * missing below it (by the room's `seq`: a message that came before an older one must not hide the older one), reads
+ * every page after it, holds live messages meanwhile and drops ids it already shows. A stateful resume is not a new
+ * connection: `reconnects` counts only the times the client started over.
  */
-export class GapFillingClient {
+export class RoomsClient {
   readonly client: TestClient;
-  readonly shown: StoredMessage[] = [];
-  private readonly seen = new Set<string>();
-  /** Ids delivered live more than once (the gateways' dedup should make this 0). */
+  /** Ids delivered live more than once (the gateways' dedup, or a resume, should make this 0). */
   liveDuplicates = 0;
   reconnects = 0;
+  private readonly rooms = new Map<string, RoomView>();
+  private readonly seen = new Set<string>();
   private readonly liveIds = new Set<string>();
-  private filling = false;
   private readonly held: StoredMessage[] = [];
-  private lastIdAtDisconnect?: string;
-  /** The last message shown with none missing below it, and those shown above a hole (seq -> id). */
-  private resumeAt?: { id: string; seq: number };
-  private readonly aboveHole = new Map<number, string>();
+  private filling = false;
   private fills: Promise<void> = Promise.resolve();
 
   constructor(
     hubUrl: string,
     token: string,
-    private readonly room: string,
+    rooms: readonly string[],
     private readonly api: ChatApi,
-    retryEveryMs = 200,
-    statefulReconnect = false,
+    options: { retryEveryMs?: number; statefulReconnect?: boolean } = {},
   ) {
+    for (const room of rooms) this.rooms.set(room, new RoomView());
+    const retryEveryMs = options.retryEveryMs ?? 200;
     this.client = new TestClient(hubUrl, token, {
       methods: [],
-      statefulReconnect,
+      statefulReconnect: options.statefulReconnect ?? false,
       // At once, then every `retryEveryMs`: what makes a closing gateway see clients retry on kept-alive connections.
       reconnect: { nextRetryDelayInMilliseconds: (context) => (context.previousRetryCount === 0 ? 0 : retryEveryMs) },
     });
@@ -45,18 +45,32 @@ export class GapFillingClient {
     });
     connection.onreconnecting(() => {
       this.filling = true;
-      this.lastIdAtDisconnect = this.resumeAt?.id;
+      for (const view of this.rooms.values()) view.disconnected();
     });
     connection.onreconnected(() => {
       this.reconnects++;
-      this.fills = this.fills.then(() => this.fillGap());
+      this.fills = this.fills.then(() => this.fillGaps());
     });
+  }
+
+  get roomNames(): string[] {
+    return [...this.rooms.keys()];
   }
 
   async start(): Promise<this> {
     await this.client.start();
-    await this.client.connection.invoke('JoinRoom', this.room);
+    for (const room of this.rooms.keys()) await this.client.connection.invoke('JoinRoom', room);
     return this;
+  }
+
+  /** What the client shows in a room, in the order it showed it. */
+  shownIn(room: string): StoredMessage[] {
+    return this.rooms.get(room)!.shown;
+  }
+
+  /** Lost, duplicated and out-of-order counts per room against what the service stored (`stored` by room). */
+  report(stored: ReadonlyMap<string, readonly StoredMessage[]>) {
+    return this.roomNames.map((room) => ({ room, ...deliveryReport(stored.get(room) ?? [], this.shownIn(room)) }));
   }
 
   /** Resolves once no gap fill is running. */
@@ -68,16 +82,18 @@ export class GapFillingClient {
     await this.client.stop();
   }
 
-  private async fillGap(): Promise<void> {
+  private async fillGaps(): Promise<void> {
     this.filling = true;
     try {
-      await this.client.connection.invoke('JoinRoom', this.room);
-      let after = this.lastIdAtDisconnect;
-      for (;;) {
-        const page = await this.api.list(this.room, after, 500);
-        for (const message of page) this.show(message);
-        if (page.length < 500) break;
-        after = page[page.length - 1].id;
+      for (const [room, view] of this.rooms) {
+        await this.client.connection.invoke('JoinRoom', room);
+        let after = view.resumeAtDisconnect;
+        for (;;) {
+          const page = await this.api.list(room, after, 500);
+          for (const message of page) this.show(message);
+          if (page.length < 500) break;
+          after = page[page.length - 1].id;
+        }
       }
     } finally {
       this.filling = false;
@@ -88,11 +104,21 @@ export class GapFillingClient {
   private show(message: StoredMessage): void {
     if (this.seen.has(message.id)) return;
     this.seen.add(message.id);
-    this.shown.push(message);
-    this.advanceResume(message);
+    this.rooms.get(message.roomId)?.show(message);
   }
+}
 
-  private advanceResume({ id, seq }: StoredMessage): void {
+/** What a client shows in one room, and where a gap fill of that room starts. */
+class RoomView {
+  readonly shown: StoredMessage[] = [];
+  resumeAtDisconnect?: string;
+  /** The last message shown with none missing below it, and those shown above a hole (seq -> id). */
+  private resumeAt?: { id: string; seq: number };
+  private readonly aboveHole = new Map<number, string>();
+
+  show(message: StoredMessage): void {
+    this.shown.push(message);
+    const { id, seq } = message;
     if (this.resumeAt && seq !== this.resumeAt.seq + 1) {
       if (seq > this.resumeAt.seq) this.aboveHole.set(seq, id);
       return;
@@ -102,6 +128,28 @@ export class GapFillingClient {
       this.aboveHole.delete(this.resumeAt.seq + 1);
       this.resumeAt = { id: next, seq: this.resumeAt.seq + 1 };
     }
+  }
+
+  disconnected(): void {
+    this.resumeAtDisconnect = this.resumeAt?.id;
+  }
+}
+
+/** The same client in one room: `shown` is that room's list. */
+export class GapFillingClient extends RoomsClient {
+  constructor(
+    hubUrl: string,
+    token: string,
+    private readonly room: string,
+    api: ChatApi,
+    retryEveryMs = 200,
+    statefulReconnect = false,
+  ) {
+    super(hubUrl, token, [room], api, { retryEveryMs, statefulReconnect });
+  }
+
+  get shown(): StoredMessage[] {
+    return this.shownIn(this.room);
   }
 }
 
