@@ -97,7 +97,7 @@ describe('rebuilding a session from its record and the stream (real redis-server
     expect(resent(rebuilt.session)).toEqual([1, 3, 4, 5]);
     expect(rebuilt.session.acked).toBe(10);
     expect(rebuilt.session.sent).toBe(14);
-    expect(rebuilt.session.received).toBe(3);
+    expect(rebuilt.session.receivedUpTo).toBe(3);
     expect(rebuilt.readUpTo[KEYS[0]]).toBe(ids[4]);
   });
 

@@ -9,7 +9,9 @@ import { GatewayHealthIndicator } from './health/gateway.health';
 import { HttpTakeover } from './http/http-takeover';
 import { ConnectionRegistry } from './hub/connection-registry';
 import { CorsPolicy } from './hub/cors-policy';
+import { HubConnections } from './hub/hub-connections';
 import { HubInvoker } from './hub/hub-invoker';
+import { HubMessages } from './hub/hub-messages';
 import { HubServer } from './hub/hub.server';
 import { NegotiateHandler } from './hub/negotiate.handler';
 import { NegotiatedConnections } from './hub/negotiated-connections';
@@ -58,16 +60,9 @@ export const realtimeGatewayProviders: Provider[] = [
   },
   {
     provide: StatefulSessions,
-    inject: [
-      RESOLVED_GATEWAY_OPTIONS,
-      ConnectionRegistry,
-      RealtimeGatewayMetrics,
-      InboundEnvelopeReader,
-      StreamPositions,
-    ],
+    inject: [RESOLVED_GATEWAY_OPTIONS, RealtimeGatewayMetrics, InboundEnvelopeReader, StreamPositions],
     useFactory: (
       o: Options,
-      registry: ConnectionRegistry,
       metrics: RealtimeGatewayMetrics,
       reader: InboundEnvelopeReader,
       positions: StreamPositions | undefined,
@@ -76,7 +71,7 @@ export const realtimeGatewayProviders: Provider[] = [
       const store = shared
         ? new SessionStore(o.redis!, o.redis!.streamKeyPrefix, o.instanceId, o.statefulReconnect.windowMs + 10_000)
         : undefined;
-      return new StatefulSessions(o.statefulReconnect, registry, metrics, store, positions, {
+      return new StatefulSessions(o.statefulReconnect, metrics, store, positions, {
         reader,
         keys: positions?.keys ?? [],
         maxEntries: 100_000,
@@ -97,10 +92,35 @@ export const realtimeGatewayProviders: Provider[] = [
     useFactory: (o: Options) => new CorsPolicy(o.hub.corsOrigins),
   },
   {
+    provide: HubConnections,
+    inject: [
+      ConnectionRegistry,
+      UserConnectionCounter,
+      NegotiatedConnections,
+      StatefulSessions,
+      RealtimeGatewayMetrics,
+      RESOLVED_GATEWAY_OPTIONS,
+    ],
+    useFactory: (
+      registry: ConnectionRegistry,
+      userSockets: UserConnectionCounter,
+      negotiated: NegotiatedConnections,
+      sessions: StatefulSessions,
+      metrics: RealtimeGatewayMetrics,
+      o: Options,
+    ) => new HubConnections(registry, userSockets, negotiated, sessions, metrics, o),
+  },
+  {
     provide: HubInvoker,
-    inject: [ConnectionRegistry, RESOLVED_GATEWAY_OPTIONS, RealtimeGatewayMetrics],
-    useFactory: (registry: ConnectionRegistry, o: Options, metrics: RealtimeGatewayMetrics) =>
-      new HubInvoker(registry, o.hub, o.limits.maxGroupsPerConnection, metrics),
+    inject: [HubConnections, RESOLVED_GATEWAY_OPTIONS, RealtimeGatewayMetrics],
+    useFactory: (connections: HubConnections, o: Options, metrics: RealtimeGatewayMetrics) =>
+      new HubInvoker(connections, o.hub, o.limits.maxGroupsPerConnection, metrics),
+  },
+  {
+    provide: HubMessages,
+    inject: [RESOLVED_GATEWAY_OPTIONS, HubConnections, HubInvoker, RealtimeGatewayMetrics],
+    useFactory: (o: Options, connections: HubConnections, invoker: HubInvoker, metrics: RealtimeGatewayMetrics) =>
+      new HubMessages(o, connections, invoker, metrics),
   },
   {
     provide: NegotiateHandler,
@@ -138,22 +158,22 @@ export const realtimeGatewayProviders: Provider[] = [
       RESOLVED_GATEWAY_OPTIONS,
       NegotiatedConnections,
       CorsPolicy,
+      HubConnections,
       ConnectionRegistry,
-      HubInvoker,
-      RealtimeGatewayMetrics,
-      UserConnectionCounter,
       StatefulSessions,
+      HubMessages,
+      RealtimeGatewayMetrics,
     ],
     useFactory: (
       o: Options,
       negotiated: NegotiatedConnections,
       cors: CorsPolicy,
+      connections: HubConnections,
       registry: ConnectionRegistry,
-      invoker: HubInvoker,
-      metrics: RealtimeGatewayMetrics,
-      openSockets: UserConnectionCounter,
       sessions: StatefulSessions,
-    ) => new HubServer(o.hub, o.verifier, negotiated, cors, registry, invoker, metrics, o, openSockets, sessions),
+      messages: HubMessages,
+      metrics: RealtimeGatewayMetrics,
+    ) => new HubServer(o, negotiated, cors, connections, registry, sessions, messages, metrics),
   },
   {
     provide: HttpTransportsHandler,

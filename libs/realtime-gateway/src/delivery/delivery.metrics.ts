@@ -21,8 +21,6 @@ export interface TargetOrderMetrics {
 export interface DeliveryMetrics extends TargetOrderMetrics {
   envelopeReceived(source: DeliverySource): void;
   duplicateDropped(source: DeliverySource): void;
-  /** A volatile envelope not sent to a backed-up client. */
-  slowClientDropped(): void;
   /** One protocol's frame written to `sockets` sockets, `bytes` in all. */
   framesWritten(protocol: HubProtocolName, sockets: number, bytes: number): void;
   /** One envelope written to `sockets` sockets. */
@@ -43,7 +41,6 @@ export const NO_DELIVERY_METRICS: DeliveryMetrics = {
   ...NO_TARGET_ORDER_METRICS,
   envelopeReceived: () => undefined,
   duplicateDropped: () => undefined,
-  slowClientDropped: () => undefined,
   framesWritten: () => undefined,
   invocationsWritten: () => undefined,
   observeLatency: () => undefined,

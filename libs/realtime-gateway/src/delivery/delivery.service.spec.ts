@@ -1,36 +1,11 @@
 import type { Envelope } from '@realtime-streams/contracts';
 import type { ConnectionRegistry } from '../hub/connection-registry';
+import type { HubConnection } from '../hub/hub-connection';
+import { FakeOwner, FakeSocket, openConnection } from '../hub/hub-connection.fakes';
 import { JSON_HUB_PROTOCOL } from '../hub/protocols/json-hub-protocol';
 import type { ResolvedGatewayOptions } from '../realtime-gateway-options.interface';
 import { type DeliveryMetrics, NO_DELIVERY_METRICS } from './delivery.metrics';
 import { DeliveryService } from './delivery.service';
-
-/** A connection whose socket has `bufferedBytes` waiting; records what is sent and whether it was closed. */
-class FakeConnection {
-  readonly id = 'c1';
-  readonly user = { id: 'u1' };
-  handshakeDone = true;
-  isOpen = true;
-  codec = JSON_HUB_PROTOCOL;
-  sent: Buffer[] = [];
-  closedWith?: string;
-
-  constructor(public bufferedBytes: number) {}
-
-  send(frame: Buffer): void {
-    this.sent.push(frame);
-  }
-
-  sendShared(frame: { payload: Buffer }): boolean {
-    this.sent.push(frame.payload);
-    return true;
-  }
-
-  close(error?: string): void {
-    this.closedWith = error;
-    this.isOpen = false;
-  }
-}
 
 const counter = () => ({
   count: 0,
@@ -39,12 +14,14 @@ const counter = () => ({
   },
 });
 
+const registryOf = (connections: HubConnection[]) => ({ all: new Set(connections) }) as unknown as ConnectionRegistry;
+
 // The hard bound is the connection's own (hub-connection.spec.ts): it covers every kind of frame, not only deliveries.
 describe('DeliveryService slow-client bounds', () => {
   const soft = 256 * 1024;
   const hard = 1024 * 1024;
-  let connection: FakeConnection;
-  let metrics: { slowClientDrops: ReturnType<typeof counter>; slowClientDisconnects: ReturnType<typeof counter> };
+  let socket: FakeSocket;
+  let owner: FakeOwner;
   let delivery: DeliveryService;
   let sequence = 0;
   const envelope = (volatile = false): Envelope => ({
@@ -59,26 +36,22 @@ describe('DeliveryService slow-client bounds', () => {
   });
 
   beforeEach(() => {
-    connection = new FakeConnection(0);
-    const registry = { all: new Set([connection]) } as unknown as ConnectionRegistry;
-    metrics = { slowClientDrops: counter(), slowClientDisconnects: counter() };
-    const allMetrics: DeliveryMetrics = {
-      ...NO_DELIVERY_METRICS,
-      slowClientDropped: () => metrics.slowClientDrops.inc(),
-    };
+    socket = new FakeSocket();
+    owner = new FakeOwner({ softLimitBytes: soft, hardLimitBytes: hard, replayBufferBytes: hard });
+    const registry = registryOf([openConnection(owner, socket)]);
     const options = {
       slowClients: { softLimitBytes: soft, hardLimitBytes: hard },
       dedup: { ttlMs: 60_000, maxEntries: 1000 },
     } as ResolvedGatewayOptions;
-    delivery = new DeliveryService(registry, allMetrics, options);
+    delivery = new DeliveryService(registry, NO_DELIVERY_METRICS, options);
   });
 
   it('drops volatile envelopes past the soft bound, and still sends durable ones', () => {
-    connection.bufferedBytes = soft + 1;
+    socket.bufferedBytes = soft + 1;
     expect(delivery.deliver(envelope(true), 'http-bridge', '[1]')).toBe(0);
-    expect(metrics.slowClientDrops.count).toBe(1);
+    expect(owner.skipped).toBe(1);
     expect(delivery.deliver(envelope(false), 'http-bridge', '[2]')).toBe(1);
-    expect(connection.closedWith).toBeUndefined();
+    expect(owner.overflows).toEqual([]);
   });
 
   it('uses the args JSON it is given as the frame arguments, without serializing again', () => {
@@ -86,7 +59,7 @@ describe('DeliveryService slow-client bounds', () => {
     delivery.deliver(envelope(), 'http-bridge', '[{"given":true}]');
     const calls = stringify.mock.calls.length;
     stringify.mockRestore();
-    expect(connection.sent[0].toString()).toBe('{"type":1,"target":"M","arguments":[{"given":true}]}\u001e');
+    expect(socket.sent[0].toString()).toBe('{"type":1,"target":"M","arguments":[{"given":true}]}\u001e');
     expect(calls).toBe(1); // the method name only
   });
 });
@@ -104,7 +77,11 @@ describe('DeliveryService frames per protocol', () => {
         },
       }) as unknown as typeof JSON_HUB_PROTOCOL;
     const [a, b, c] = [codecOf('a'), codecOf('b'), codecOf('c')];
-    const connections = [a, b, c, a, c].map((codec) => Object.assign(new FakeConnection(0), { codec }));
+    const owner = new FakeOwner({ softLimitBytes: 1 << 20, hardLimitBytes: 1 << 21, replayBufferBytes: 1 << 20 });
+    const sockets = [a, b, c, a, c].map(() => new FakeSocket());
+    const connections = [a, b, c, a, c].map((codec, i) =>
+      Object.assign(openConnection(owner, sockets[i], `c${i}`), { codec }),
+    );
     const frames = new Map<string, ReturnType<typeof counter>>();
     const metrics: DeliveryMetrics = {
       ...NO_DELIVERY_METRICS,
@@ -113,7 +90,7 @@ describe('DeliveryService frames per protocol', () => {
         frames.get(name)!.inc(sockets);
       },
     };
-    const registry = { all: new Set(connections) } as unknown as ConnectionRegistry;
+    const registry = registryOf(connections);
     const options = {
       slowClients: { softLimitBytes: 1 << 20, hardLimitBytes: 1 << 21 },
       dedup: { ttlMs: 60_000, maxEntries: 1000 },
@@ -131,7 +108,7 @@ describe('DeliveryService frames per protocol', () => {
     };
     expect(delivery.deliver(envelope, 'http-bridge', '[]')).toBe(5);
     expect(invocations).toEqual(['a', 'b', 'c']);
-    expect(connections.map((connection) => connection.sent.map(String))).toEqual([['a'], ['b'], ['c'], ['a'], ['c']]);
+    expect(sockets.map((socket) => socket.sent.map(String))).toEqual([['a'], ['b'], ['c'], ['a'], ['c']]);
     expect([...frames].map(([name, frameCount]) => [name, frameCount.count])).toEqual([
       ['a', 2],
       ['b', 1],

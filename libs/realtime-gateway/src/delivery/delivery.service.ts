@@ -2,23 +2,19 @@ import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { type Envelope, epochMs, type RealtimeTarget } from '@realtime-streams/contracts';
 import { ConnectionRegistry } from '../hub/connection-registry';
 import type { HubConnection } from '../hub/hub-connection';
+import type { MessageOrigin, StreamEntryRef } from '../hub/message-origin';
 import type { HubProtocolCodec } from '../hub/protocols/hub-protocol-codec';
+import { type PositionVector, StreamPositions } from '../hub/session/stream-positions';
 import { SharedFrame } from '../hub/transports/shared-frame';
 import { type DeliverySource, RealtimeGatewayMetrics } from '../metrics/realtime-gateway.metrics';
 import type { DeliveryMetrics } from './delivery.metrics';
 import { RESOLVED_GATEWAY_OPTIONS } from '../realtime-gateway.constants';
 import type { ResolvedGatewayOptions } from '../realtime-gateway-options.interface';
-import { StatefulSessions } from '../hub/session/stateful-sessions';
-import type { PositionVector } from '../hub/session/stream-positions';
 import { MISSED_ENTRIES_REASON } from '../stream/gap-reporter';
 import { DedupWindow } from './dedup-window';
 import { type OrderBreak, TargetOrder } from './target-order';
 
-/** The stream entry an envelope was read from. */
-export interface StreamEntryRef {
-  key: string;
-  id: string;
-}
+export type { StreamEntryRef } from '../hub/message-origin';
 
 /** One protocol's frame of an envelope, and how many sockets it was written to. */
 interface Encoded {
@@ -42,8 +38,9 @@ export type TargetCloser = (target: RealtimeTarget, reason: string) => number;
 /**
  * Delivers envelopes to the connections they target, whatever transport brought them: drops duplicates (dual
  * write, redelivery, retries carry the same id), puts a target's numbered envelopes in their commit order
- * (TargetOrder), builds the invocation frame once, and writes it to every recipient without letting a backed-up
- * socket slow the others.
+ * (TargetOrder), builds the invocation frame once per protocol, and hands it to every recipient with its origin.
+ * What a connection does with it (write it, skip it for a backed-up client, number and keep it for a stateful
+ * session) is the connection's business.
  */
 @Injectable()
 export class DeliveryService {
@@ -62,7 +59,8 @@ export class DeliveryService {
     // Injected by class: an interface has no runtime token.
     @Inject(RealtimeGatewayMetrics) private readonly metrics: DeliveryMetrics,
     @Inject(RESOLVED_GATEWAY_OPTIONS) private readonly options: ResolvedGatewayOptions,
-    @Optional() private readonly sessions?: StatefulSessions,
+    /** Where the consumer stands (none without Redis): stateful sessions record it with what they are sent. */
+    @Optional() private readonly positions?: StreamPositions,
   ) {
     this.dedup = new DedupWindow(options.dedup.ttlMs, options.dedup.maxEntries);
     this.order = new TargetOrder<Delivery>(options.ordering, metrics, {
@@ -81,16 +79,10 @@ export class DeliveryService {
 
   /**
    * The target's envelopes wait for an earlier one: its stateful sessions' records would say they got what came
-   * before a held entry in the stream, and a replay would skip it. Redis is told their records are behind, and none
-   * is written until the held ones went out (see StatefulSession.waitForOrder): a crash or a deploy meanwhile ends
-   * those sessions (the client starts over and re-fetches) instead of resuming them without a message.
+   * before a held entry in the stream, and a replay would skip it (see HubConnection.orderHeld).
    */
   private holdingFor(target: RealtimeTarget): void {
-    for (const connection of this.recipientsOf(target)) {
-      if (!connection.session) continue;
-      this.sessions?.unrecorded(connection);
-      connection.session.waitForOrder();
-    }
+    for (const connection of this.recipientsOf(target)) connection.orderHeld();
   }
 
   /** A publisher gave up envelopes of these targets, and their clients were told (see TargetOrder.forget). */
@@ -151,8 +143,8 @@ export class DeliveryService {
   }
 
   /**
-   * Writes one envelope to its recipients. `released`: a numbered envelope that waited for an earlier one, written
-   * after stream entries read later than its own: a crash replay could not regenerate its place (see writeToSession).
+   * Hands one envelope to its recipients. `released`: a numbered envelope that waited for an earlier one, written
+   * after stream entries read later than its own (see MessageOrigin).
    */
   private send(
     envelope: Envelope,
@@ -166,9 +158,8 @@ export class DeliveryService {
     // One frame per protocol in use among the recipients, built when its first recipient comes up; keyed by the
     // codec itself, so any number of protocols each get their own.
     const frames = new Map<HubProtocolCodec, Encoded>();
+    const origin = new EnvelopeOrigin(envelope, entry, released, this.positions);
     const now = Date.now();
-    // Where the consumer stands, for stateful sessions: one snapshot per envelope, shared by its recipients.
-    let at: PositionVector | undefined | null = null;
     for (const connection of recipients) {
       const codec = connection.codec;
       let encoded = frames.get(codec);
@@ -176,12 +167,8 @@ export class DeliveryService {
         const frame = new SharedFrame(codec.invocation(envelope.method, envelope.args, argsJson), codec.binary);
         frames.set(codec, (encoded = { frame, written: 0 }));
       }
-      // A resuming session (`held`: its replay is being read) has no session object yet, but is one.
-      if (connection.session || connection.held) {
-        if (at === null) at = this.sessions?.position();
-        if (this.writeToSession(connection, encoded.frame.payload, now, at, entry, envelope.id, released))
-          encoded.written++;
-      } else if (this.write(connection, encoded.frame, envelope.volatile, now)) encoded.written++;
+      if (this.holding && connection.hold()) this.holding.push(connection);
+      if (connection.deliver(encoded.frame, origin, now)) encoded.written++;
     }
     let written = 0;
     for (const [codec, { frame, written: sockets }] of frames) {
@@ -200,46 +187,30 @@ export class DeliveryService {
     if (target.kind === 'user') return this.registry.user(target.id);
     return this.registry.all;
   }
+}
 
-  /**
-   * A stateful session gets everything, volatile envelopes too (a replay after a crash must number what was sent
-   * exactly as it was), numbered and kept until acknowledged, socket or not. Its bound is the replay buffer, which
-   * the connection checks: past it the client is closed with a reconnectable close message and starts over.
-   *
-   * A `released` envelope went out after entries read later than it: a crash replay, which regenerates messages in
-   * stream order, could not put it back in its place. Redis is told the record is behind before it goes, and no
-   * checkpoint is written until the client acknowledged it: a crash before then refuses the resume (the client
-   * starts over and re-fetches) instead of renumbering.
-   */
-  private writeToSession(
-    connection: HubConnection,
-    frame: Buffer,
-    now: number,
-    at: PositionVector | undefined,
-    entry: StreamEntryRef | undefined,
-    envelopeId: string,
-    released: boolean,
-  ): boolean {
-    if (!connection.handshakeDone || connection.ended) return false;
-    if (released) this.sessions?.unrecorded(connection);
-    if (this.holding && connection.isOpen && connection.hold()) this.holding.push(connection);
-    connection.sendMessage(frame, now, at, entry, envelopeId);
-    if (released) connection.session?.releasedOutOfStreamOrder();
-    return true;
+/**
+ * An envelope's origin, shared by its recipients. The consumer's position is read only if a stateful session asks,
+ * once per envelope.
+ */
+class EnvelopeOrigin implements MessageOrigin {
+  readonly envelopeId: string;
+  readonly volatile: boolean;
+  private position: PositionVector | undefined | null = null;
+
+  constructor(
+    envelope: Envelope,
+    readonly entry: StreamEntryRef | undefined,
+    readonly released: boolean,
+    private readonly positions: StreamPositions | undefined,
+  ) {
+    this.envelopeId = envelope.id;
+    this.volatile = envelope.volatile === true;
   }
 
-  /**
-   * Writes unless the client is backed up: past the soft bound volatile envelopes are skipped; past the hard bound
-   * the connection closes itself (HubConnection checks every frame it queues, of every kind, in one place).
-   */
-  private write(connection: HubConnection, frame: SharedFrame, volatile: boolean, now: number): boolean {
-    if (!connection.handshakeDone || !connection.isOpen) return false;
-    if (volatile && connection.bufferedBytes > this.options.slowClients.softLimitBytes) {
-      this.metrics.slowClientDropped();
-      return false;
-    }
-    if (this.holding && connection.hold()) this.holding.push(connection);
-    return connection.sendShared(frame, now);
+  get at(): PositionVector | undefined {
+    if (this.position === null) this.position = this.positions?.current();
+    return this.position;
   }
 }
 

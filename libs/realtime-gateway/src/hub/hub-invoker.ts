@@ -2,8 +2,8 @@ import { Logger } from '@nestjs/common';
 import { HubMethodError } from '../errors/hub-method.error';
 import type { HubMetrics } from './hub.metrics';
 import type { HubCallContext, HubMethod, ResolvedGatewayOptions } from '../realtime-gateway-options.interface';
-import type { ConnectionRegistry } from './connection-registry';
 import type { HubConnection } from './hub-connection';
+import type { HubConnections } from './hub-connections';
 
 const MAX_GROUP_NAME = 256;
 const MAX_METHOD_NAME = 128;
@@ -17,7 +17,7 @@ export class HubInvoker {
   private readonly methods = new Map<string, HubMethod>();
 
   constructor(
-    private readonly registry: ConnectionRegistry,
+    private readonly connections: HubConnections,
     options: ResolvedGatewayOptions['hub'],
     maxGroupsPerConnection: number,
     metrics: HubMetrics,
@@ -48,33 +48,14 @@ export class HubInvoker {
           if (reserved) member.joining--;
         }
         const connection = this.connection(context);
-        if (connection && !connection.groups.has(name)) {
-          this.onGroupChange(connection, 'join', name);
-          this.registry.join(connection, name);
-        }
+        if (connection) this.connections.join(connection, name);
       });
       this.methods.set(group.leave.toLowerCase(), (context, ...args) => {
         const connection = this.connection(context);
         const name = groupNameArgument(toGroup(...args));
-        if (connection?.groups.has(name)) {
-          this.onGroupChange(connection, 'leave', name);
-          this.registry.leave(connection, name);
-        }
+        if (connection) this.connections.leave(connection, name);
       });
     }
-  }
-
-  private readonly byId = new Map<string, HubConnection>();
-  /** Told of every membership change, before it takes effect (stateful sessions record it). */
-  onGroupChange: (connection: HubConnection, kind: 'join' | 'leave', group: string) => void = () => undefined;
-
-  /** Makes a connection's calls resolvable from its context. */
-  track(connection: HubConnection): void {
-    this.byId.set(connection.id, connection);
-  }
-
-  untrack(connection: HubConnection): void {
-    this.byId.delete(connection.id);
   }
 
   /** Runs a method; resolves to its result, rejects with a message fit for the client. */
@@ -91,8 +72,9 @@ export class HubInvoker {
     }
   }
 
+  /** The caller, while its connection is open (a join authorized after it went is not applied). */
   private connection(context: HubCallContext): HubConnection | undefined {
-    return this.byId.get(context.connectionId);
+    return this.connections.find(context.connectionId);
   }
 }
 

@@ -2,10 +2,10 @@ import { Logger } from '@nestjs/common';
 import { errorMessage } from '@realtime-streams/common';
 import { exceedsJsonDepth } from '@realtime-streams/contracts';
 import { HubMethodError } from '../errors/hub-method.error';
-import type { ConnectionKind, HubMetrics } from './hub.metrics';
+import type { HubMetrics } from './hub.metrics';
 import type { ResolvedGatewayOptions } from '../realtime-gateway-options.interface';
-import type { ConnectionRegistry } from './connection-registry';
 import type { HubConnection } from './hub-connection';
+import type { HubConnections } from './hub-connections';
 import type { HubInvoker } from './hub-invoker';
 import {
   HANDSHAKE_OK,
@@ -17,7 +17,6 @@ import {
   RECORD_SEPARATOR,
 } from './hub-protocol';
 import { hubProtocolNamed } from './protocols/hub-protocols';
-import type { StatefulSessions } from './session/stateful-sessions';
 
 /**
  * What a connection's client sends, on any transport: the handshake (which picks the hub protocol), then its
@@ -30,20 +29,26 @@ export class HubMessages {
   /** Nesting a client's message may have: the message, then its arguments array (level 1 of the args bound). */
   private readonly maxMessageDepth: number;
 
+  private readonly maxMessageBytes: number;
+  private readonly limits: ResolvedGatewayOptions['limits'];
+  private readonly maxArgsDepth: number;
+
   constructor(
-    private readonly maxMessageBytes: number,
-    private readonly registry: ConnectionRegistry,
+    options: Pick<ResolvedGatewayOptions, 'hub' | 'limits' | 'envelopes'>,
+    private readonly connections: HubConnections,
     private readonly invoker: HubInvoker,
     private readonly metrics: HubMetrics,
-    private readonly limits: ResolvedGatewayOptions['limits'],
-    private readonly sessions: StatefulSessions,
-    private readonly maxArgsDepth: number,
   ) {
-    this.maxMessageDepth = maxArgsDepth + 1;
+    this.maxMessageBytes = options.hub.maxMessageBytes;
+    this.limits = options.limits;
+    this.maxArgsDepth = options.envelopes.maxArgsDepth;
+    this.maxMessageDepth = this.maxArgsDepth + 1;
   }
 
   /** A frame from the client, on any transport. */
   receive(connection: HubConnection, bytes: Buffer, isBinary: boolean): void {
+    // A socket being closed may still bring frames the client sent before it knew: nothing of them is served.
+    if (connection.ended) return;
     connection.lastReceivedAt = Date.now();
     try {
       if (bytes.length > this.maxMessageBytes) {
@@ -93,25 +98,15 @@ export class HubMessages {
     // `{}` must be the very first thing the client receives: nothing is sent to a socket before this.
     connection.codec = codec;
     connection.send(codec.binary ? HANDSHAKE_OK_BYTES : HANDSHAKE_OK, Date.now());
-    connection.handshakeDone = true;
-    // Version 2 on a token negotiated with stateful reconnect (WebSockets only, as in the client): this connection's
-    // messages are numbered from now on.
-    const token = connection.statefulToken;
-    if (token && version === 2 && transport === 'WebSockets') this.sessions.begin(connection, token);
-    this.registry.add(connection);
-    this.invoker.track(connection);
-    this.metrics.connectionOpened(kindOf(connection));
+    this.connections.handshaken(connection, codec, version as number);
     return true;
   }
 
   private onHubMessage(connection: HubConnection, message: HubMessage): void {
     const session = connection.session;
-    if (session && message.type >= MessageType.Invocation && message.type <= MessageType.CancelInvocation) {
-      // Counted: a message resent after a reconnect that was processed already is dropped (never run twice).
-      const id = session.nextInbound++;
-      if (id <= session.received) return;
-      session.received = id;
-    }
+    // Counted: a message resent after a reconnect that was processed already is dropped (never run twice).
+    const counted = message.type >= MessageType.Invocation && message.type <= MessageType.CancelInvocation;
+    if (session && counted && !session.countInbound()) return;
     switch (message.type) {
       case MessageType.Invocation:
         return this.onInvocation(connection, message);
@@ -121,12 +116,8 @@ export class HubMessages {
         if (session) session.ack(sequenceIdOf(message));
         return;
       case MessageType.Sequence:
-        if (session) {
-          const next = sequenceIdOf(message);
-          if (next > session.received + 1)
-            throw new HubProtocolError('bad_message', 'Sequence ID greater than amount of messages we have received.');
-          session.nextInbound = next;
-        }
+        if (session && !session.resequence(sequenceIdOf(message)))
+          throw new HubProtocolError('bad_message', 'Sequence ID greater than amount of messages we have received.');
         return;
       case MessageType.Ping:
       case MessageType.CancelInvocation:
@@ -162,7 +153,7 @@ export class HubMessages {
     if (refused) return this.complete(connection, invocationId, { error: refused });
     // Redis is told before the method runs that the session's record is behind: a resume elsewhere after a crash
     // starts over instead of running it again or numbering its answer wrongly.
-    if (connection.session) this.sessions.unrecorded(connection);
+    connection.session?.diverge();
     this.invoker.invoke(connection, target, args).then(
       (result) => this.complete(connection, invocationId, { result }),
       (error: unknown) =>
@@ -195,10 +186,9 @@ export class HubMessages {
     if (connection.invocations.refusedInARow >= maxRefusedInvocations) {
       this.metrics.clientLimitHit('invocations_close');
       this.logger.warn(`Closing connection ${connection.id} of ${connection.user.id}: kept invoking past its limit`);
-      connection.close(
-        `Connection closed: more than ${invocationsPerSecond} invocations per second, sustained.`,
-        false,
-      );
+      connection.close(`Connection closed: more than ${invocationsPerSecond} invocations per second, sustained.`, {
+        reconnect: false,
+      });
       return;
     }
     this.metrics.clientLimitHit('invocations');
@@ -222,9 +212,7 @@ export class HubMessages {
         error: `The result could not be serialized: ${errorMessage(error)}`,
       });
     }
-    // With a session: numbered, and Redis told before it leaves that the record is behind (see onInvocation).
-    if (connection.session) this.sessions.unrecorded(connection);
-    connection.sendCompletion(frame, Date.now(), connection.session ? this.sessions.position() : undefined);
+    connection.complete(frame, Date.now());
   }
 
   private protocolError(connection: HubConnection, error: unknown): void {
@@ -237,7 +225,7 @@ export class HubMessages {
       connection.close();
       return;
     }
-    connection.close(`Connection closed with an error: ${message}`, false);
+    connection.close(`Connection closed with an error: ${message}`, { reconnect: false });
   }
 }
 
@@ -246,10 +234,6 @@ const RECORD_SEPARATOR_BYTE = RECORD_SEPARATOR.charCodeAt(0);
 const MAX_INVOCATION_ID = 128;
 /** The handshake answer as bytes, for binary protocols (sent in the connection's transfer format). */
 const HANDSHAKE_OK_BYTES = Buffer.from(HANDSHAKE_OK, 'utf8');
-
-export function kindOf(connection: HubConnection): ConnectionKind {
-  return { protocol: connection.codec.name, transport: connection.transport ?? 'none' };
-}
 
 function sequenceIdOf(message: HubMessage): number {
   const id = message.sequenceId;

@@ -28,4 +28,6 @@ export interface HubMetrics {
   sessionResumed(instance: 'same' | 'other', replayed: number): void;
   /** A client closed because its socket stayed backed up past the hard bound. */
   slowClientDisconnected(): void;
+  /** A volatile envelope not sent to a backed-up client (over the soft bound). */
+  slowClientDropped(): void;
 }

@@ -14,6 +14,9 @@ interface SentMessage {
   readonly foreign: boolean;
 }
 
+/** How a session kept on this instance tells Redis its record is behind; false when there is no Redis to tell. */
+export type MarkBehind = (session: StatefulSession) => boolean;
+
 /**
  * The stateful-reconnect side of one connection (SignalR's "stateful reconnect"): both directions' message ids,
  * the messages sent and not acknowledged (bounded in bytes), and what a resume on another instance needs.
@@ -25,10 +28,12 @@ export class StatefulSession {
   /** Highest id the client acknowledged. */
   acked = 0;
   /** Id of the last client message processed, and of the next one expected. */
-  received = 0;
-  nextInbound = 1;
+  private received = 0;
+  private nextInbound = 1;
   /** The highest `received` the client has been told about with an Ack. */
-  ackSent = 0;
+  private ackSent = 0;
+  /** Set once the session is kept live on this instance (see StatefulSessions); a replay's session has none. */
+  private markBehind?: MarkBehind;
   bufferedBytes = 0;
   /** Bytes of the group changes kept for a replay (completions are counted as messages). */
   private eventBytes = 0;
@@ -69,6 +74,53 @@ export class StatefulSession {
     this.sent = this.acked = start.sent ?? 0;
     this.received = this.ackSent = start.received ?? 0;
     this.nextInbound = this.received + 1;
+  }
+
+  /** Id of the last client message processed: what a record says the client need not resend. */
+  get receivedUpTo(): number {
+    return this.received;
+  }
+
+  /** From now on its record going behind is told to Redis this way. */
+  keptBy(markBehind: MarkBehind): void {
+    this.markBehind = markBehind;
+  }
+
+  /**
+   * A client message of types 1-5 came: false when it is one processed already (resent after a reconnect), which
+   * must not run twice.
+   */
+  countInbound(): boolean {
+    const id = this.nextInbound++;
+    if (id <= this.received) return false;
+    this.received = id;
+    return true;
+  }
+
+  /** The client's Sequence message: the id its next message has. False when that is past what was received. */
+  resequence(next: number): boolean {
+    if (next > this.received + 1) return false;
+    this.nextInbound = next;
+    return true;
+  }
+
+  /** The id to acknowledge to the client now, once per change (the protocol's "about once a second"). */
+  takeAckDue(): number | undefined {
+    if (this.received <= this.ackSent) return undefined;
+    this.ackSent = this.received;
+    return this.received;
+  }
+
+  /**
+   * The session is about to do what its record cannot redo (run an invocation, send a completion, change a group,
+   * send a message out of stream order): the next tick writes a whole record; the first time since the last one,
+   * Redis is told at once that it is behind (see SessionStore.markBehind), so a crash meanwhile refuses the resume
+   * instead of running something twice or numbering it wrongly.
+   */
+  diverge(): void {
+    this.dirty = true;
+    if (this.unrecorded || !this.markBehind) return;
+    this.unrecorded = this.markBehind(this);
   }
 
   /** Numbers and keeps a message; returns its id. */

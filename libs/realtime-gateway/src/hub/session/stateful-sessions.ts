@@ -3,7 +3,6 @@ import { errorMessage } from '@realtime-streams/common';
 import type { AuthenticatedUser } from '../../auth/access-token-verifier';
 import type { StatefulSessionMetrics } from './stateful-sessions.metrics';
 import type { ResolvedGatewayOptions } from '../../realtime-gateway-options.interface';
-import type { ConnectionRegistry } from '../connection-registry';
 import type { HubConnection } from '../hub-connection';
 import type { RealtimeTarget } from '@realtime-streams/contracts';
 import { rebuildSession, type Rebuilt, type ReplaySource, type ResumeFailure } from './session-replay';
@@ -19,8 +18,9 @@ const REFRESH_EVERY_MS = 5000;
 
 /**
  * Stateful-reconnect sessions of this instance: creates them, acks client messages about once a second, keeps
- * their state in Redis, holds a session whose socket went for the reconnect window, resumes sessions from another
- * instance's record, and hands every session over on shutdown.
+ * their state in Redis, ends a session whose socket stayed away past the reconnect window, resumes sessions from
+ * another instance's record, and hands every session over on shutdown. Connections change state only through their
+ * owner (HubConnections): a session that must end asks its connection to close.
  *
  * What Redis receives per connected session is bounded whatever the client does: a whole record at most once per
  * tick (and every few seconds to keep it alive), capped in size; between two, at most one mark of a few bytes that
@@ -32,12 +32,9 @@ export class StatefulSessions {
   private readonly lastWritten = new Map<string, number>();
   private timer?: NodeJS.Timeout;
   private flushing?: Promise<void>;
-  /** Told when a session is over for good, however it ended (the owner frees its place). */
-  onEnded: (connection: HubConnection) => void = () => undefined;
 
   constructor(
     readonly options: ResolvedGatewayOptions['statefulReconnect'],
-    private readonly registry: ConnectionRegistry,
     private readonly metrics: StatefulSessionMetrics,
     /** Without Redis: sessions resume on this instance only. */
     private readonly store?: SessionStore,
@@ -72,6 +69,7 @@ export class StatefulSessions {
     connection.session = new StatefulSession(hash, connection.id, connection.codec, {
       at: this.positions?.current(),
     });
+    connection.session.keptBy(this.markBehind);
     this.local.set(hash, connection);
     this.writeNow(connection);
   }
@@ -79,7 +77,6 @@ export class StatefulSessions {
   /** A session's socket went without a close message: it waits for the client, here or elsewhere. */
   detached(connection: HubConnection, now: number): void {
     const session = connection.session!;
-    connection.detach(now);
     const pos = this.positions?.current();
     if (!this.store || !pos) return;
     // Past an entry it has not got (see StatefulSession.waitForOrder): it resumes here only, elsewhere it starts over.
@@ -95,7 +92,6 @@ export class StatefulSessions {
 
   /** The session is over (the client closed it, it overflowed, it expired): forget it here and in Redis. */
   ended(connection: HubConnection): void {
-    this.onEnded(connection);
     const hash = connection.session?.tokenHash;
     if (!hash || this.local.get(hash) !== connection) return;
     this.local.delete(hash);
@@ -103,29 +99,16 @@ export class StatefulSessions {
     this.store?.remove(hash);
   }
 
-  /**
-   * The replay buffer passed its bound: the client gets a reconnectable close message (it starts a new connection
-   * and re-fetches); the session is gone here and in Redis, so a resume attempt gets 404.
-   */
-  overflowed(connection: HubConnection, bytes: number): void {
-    // Not cut: the client reads (a client that does not is cut at the hard bound), so it gets the close message.
-    if (connection.isOpen)
-      connection.close(`Connection closed: ${bytes} bytes held for a resume, over the replay buffer.`, true);
-    else connection.terminate();
-    this.registry.remove(connection);
-    this.ended(connection);
-  }
-
   /** A session of this instance waiting for its socket, if the token names one. */
   waiting(token: string): HubConnection | undefined {
     const connection = this.local.get(SessionStore.hash(token));
-    return connection && !connection.ended && !connection.isOpen ? connection : undefined;
+    return connection?.state === 'detached' ? connection : undefined;
   }
 
   /** The session of this instance the token names, if it still has its socket. */
   connectedHere(token: string): HubConnection | undefined {
     const connection = this.local.get(SessionStore.hash(token));
-    return connection?.isOpen ? connection : undefined;
+    return connection?.state === 'open' ? connection : undefined;
   }
 
   /**
@@ -166,6 +149,7 @@ export class StatefulSessions {
 
   /** A resumed session now lives here. */
   adopt(connection: HubConnection): void {
+    connection.session!.keptBy(this.markBehind);
     this.local.set(connection.session!.tokenHash, connection);
     this.writeNow(connection);
   }
@@ -184,20 +168,15 @@ export class StatefulSessions {
   }
 
   /**
-   * The session is about to do what its record cannot redo (run an invocation, send a completion, change a group):
-   * the first time since its last record, Redis is told (see SessionStore.markBehind); the next tick writes a whole
-   * record again.
+   * Tells Redis a session's record is behind (see StatefulSession.diverge), a session waiting for its socket too:
+   * its detached record does not show the change either.
    */
-  unrecorded(connection: HubConnection): void {
-    const session = connection.session;
-    if (!session) return;
-    session.dirty = true;
-    // A session waiting for its socket too: its detached record does not show this either.
-    if (session.unrecorded || !this.store) return;
-    session.unrecorded = true;
+  private readonly markBehind = (session: StatefulSession): boolean => {
+    if (!this.store) return false;
     this.store.markBehind(session.tokenHash, (error) => this.writeFailed(error));
     this.metrics.sessionWritten('behind');
-  }
+    return true;
+  };
 
   /** A record as it goes to Redis, counted; undefined (and counted) when it is over the size bound. */
   private serialized(hash: string, record: SessionRecord, kind: 'checkpoint' | 'detached'): SessionWrite | undefined {
@@ -268,16 +247,13 @@ export class StatefulSessions {
       if (session.detachedAt !== undefined) {
         if (now - session.detachedAt > this.options.windowMs) {
           this.metrics.resumeFailed('expired');
+          // Its owner ends it, and tells this class (ended), which forgets it here and in Redis.
           connection.terminate();
-          this.registry.remove(connection);
-          this.ended(connection);
         }
         continue;
       }
-      if (session.received > session.ackSent && connection.isOpen) {
-        connection.send(connection.codec.ack(session.received), now);
-        session.ackSent = session.received;
-      }
+      const ack = connection.isOpen ? session.takeAckDue() : undefined;
+      if (ack !== undefined) connection.send(connection.codec.ack(ack), now);
       const stale = now - (this.lastWritten.get(hash) ?? 0) >= REFRESH_EVERY_MS;
       if (checkpoint && (session.dirty || stale)) {
         const record = session.liveRecord(this.store.owner, connection.user.id, now);
@@ -299,10 +275,9 @@ export class StatefulSessions {
       // Another instance resumed these sessions (this one held a socket the client had given up on).
       for (const hash of lost) {
         const connection = this.local.get(hash);
+        // Forgotten first: ending it must not remove the record the other instance now owns.
         this.local.delete(hash);
-        if (!connection) continue;
-        connection.terminate();
-        this.onEnded(connection);
+        connection?.terminate();
       }
     } catch (error) {
       this.writeFailed(error);
