@@ -167,8 +167,7 @@ export class DeliveryService {
         const frame = new SharedFrame(codec.invocation(envelope.method, envelope.args, argsJson), codec.binary);
         frames.set(codec, (encoded = { frame, written: 0 }));
       }
-      if (this.holding && connection.hold()) this.holding.push(connection);
-      if (connection.deliver(encoded.frame, origin, now)) encoded.written++;
+      if (connection.deliver(encoded.frame, origin, now, this.holding)) encoded.written++;
     }
     let written = 0;
     for (const [codec, { frame, written: sockets }] of frames) {

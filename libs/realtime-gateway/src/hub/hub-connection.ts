@@ -200,15 +200,18 @@ export class HubConnection {
   }
 
   /**
-   * A delivery's frame, shared with its other recipients; false when it was neither sent nor kept.
+   * A delivery's frame, shared with its other recipients; false when it was neither sent nor kept. In a `batch`,
+   * the connection holds its frames for one write, which the batch's end flushes.
    * - With a session (or while one is resuming) it is numbered and kept until acknowledged, socket or not, volatile
    *   too: a crash replay must number what was sent exactly as it was. Its bound is the replay buffer: past it the
    *   client is closed reconnectably and starts over.
    * - Otherwise it is written, unless the client is backed up: past the soft bound a volatile one is skipped; past
    *   the hard bound the connection is closed.
    */
-  deliver(frame: SharedFrame, origin: MessageOrigin, now: number): boolean {
+  deliver(frame: SharedFrame, origin: MessageOrigin, now: number, batch?: HubConnection[]): boolean {
     if (this.current === 'closed' || this.current === 'connecting') return false;
+    // In a delivery batch, the first frame starts holding for the batch's one write (see DeliveryService.batch).
+    if (batch && this.hold()) batch.push(this);
     if (this.session || this.held) return this.keep(frame.payload, origin, origin.at, now);
     if (!this.isOpen) return false;
     if (origin.volatile && this.bufferedBytes > this.owner.bounds.softLimitBytes) {
@@ -246,7 +249,7 @@ export class HubConnection {
     if (this.replayed && this.coveredByReplay(origin)) return true;
     const session = this.session!;
     if (origin.released) session.diverge();
-    session.push(frame, at, origin.entry === undefined);
+    session.push(frame, at, origin.entry ? 'regenerable' : 'foreign');
     if (origin.released) session.releasedOutOfStreamOrder();
     if (this.sessionWithinBound()) this.send(frame, now);
     return true;

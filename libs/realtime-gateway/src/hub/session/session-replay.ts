@@ -91,7 +91,7 @@ export async function rebuildSession(
   });
   // Recorded frames cannot be regenerated from the stream: marked foreign, so a crash before the client acknowledges
   // them refuses the next resume rather than renumbering.
-  for (const frame of record.frames) session.push(codec.fromRecord(frame), undefined, true);
+  for (const frame of record.frames) session.push(codec.fromRecord(frame), undefined, 'foreign');
 
   let entries: Array<Array<[string, string[]]>>;
   try {
@@ -165,7 +165,7 @@ class Replay {
       this.ids.add(envelope.envelope.id);
       this.checkNumber(envelope.envelope);
       const { method, args } = envelope.envelope;
-      this.session.push(this.session.codec.invocation(method, args, envelope.argsJson), this.position, false);
+      this.session.push(this.session.codec.invocation(method, args, envelope.argsJson), this.position, 'regenerable');
     }
   }
 

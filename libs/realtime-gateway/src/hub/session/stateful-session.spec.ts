@@ -6,7 +6,7 @@ const at = (id: string) => ({ 'realtime:{0}': id });
 describe('StatefulSession records around a target held for order', () => {
   const session = () => {
     const s = new StatefulSession('h', 'c', hubProtocolNamed('json')!, { at: at('1-0') });
-    s.push('m1', at('2-0'), false);
+    s.push('m1', at('2-0'), 'regenerable');
     s.ack(1);
     return s;
   };
@@ -18,8 +18,8 @@ describe('StatefulSession records around a target held for order', () => {
     expect(s.recordable).toBe(false);
     expect(s.liveRecord('gw', 'u', 0)).toBeUndefined();
     // 7 (read at 4-0) releases 8 (read at 3-0): both go out at the later position.
-    s.push('m7', at('4-0'), false);
-    s.push('m8', at('4-0'), false);
+    s.push('m7', at('4-0'), 'regenerable');
+    s.push('m8', at('4-0'), 'regenerable');
     s.releasedOutOfStreamOrder();
     expect(s.recordable).toBe(true);
     s.ack(2);

@@ -123,8 +123,12 @@ export class StatefulSession {
     this.unrecorded = this.markBehind(this);
   }
 
-  /** Numbers and keeps a message; returns its id. */
-  push(frame: string | Buffer, at: PositionVector | undefined, foreign: boolean): number {
+  /**
+   * Numbers and keeps a message; returns its id. `foreign`: a crash replay could not regenerate it (it did not come
+   * from the stream, nor is it recorded as an event), so a crash before the client acknowledges it refuses the resume.
+   */
+  push(frame: string | Buffer, at: PositionVector | undefined, kind: 'regenerable' | 'foreign'): number {
+    const foreign = kind === 'foreign';
     const seq = ++this.sent;
     const bytes = typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length;
     this.messages.push({ seq, frame, bytes, at, foreign });
@@ -135,7 +139,7 @@ export class StatefulSession {
 
   /** A completion: numbered like any message, and recorded so a crash replay puts it back in its place. */
   pushCompletion(frame: string | Buffer, at: PositionVector | undefined): number {
-    const seq = this.push(frame, at, false);
+    const seq = this.push(frame, at, 'regenerable');
     if (at) this.events.push({ k: 'done', seq, frame: this.codec.toRecord(frame), q: at });
     return seq;
   }
