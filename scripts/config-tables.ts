@@ -1,12 +1,12 @@
-// Writes the README's configuration tables from the packages' schemas (`npm run docs:config`); a unit spec fails
-// when the README and the schemas disagree.
+// Writes the configuration reference's tables (docs/configuration.md) from the packages' schemas
+// (`npm run docs:config`); a unit spec fails when the page and the schemas disagree.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { configTable } from '@realtime-streams/common';
 import { realtimeGatewaySchema } from '@realtime-streams/gateway';
 import { realtimeTransportSchema } from '@realtime-streams/transport';
 
-export const README = join(__dirname, '..', 'README.md');
+export const CONFIGURATION_PAGE = join(__dirname, '..', 'docs', 'configuration.md');
 
 export const GENERATED_TABLES = {
   transport: () => configTable(realtimeTransportSchema),
@@ -20,10 +20,10 @@ export function withTables(readme: string): string {
     const end = `<!-- config:${name}:end -->`;
     const from = text.indexOf(start);
     const to = text.indexOf(end);
-    if (from < 0 || to < from) throw new Error(`README.md has no ${start} ... ${end} block`);
+    if (from < 0 || to < from) throw new Error(`docs/configuration.md has no ${start} ... ${end} block`);
     text = text.slice(0, from + start.length) + '\n\n' + table() + '\n' + text.slice(to);
   }
   return text;
 }
 
-if (require.main === module) writeFileSync(README, withTables(readFileSync(README, 'utf8')));
+if (require.main === module) writeFileSync(CONFIGURATION_PAGE, withTables(readFileSync(CONFIGURATION_PAGE, 'utf8')));

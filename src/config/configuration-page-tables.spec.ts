@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { GENERATED_TABLES, README } from '../../scripts/config-tables';
+import { CONFIGURATION_PAGE, GENERATED_TABLES } from '../../scripts/config-tables';
 
 /** Table rows with the padding Prettier adds removed, so the comparison is about content only. */
 function rows(markdown: string): string[] {
@@ -14,8 +14,8 @@ function rows(markdown: string): string[] {
     );
 }
 
-describe("README's configuration tables", () => {
-  const readme = readFileSync(README, 'utf8');
+describe('the configuration reference (docs/configuration.md)', () => {
+  const readme = readFileSync(CONFIGURATION_PAGE, 'utf8');
 
   it.each(Object.entries(GENERATED_TABLES))('match the %s schema (run `npm run docs:config`)', (name, table) => {
     const block = readme.slice(
