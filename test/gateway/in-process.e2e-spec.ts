@@ -1,5 +1,13 @@
 import { EventBus } from '@nestjs/cqrs';
-import { RealtimeEvent, toGroup, toUser } from '@realtime-streams/transport';
+import { GatewayHealthIndicator } from '@realtime-streams/gateway';
+import {
+  RealtimeEvent,
+  RedisHealthIndicator,
+  toGroup,
+  toUser,
+  TransportChainHealthIndicator,
+} from '@realtime-streams/transport';
+import { HealthProber } from '@realtime-streams/transport/testing';
 import { startGatewayApp, tokenFor } from '../support/gateway-app';
 import { TestClient } from '../support/signalr-client';
 import { eventually } from '../support/stream-reader';
@@ -32,6 +40,25 @@ it('delivers through the in-process transport when publisher and gateway share a
     });
   } finally {
     await alice.stop();
+    await gw.close();
+  }
+});
+
+it('reports a healthy in-process start as healthy from its first probe, and Redis as not used rather than down', async () => {
+  const gw = await startGatewayApp({ redis: undefined, bridge: undefined }, { transport: 'in-process' });
+  try {
+    // The first probe starts with the publisher, before the gateway (started after it) registered its sink.
+    const prober = gw.app.get(HealthProber);
+    await eventually(() => expect(prober.lastResult('in-process')).toBeDefined());
+    const chain = gw.app.get(TransportChainHealthIndicator).isAvailable().realtime_transport;
+    expect(chain).toMatchObject({ status: 'up', active: 'in-process', degraded: false, failing: [] });
+    expect((await gw.app.get(RedisHealthIndicator).isHealthy()).redis).toEqual({
+      status: 'up',
+      used: false,
+      transport: 'in-process',
+    });
+    expect((await gw.app.get(GatewayHealthIndicator).isRedisHealthy()).redis).toEqual({ status: 'up', used: false });
+  } finally {
     await gw.close();
   }
 });

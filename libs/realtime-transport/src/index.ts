@@ -45,4 +45,9 @@ export { TransportPublishError } from './errors/transport-publish.error';
 export { TransportUnavailableError } from './errors/transport-unavailable.error';
 export { TransportDisconnectedError } from './errors/transport-disconnected.error';
 export { RedisWritesRefusedError } from './errors/redis-writes-refused.error';
-export { realtimeTransportSchema, routingFlagsSchema } from './config/realtime-options.schema';
+export {
+  realtimeTransportSchema,
+  routingFlagsSchema,
+  TRANSPORT_MODES,
+  type TransportMode,
+} from './config/realtime-options.schema';

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { realtimeTransportSchema, routingFlagsSchema } from './config/realtime-options.schema';
+import type { realtimeTransportSchema, routingFlagsSchema, TransportMode } from './config/realtime-options.schema';
 import type { TransportName } from './transports/realtime-transport.interface';
 
 // The option types come from the schema (config/realtime-options.schema.ts), which also documents every setting.
@@ -17,7 +17,12 @@ export type CircuitBreakerOptions = NonNullable<RealtimeTransportOptions['breake
 type Parsed = z.output<typeof realtimeTransportSchema>;
 
 /** The options with every default applied; what the providers use. */
-export interface ResolvedRealtimeTransportOptions extends Omit<Parsed, keyof RealtimeRoutingFlags | 'httpBridge'> {
+export interface ResolvedRealtimeTransportOptions extends Omit<
+  Parsed,
+  keyof RealtimeRoutingFlags | 'httpBridge' | 'transport'
+> {
+  /** The transport mode in force: the one set, or the one the configured sections imply. */
+  transport: TransportMode;
   flags: RealtimeRoutingFlags;
   httpBridge?: NonNullable<Parsed['httpBridge']> & { healthUrls: string[] };
   /** Transports that are configured, in fallback order. */

@@ -57,7 +57,7 @@ export const realtimeTransportProviders: Provider[] = [
       settings: RealtimeSettings,
       metrics: RealtimeTransportMetrics,
     ) => {
-      const router = new TransportRouter(options.transports, settings.flags);
+      const router = new TransportRouter(options.transports, settings.flags, options.transport === 'dual');
       const chain = new FallbackChain(transports, router, options, metrics);
       if (options.outbox) chain.useOutbox(new OutboxRelay(options.outbox.store, options.outbox, metrics));
       settings.onChange((flags) => {

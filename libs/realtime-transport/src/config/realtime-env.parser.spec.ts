@@ -156,3 +156,41 @@ describe('options given in code', () => {
     expect(resolveRealtimeOptions({ inProcess: true, redis: { url: 'redis://x' } }).transports).toEqual(['in-process']);
   });
 });
+
+describe('the transport setting (REALTIME_TRANSPORT)', () => {
+  const bridge = 'http://gw:3000/internal/realtime/events';
+  const fromEnv = (env: Record<string, string>) => resolveRealtimeOptions(parseRealtimeEnv(env));
+
+  it.each([
+    // [REALTIME_TRANSPORT, REALTIME_HTTP_BRIDGE_URL set, transports created, Redis options kept]
+    ['redis-streams', false, ['redis-streams'], true],
+    ['redis-streams', true, ['redis-streams', 'http-bridge'], true],
+    ['http-bridge', true, ['http-bridge'], false],
+    ['in-process', true, ['in-process'], false],
+    ['dual', true, ['redis-streams', 'http-bridge'], true],
+  ] as const)('%s, bridge set: %s -> creates %j and uses Redis: %s', (mode, withBridge, transports, usesRedis) => {
+    const options = fromEnv({ REALTIME_TRANSPORT: mode, ...(withBridge ? { REALTIME_HTTP_BRIDGE_URL: bridge } : {}) });
+    expect(options.transport).toBe(mode);
+    expect(options.transports).toEqual(transports);
+    expect(options.redis !== undefined).toBe(usesRedis);
+  });
+
+  it('is derived from the configured sections when not set, as before the setting existed', () => {
+    expect(fromEnv({}).transport).toBe('redis-streams');
+    expect(fromEnv({ REALTIME_HTTP_BRIDGE_URL: bridge }).transports).toEqual(['redis-streams', 'http-bridge']);
+    expect(resolveRealtimeOptions({ httpBridge: { urls: [bridge] } }).transport).toBe('http-bridge');
+  });
+
+  it('names what a mode is missing, and the variable to set', () => {
+    expect(() => fromEnv({ REALTIME_TRANSPORT: 'http-bridge' })).toThrow(
+      /httpBridge.urls \(REALTIME_HTTP_BRIDGE_URL\) must be set when transport is 'http-bridge'/,
+    );
+    expect(() => resolveRealtimeOptions({ transport: 'dual', httpBridge: { urls: [bridge] } })).toThrow(
+      /redis \(REDIS_URL\) must be set when transport is 'dual'/,
+    );
+    expect(() => resolveRealtimeOptions({ transport: 'http-bridge', inProcess: true })).toThrow(
+      /inProcess` is the older spelling/,
+    );
+    expect(() => fromEnv({ REALTIME_TRANSPORT: 'kafka' })).toThrow(/REALTIME_TRANSPORT/);
+  });
+});

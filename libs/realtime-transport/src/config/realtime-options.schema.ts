@@ -93,17 +93,26 @@ const outboxSchema = z.object({
   retryMs: setting(integer(1, 3_600_000).default(1000), { doc: 'Wait before retrying a failed store call.' }),
 });
 
+/** The transports a publisher can be set to use (see `transport`). */
+export const TRANSPORT_MODES = ['redis-streams', 'http-bridge', 'in-process', 'dual'] as const;
+export type TransportMode = (typeof TRANSPORT_MODES)[number];
+
 /**
- * Every option of `RealtimeTransportModule`: types, defaults, bounds, environment variables and the README's
- * configuration table all come from here.
+ * Every option of `RealtimeTransportModule`: types, defaults, bounds, environment variables and the configuration
+ * reference (docs/configuration.md) all come from here.
  */
 export const realtimeTransportSchema = z.object({
+  transport: setting(z.enum(TRANSPORT_MODES).optional(), {
+    env: 'REALTIME_TRANSPORT',
+    doc: '`redis-streams` (the bridge, when set, is its fallback), `http-bridge` (Redis unused), `in-process` (a gateway in this process; nothing else used) or `dual` (both, every envelope to each). The routing flags stay the rollout controls within it.',
+    shownDefault: '`redis-streams`, or `http-bridge` when only a bridge is set',
+  }),
   ...routingFlagsSchema.shape,
   /** Redis Streams transport. Leave out to disable it (the environment always sets it). */
   redis: redisStreamsSchema.optional(),
   /** The HTTP bridge (the legacy path). Leave out to disable it. */
   httpBridge: httpBridgeSchema.optional(),
-  /** Deliver to the sink registered in this process (single node, tests) instead of Redis and the bridge. */
+  /** The same as `transport: 'in-process'` (kept for earlier versions). */
   inProcess: z.boolean().default(false),
   ...envelopeLimitSettings,
   bufferCapacity: setting(integer(1, 10_000_000).default(10_000), {
@@ -166,7 +175,7 @@ export const realtimeTransportSchema = z.object({
     env: 'REALTIME_COALESCER_MAX_KEYS',
     doc: 'Coalescing keys with an open window, at most; past it, events go out uncoalesced.',
   }),
-  /** Transactional outbox for durable accept (README, "Durable accept"). */
+  /** Transactional outbox for durable accept (docs/durable-accept.md). */
   outbox: outboxSchema.optional(),
   /** Metrics registry: prom-client's default one when prom-client is installed; `false` turns metrics off. */
   metrics: metricsSetting,

@@ -18,7 +18,8 @@ import { errorMessage, withTimeout } from '@realtime-streams/common';
  *
  * On a Redis Cluster, `shards` lists the shards whose appends fail now (their master gone, their slots down, a
  * redirection loop) with the error: some down is `up` with `degraded: true` (their envelopes take the next
- * transport), all down is `down`.
+ * transport), all down is `down`. Without the Redis Streams transport (`transport` is `http-bridge` or `in-process`)
+ * it is `up` with `used: false`: a component that is not configured is not down.
  */
 @Injectable()
 export class RedisHealthIndicator {
@@ -37,7 +38,8 @@ export class RedisHealthIndicator {
     timeoutMs = this.options.probeTimeoutMs,
   ) {
     const indicator = healthCheck(key);
-    if (!this.redis) return indicator.down({ message: 'the Redis Streams transport is not configured' });
+    // Not used is not down: a publisher on the bridge or in process has no Redis to reach (see `transport`).
+    if (!this.redis) return indicator.up({ used: false, transport: this.options.transport });
     const probe = this.prober?.lastResult(this.redis.name);
     if (probe && !probe.healthy) {
       return indicator.down({

@@ -70,4 +70,12 @@ describe('TransportRouter', () => {
     router.apply(flags({ redisStreamsPercentage: 0 }));
     expect(router.primaryPlan()).toEqual({ order: ['http-bridge', 'redis-streams'], dual: false });
   });
+
+  it("writes every envelope to both transports in transport: 'dual', whatever the dual-write flag says", () => {
+    const router = new TransportRouter([...both], flags({ dualWrite: false }), true);
+    expect(router.route('room:1')).toEqual({ order: ['redis-streams', 'http-bridge'], dual: true });
+    // The rollback flag still works within the mode: Redis Streams off leaves the bridge alone.
+    router.apply(flags({ useRedisStreams: false }));
+    expect(router.route('room:1')).toEqual({ order: ['http-bridge'], dual: false });
+  });
 });

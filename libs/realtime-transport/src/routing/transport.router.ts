@@ -29,6 +29,8 @@ export class TransportRouter {
   constructor(
     private readonly configured: readonly TransportName[],
     flags: RealtimeRoutingFlags,
+    /** `transport: 'dual'`: every envelope to every enabled transport, whatever `dualWrite` says. */
+    private readonly alwaysDual = false,
   ) {
     this.apply(flags);
   }
@@ -43,7 +45,7 @@ export class TransportRouter {
           (name) => this.configured.includes(name) && (name !== 'redis-streams' || flags.useRedisStreams),
         );
     const [first, ...rest] = enabled;
-    const dual = enabled.length > 1 && flags.dualWrite;
+    const dual = enabled.length > 1 && (flags.dualWrite || this.alwaysDual);
     this.share = first === 'redis-streams' && !dual ? flags.redisStreamsPercentage : 100;
     this.inShare = this.plan(dual || flags.fallbackToHttp ? enabled : enabled.slice(0, 1), dual);
     // Targets kept off the first transport may still use it when theirs is down.

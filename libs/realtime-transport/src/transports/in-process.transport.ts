@@ -23,7 +23,9 @@ export class InProcessTransport implements RealtimeTransport {
     }
   }
 
+  /** Waits (within the probe's timeout) for the sink of a gateway still starting in this process. */
   async health(): Promise<void> {
+    await this.registry.registered();
     if (!this.registry.sink) throw new TransportUnavailableError(this.name, 'no in-process sink is registered');
   }
 
