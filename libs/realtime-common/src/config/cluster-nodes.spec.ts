@@ -28,4 +28,10 @@ describe('clusterSeeds (REDIS_CLUSTER_NODES)', () => {
     expect(() => clusterSeeds(['r1:99999'])).toThrow(/Invalid/);
     expect(() => clusterSeeds(['http://r1:7000'])).toThrow(/Invalid/);
   });
+
+  it('never shows the password of a malformed seed', () => {
+    expect(() => clusterSeeds(['redis://:hunter2@r1:99999'])).toThrow(
+      'Invalid Redis Cluster node "redis://:***@r1:99999"',
+    );
+  });
 });

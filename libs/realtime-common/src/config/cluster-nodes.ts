@@ -1,5 +1,6 @@
 import type { ClusterNode, ClusterOptions } from 'ioredis';
 import { z } from 'zod';
+import { redactUrl } from '../redact-url';
 
 const HOST_PORT = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$/;
 
@@ -52,7 +53,7 @@ function parseClusterNode(value: string): ParsedNode | undefined {
 export function clusterSeeds(nodes: readonly string[]): { seeds: ClusterNode[]; options: ClusterOptions } {
   const parsed = nodes.map((node) => {
     const result = parseClusterNode(node);
-    if (!result) throw new Error(`Invalid Redis Cluster node "${node}"`);
+    if (!result) throw new Error(`Invalid Redis Cluster node "${redactUrl(node)}"`);
     return result;
   });
   const withAuth = parsed.filter((node) => node.password !== undefined || node.username !== undefined);
