@@ -1,6 +1,8 @@
 // Helpers the transport and the gateway share. Not an application API: no compatibility promise between versions.
-export { InvalidRealtimeConfigError } from './invalid-realtime-config.error';
+export { InvalidRealtimeConfigError, type ConfigProblemDetails } from './invalid-realtime-config.error';
+export { UnknownRealtimeOptionError } from './unknown-realtime-option.error';
 export { errorMessage } from './error-message';
+export { redactUrl } from './redact-url';
 export { withTimeout, TimeoutError } from './with-timeout';
 export {
   createFailFastRedis,

@@ -1,10 +1,13 @@
 import { z } from 'zod';
 import type { Env } from '../env';
 import { InvalidRealtimeConfigError } from '../invalid-realtime-config.error';
-import { walkSchema } from './schema-walk';
+import { numberRange } from './issue-words';
+import { type SettingLeaf, walkSchema } from './schema-walk';
+import { envFixHint } from './setting-label';
 
 const TRUE = new Set(['true', '1', 'yes', 'on']);
 const FALSE = new Set(['false', '0', 'no', 'off']);
+const BOOLEAN_WORDS = 'set it to true or false (1/0, yes/no and on/off work too)';
 
 /** Where each option came from: the environment variable that set it, by option path. */
 export type SettingSources = Map<string, string>;
@@ -24,37 +27,33 @@ export function optionsFromEnv(schema: z.ZodType, env: Env, sources: SettingSour
       const key = path.join('.');
       if (insideAbsent(key)) return absent.push(key);
       if (meta?.toggle !== undefined) {
-        const on = readBoolean(env, meta.toggle) ?? meta.toggleDefault ?? true;
+        const on = readToggle(env, meta.toggle, key) ?? meta.toggleDefault ?? true;
         if (!on) return absent.push(key);
         return set(result, path, {});
       }
       if (meta?.always) return set(result, path, {});
       if (meta?.presentWhen && !meta.presentWhen.some((name) => read(env, name) !== undefined)) absent.push(key);
     },
-    leaf: ({ path, inner, envNames }) => {
+    leaf: (leaf) => {
+      const { path, envNames } = leaf;
       const key = path.join('.');
       if (insideAbsent(key)) return;
       const name = envNames.find((candidate) => read(env, candidate) !== undefined);
       if (name === undefined) return;
-      set(result, path, coerce(inner, name, read(env, name)!));
+      set(result, path, coerce(leaf, name, read(env, name)!));
       sources.set(key, name);
     },
   });
   return result;
 }
 
-function coerce(inner: z.ZodType, name: string, value: string): unknown {
-  if (inner instanceof z.ZodBoolean) return parseBoolean(name, value);
+function coerce(leaf: SettingLeaf, name: string, value: string): unknown {
+  const { inner } = leaf;
+  if (inner instanceof z.ZodBoolean) return parseBoolean(name, value, envFixHint(name, leaf, BOOLEAN_WORDS));
+  const fix = envFixHint(name, leaf);
   if (inner instanceof z.ZodNumber) {
     const parsed = Number(value);
-    if (!Number.isFinite(parsed)) {
-      const { minValue, maxValue, isInt } = inner;
-      throw new InvalidRealtimeConfigError(
-        name,
-        value,
-        `${isInt ? 'an integer' : 'a number'} between ${minValue} and ${maxValue}`,
-      );
-    }
+    if (!Number.isFinite(parsed)) throw new InvalidRealtimeConfigError(name, value, numberRange(inner), { fix });
     return parsed;
   }
   // A list or a word (`REALTIME_CORS_ORIGINS=*`): the word when one of the union's literals is the value.
@@ -71,16 +70,18 @@ function coerce(inner: z.ZodType, name: string, value: string): unknown {
   return value;
 }
 
-function readBoolean(env: Env, name: string): boolean | undefined {
+/** A variable that turns the section at `path` on or off. */
+function readToggle(env: Env, name: string, path: string): boolean | undefined {
   const value = read(env, name);
-  return value === undefined ? undefined : parseBoolean(name, value);
+  const fix = `${name} turns ${path} on or off: ${BOOLEAN_WORDS}, or unset it.`;
+  return value === undefined ? undefined : parseBoolean(name, value, fix);
 }
 
-function parseBoolean(name: string, value: string): boolean {
+function parseBoolean(name: string, value: string, fix: string): boolean {
   const lower = value.toLowerCase();
   if (TRUE.has(lower)) return true;
   if (FALSE.has(lower)) return false;
-  throw new InvalidRealtimeConfigError(name, value, 'true or false');
+  throw new InvalidRealtimeConfigError(name, value, 'true or false', { fix });
 }
 
 function read(env: Env, name: string): string | undefined {

@@ -8,6 +8,8 @@ export interface SettingMeta {
   doc: string;
   /** The default as the table shows it, when the value itself says little (e.g. "hostname-pid"). */
   shownDefault?: string;
+  /** A secret: error messages give its length, never its value. */
+  secret?: boolean;
 }
 
 /** A section (nested object) that exists only when the environment asks for it. */

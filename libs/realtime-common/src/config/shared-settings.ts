@@ -23,7 +23,11 @@ export const redisConnectionSettings = {
         try {
           clusterSeeds(nodes);
         } catch (error) {
-          context.addIssue({ code: 'custom', message: (error as Error).message });
+          const reason = (error as Error).message.replace(/^REDIS_CLUSTER_NODES: /, '');
+          context.addIssue({
+            code: 'custom',
+            message: `expected nodes that all give the same credentials and the same TLS setting (here: ${reason})`,
+          });
         }
       })
       .optional(),
@@ -56,7 +60,7 @@ export const streamLayoutSettings = {
       .min(1)
       .max(200)
       // A brace in the prefix would become every shard's hash tag: all shards in one Redis Cluster slot.
-      .regex(/^[^{}]+$/, 'no { or } (the shard part carries the hash tag)')
+      .regex(/^[^{}]+$/, 'a prefix with no { or } (the shard part carries the hash tag)')
       .default(STREAM_LAYOUT_DEFAULTS.streamKeyPrefix),
     {
       env: 'REALTIME_STREAM_KEY_PREFIX',
