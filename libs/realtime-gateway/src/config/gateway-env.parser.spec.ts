@@ -83,3 +83,30 @@ describe('gateway configuration from the environment', () => {
     );
   });
 });
+
+describe('the gateway follows its publishers’ transport (REALTIME_TRANSPORT)', () => {
+  const resolve = (env: Record<string, string>) => resolveGatewayOptions(parseGatewayEnv({ JWT_SECRET: 's', ...env }));
+  const inputs = (env: Record<string, string>) => {
+    const { redis, bridge, inProcess } = resolve(env);
+    return { redis: redis !== undefined, bridge: bridge !== undefined, inProcess };
+  };
+
+  it.each([
+    ['redis-streams', { redis: true, bridge: true, inProcess: true }],
+    ['http-bridge', { redis: false, bridge: true, inProcess: true }],
+    ['in-process', { redis: false, bridge: false, inProcess: true }],
+    ['dual', { redis: true, bridge: true, inProcess: true }],
+  ])('%s opens %j', (mode, expected) => {
+    expect(inputs({ REALTIME_TRANSPORT: mode, REALTIME_BRIDGE_SECRET: 'b' })).toEqual(expected);
+  });
+
+  it('opens every configured input when it is not set, and names what a mode lacks', () => {
+    expect(inputs({ REALTIME_BRIDGE_SECRET: 'b' })).toEqual({ redis: true, bridge: true, inProcess: true });
+    expect(() => resolve({ REALTIME_TRANSPORT: 'http-bridge' })).toThrow(
+      /bridge.secret \(REALTIME_BRIDGE_SECRET\) must be set when transport is 'http-bridge'/,
+    );
+    expect(() => resolve({ REALTIME_TRANSPORT: 'redis-streams', REALTIME_GATEWAY_REDIS: 'false' })).toThrow(
+      /REALTIME_GATEWAY_REDIS, REDIS_URL\) must be configured when transport is 'redis-streams'/,
+    );
+  });
+});

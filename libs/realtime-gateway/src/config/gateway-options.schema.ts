@@ -186,11 +186,21 @@ const bridgeSchema = section(
   { presentWhen: ['REALTIME_BRIDGE_SECRET'] },
 );
 
+/** What the publishers send with (the transport's `transport`): the inputs a gateway opens follow from it. */
+export const GATEWAY_INPUT_MODES = ['redis-streams', 'http-bridge', 'in-process', 'dual'] as const;
+export type GatewayInputMode = (typeof GATEWAY_INPUT_MODES)[number];
+
 /**
- * Every option of `RealtimeGatewayModule`: types, defaults, bounds, environment variables and the README's
- * configuration table all come from here. Hooks (group methods, authorization, a verifier) come from code only.
+ * Every option of `RealtimeGatewayModule`: types, defaults, bounds, environment variables and the configuration
+ * reference (docs/configuration.md) all come from here. Hooks (group methods, authorization, a verifier) come from
+ * code only.
  */
 export const realtimeGatewaySchema = z.object({
+  transport: setting(z.enum(GATEWAY_INPUT_MODES).optional(), {
+    env: 'REALTIME_TRANSPORT',
+    doc: 'What the publishers send with, the same variable as theirs: `redis-streams` reads the streams (and takes bridge requests when `REALTIME_BRIDGE_SECRET` is set), `http-bridge` takes bridge requests only (no Redis), `in-process` takes what this app publishes only, `dual` both.',
+    shownDefault: 'every input configured',
+  }),
   instanceId: setting(z.string().min(1).max(200).optional(), {
     env: 'REALTIME_INSTANCE_ID',
     doc: 'Gateway instance name; its consumer group is `gateway:<id>`.',
