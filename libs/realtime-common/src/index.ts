@@ -14,7 +14,7 @@ export {
 } from './fail-fast-redis';
 export { clusterSeeds } from './config/cluster-nodes';
 export { InProcessSinkRegistry, type InProcessSink } from './in-process-sink.registry';
-export type { Env } from './env';
+export { isProductionEnv, type Env } from './env';
 export * from './config';
 export { healthCheck, type RealtimeHealthResult } from './health-check';
 export { MetricFactory, type RealtimeMetricsOption } from './metrics/metric-factory';

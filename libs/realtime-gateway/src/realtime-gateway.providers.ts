@@ -1,5 +1,10 @@
-import { MetricFactory, streamKeyLayoutOf, type RealtimeMetricsOption } from '@realtime-streams/common';
-import type { Provider } from '@nestjs/common';
+import {
+  isProductionEnv,
+  MetricFactory,
+  streamKeyLayoutOf,
+  type RealtimeMetricsOption,
+} from '@realtime-streams/common';
+import { Logger, type Provider } from '@nestjs/common';
 import { StreamKeys } from '@realtime-streams/contracts';
 import { BridgeReceiverHandler } from './bridge/bridge-receiver.handler';
 import { resolveGatewayOptions } from './config/resolve-gateway-options';
@@ -35,7 +40,11 @@ export const realtimeGatewayProviders: Provider[] = [
   {
     provide: RESOLVED_GATEWAY_OPTIONS,
     inject: [REALTIME_GATEWAY_OPTIONS],
-    useFactory: (options: RealtimeGatewayOptions) => resolveGatewayOptions(options),
+    useFactory: (options: RealtimeGatewayOptions) =>
+      resolveGatewayOptions(options, undefined, {
+        production: isProductionEnv(process.env),
+        warn: (message) => new Logger('RealtimeGateway').warn(message),
+      }),
   },
   {
     provide: RealtimeGatewayMetrics,

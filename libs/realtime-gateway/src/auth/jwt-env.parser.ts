@@ -28,6 +28,7 @@ export function jwtVerificationOptions(jwt: JwtSettings): JwtVerificationOptions
         'JWT_PUBLIC_KEY_FILE (auth.jwt.publicKeyFile)',
         publicKeyFile,
         'a readable PEM file',
+        { fix: 'Check the path, and that this process may read the file.' },
       );
     }
   }

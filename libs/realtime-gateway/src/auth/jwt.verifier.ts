@@ -29,9 +29,19 @@ export class JwtVerifier implements AccessTokenVerifier {
     private readonly options: JwtVerificationOptions,
     private readonly now: () => number = Date.now,
   ) {
-    const sources = [options.secret, options.publicKey, options.jwksUrl].filter((s) => s !== undefined && s !== '');
+    const sources = (['secret', 'publicKey', 'jwksUrl'] as const).filter((key) => Boolean(options[key]));
     if (sources.length !== 1) {
-      throw new InvalidRealtimeConfigError('auth.jwt', '(key)', 'exactly one of secret, publicKey or jwksUrl');
+      throw new InvalidRealtimeConfigError(
+        'auth.jwt (JWT_SECRET, JWT_PUBLIC_KEY or JWT_PUBLIC_KEY_FILE, JWT_JWKS_URL)',
+        sources.length === 0 ? undefined : sources,
+        'exactly one of secret, publicKey or jwksUrl',
+        {
+          fix:
+            sources.length === 0
+              ? 'Set the one your tokens are signed with.'
+              : 'Keep the one your tokens are signed with and unset the others.',
+        },
+      );
     }
     const hmac = Boolean(options.secret);
     this.algorithms = options.algorithms ?? (hmac ? ['HS256'] : ['RS256', 'ES256']);
@@ -39,17 +49,19 @@ export class JwtVerifier implements AccessTokenVerifier {
     const wrong = this.algorithms.find((algorithm) => !allowed.includes(algorithm));
     if (wrong || this.algorithms.length === 0) {
       throw new InvalidRealtimeConfigError(
-        'auth.jwt.algorithms',
+        'auth.jwt.algorithms (JWT_ALGORITHMS)',
         this.algorithms.join(','),
         `${hmac ? 'HMAC algorithms with a secret' : 'asymmetric algorithms with a public key or JWKS'} (${allowed.join(', ')})`,
+        { fix: 'Unset it for the default of the key source, or list only algorithms of that family.' },
       );
     }
     this.toleranceS = options.clockToleranceSec ?? 30;
     if (options.maxLifetimeSec !== undefined && !(options.maxLifetimeSec > 0)) {
       throw new InvalidRealtimeConfigError(
-        'auth.jwt.maxLifetimeSec',
+        'auth.jwt.maxLifetimeSec (JWT_MAX_LIFETIME_S)',
         options.maxLifetimeSec,
         'a positive number of seconds',
+        { fix: 'Leave it out for no maximum.' },
       );
     }
     if (options.secret) this.key = new TextEncoder().encode(options.secret);
@@ -117,7 +129,14 @@ function publicKeyOf(pem: string): KeyObject {
   try {
     return createPublicKey(pem.replace(/\\n/g, '\n'));
   } catch {
-    throw new InvalidRealtimeConfigError('auth.jwt.publicKey', '(PEM)', 'a PEM public key (SPKI) or certificate');
+    throw new InvalidRealtimeConfigError(
+      'auth.jwt.publicKey (JWT_PUBLIC_KEY)',
+      pem,
+      'a PEM public key (SPKI) or certificate',
+      {
+        fix: 'Give the whole PEM text, BEGIN and END lines included (\\n escapes allowed), or its file as JWT_PUBLIC_KEY_FILE.',
+      },
+    );
   }
 }
 
@@ -128,5 +147,7 @@ function jwksUrlOf(value: string): URL {
   } catch {
     // Reported below.
   }
-  throw new InvalidRealtimeConfigError('auth.jwt.jwksUrl', value, 'an http(s) URL');
+  throw new InvalidRealtimeConfigError('auth.jwt.jwksUrl (JWT_JWKS_URL)', value, 'an http(s) URL', {
+    fix: "Give the identity provider's key set URL, e.g. https://idp.example/.well-known/jwks.json.",
+  });
 }

@@ -36,7 +36,7 @@ describe('gateway configuration from the environment', () => {
     );
     expect(() => parseGatewayEnv({ REDIS_URL: 'localhost' })).toThrow(InvalidRealtimeConfigError);
     expect(() => resolveGatewayOptions(parseGatewayEnv({}))).toThrow(
-      /auth must be a verifier, jwt settings or a jwtSecret/,
+      /JWT_SECRET \(auth.jwt.secret\) must be set, or another way to verify client tokens given, got nothing\. Set JWT_SECRET to the secret your tokens are signed with \(make one with `openssl rand -base64 32`\); for tokens an identity provider signs, set JWT_PUBLIC_KEY, JWT_PUBLIC_KEY_FILE or JWT_JWKS_URL instead/,
     );
     expect(() =>
       resolveGatewayOptions({ auth: { jwtSecret: 's' }, slowClients: { softLimitBytes: 4096, hardLimitBytes: 2048 } }),

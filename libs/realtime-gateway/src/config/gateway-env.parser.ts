@@ -1,4 +1,4 @@
-import { type Env, optionsFromEnv, parseOptions, type SettingSources } from '@realtime-streams/common';
+import { type Env, isProductionEnv, optionsFromEnv, parseOptions, type SettingSources } from '@realtime-streams/common';
 import type { RealtimeGatewayOptions } from '../realtime-gateway-options.interface';
 import { realtimeGatewaySchema } from './gateway-options.schema';
 import { resolveGatewayOptions } from './resolve-gateway-options';
@@ -13,6 +13,7 @@ export function parseGatewayEnv(env: Env): RealtimeGatewayOptions {
   const sources: SettingSources = new Map();
   const options = optionsFromEnv(realtimeGatewaySchema, env, sources) as RealtimeGatewayOptions;
   parseOptions(realtimeGatewaySchema, options, sources);
-  if (options.auth?.jwt) resolveGatewayOptions(options, sources);
+  // Checked here too so a bad JWT setting names its variable; the module warns about a short secret (once).
+  if (options.auth?.jwt) resolveGatewayOptions(options, sources, { production: isProductionEnv(env) });
   return options;
 }

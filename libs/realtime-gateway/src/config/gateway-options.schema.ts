@@ -93,6 +93,7 @@ export const jwtSettingsSchema = z.object({
   secret: setting(z.string().min(1).optional(), {
     env: 'JWT_SECRET',
     doc: 'HS256 secret of client tokens.',
+    secret: true,
   }),
   publicKey: setting(z.string().min(1).optional(), {
     env: 'JWT_PUBLIC_KEY',
@@ -135,8 +136,7 @@ const authSchema = section(
       'an AccessTokenVerifier',
     ).optional(),
     jwt: jwtSchema.optional(),
-    /** Shortcut for `jwt: { secret }`. */
-    jwtSecret: z.string().min(1).optional(),
+    jwtSecret: setting(z.string().min(1).optional(), { doc: 'Shortcut for `jwt: { secret }`.', secret: true }),
     closeOnExpiration: setting(z.boolean().default(true), {
       env: 'REALTIME_CLOSE_ON_TOKEN_EXPIRY',
       doc: 'Close an open connection (reconnectable) when its token expires.',
@@ -177,6 +177,7 @@ const bridgeSchema = section(
     secret: setting(z.string().min(1), {
       env: 'REALTIME_BRIDGE_SECRET',
       doc: 'Bearer secret publishers must send to the bridge receiver; unset: no receiver.',
+      secret: true,
     }),
     maxBodyBytes: setting(integer(1024, 1024 * 1024 * 1024).default(5 * 1024 * 1024), {
       env: 'REALTIME_BRIDGE_MAX_BODY_BYTES',

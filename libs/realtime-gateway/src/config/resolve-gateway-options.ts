@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { InvalidRealtimeConfigError, parseOptions, type SettingSources } from '@realtime-streams/common';
+import { checkHs256Secret, HOW_TO_MAKE_A_SECRET, type SecretPolicy } from '../auth/hs256-secret-strength';
 import { JwtVerifier } from '../auth/jwt.verifier';
 import { jwtVerificationOptions } from '../auth/jwt-env.parser';
 import type { RealtimeGatewayOptions, ResolvedGatewayOptions } from '../realtime-gateway-options.interface';
@@ -41,16 +42,23 @@ const FRAME_OVERHEAD_BYTES = 256;
 
 /**
  * Applies the schema's defaults and bounds, then what the schema cannot say: the token verifier, the instance
- * name, and the checks between settings. Errors name the option (or the variable).
+ * name, and the checks between settings. Errors name the option (or the variable). `secrets`: whether a short
+ * HS256 secret is refused (production) or warned about.
  */
 export function resolveGatewayOptions(
   options: RealtimeGatewayOptions,
   sources?: SettingSources,
+  secrets: SecretPolicy = { production: false },
 ): ResolvedGatewayOptions {
   const { auth, hub, instanceId, ...rest } = parseOptions(realtimeGatewaySchema, options, sources);
   const jwt = auth.jwt ? jwtVerificationOptions(auth.jwt) : auth.jwtSecret ? { secret: auth.jwtSecret } : undefined;
+  if (jwt?.secret && !auth.verifier) {
+    const path = auth.jwt ? 'auth.jwt.secret' : 'auth.jwtSecret';
+    const label = sources?.get(path) === 'JWT_SECRET' ? `JWT_SECRET (${path})` : `${path} (JWT_SECRET)`;
+    checkHs256Secret(jwt.secret, { label, env: 'JWT_SECRET' }, secrets);
+  }
   const verifier = auth.verifier ?? (jwt ? new JwtVerifier(jwt) : undefined);
-  if (!verifier) throw new InvalidRealtimeConfigError('auth', '(none)', 'a verifier, jwt settings or a jwtSecret');
+  if (!verifier) throw noWayToVerifyTokens();
   const { slowClients, envelopes } = rest;
   if (slowClients.hardLimitBytes < slowClients.softLimitBytes) {
     throw new InvalidRealtimeConfigError('slowClients.hardLimitBytes', slowClients.hardLimitBytes, '>= softLimitBytes');
@@ -74,4 +82,19 @@ export function resolveGatewayOptions(
     verifier,
     closeOnTokenExpiry: auth.closeOnExpiration,
   };
+}
+
+/** No secret, key or verifier: every client would be refused, so the gateway does not start. */
+function noWayToVerifyTokens(): InvalidRealtimeConfigError {
+  return new InvalidRealtimeConfigError(
+    'JWT_SECRET (auth.jwt.secret)',
+    undefined,
+    'set, or another way to verify client tokens given',
+    {
+      fix:
+        `Set JWT_SECRET to the secret your tokens are signed with (${HOW_TO_MAKE_A_SECRET.toLowerCase()}); for ` +
+        'tokens an identity provider signs, set JWT_PUBLIC_KEY, JWT_PUBLIC_KEY_FILE or JWT_JWKS_URL instead; in code, ' +
+        'give auth.jwtSecret, auth.jwt or auth.verifier.',
+    },
+  );
 }
