@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Pool } from 'undici';
 import type { OutboundEnvelope } from '@realtime-streams/contracts';
-import { errorMessage } from '@realtime-streams/common';
+import { errorMessage, redactUrl } from '@realtime-streams/common';
 import type { GaveUpReportBody } from './http-bridge.gave-up';
 import { LaneQueue } from './http-bridge.lane-queue';
 import type { HttpBridgeLaneMetrics, LaneDropReason } from './http-bridge.metrics';
@@ -49,18 +49,25 @@ export class HttpBridgeLane {
   /** Dropped during the current outage, for the "is back" log line. */
   private droppedWhileAway = 0;
   private lastRefusal = '';
+  /** The instance's URL as logs, errors, health and metric labels show it: credentials redacted. */
+  readonly url: URL;
+  readonly name: string;
+  private readonly healthName: string;
   /** Whether any request or probe has had an answer yet (the first may come before the gateway listens). */
   seen = false;
   lastError?: string;
 
   constructor(
-    readonly url: URL,
+    url: URL,
     healthUrl: URL,
     private readonly settings: HttpBridgeLaneSettings,
     private readonly metrics: HttpBridgeLaneMetrics,
   ) {
+    this.url = new URL(redactUrl(url.href));
+    this.name = this.url.href;
+    this.healthName = redactUrl(`${url.origin}${healthUrl.pathname}${healthUrl.search}`);
     if (healthUrl.origin !== url.origin) {
-      throw new Error(`HTTP bridge health URL ${healthUrl.href} must be on the same origin as ${url.href}`);
+      throw new Error(`HTTP bridge health URL ${redactUrl(healthUrl.href)} must be on the same origin as ${this.name}`);
     }
     this.pool = new Pool(url.origin, {
       connections: settings.connections,
@@ -71,7 +78,7 @@ export class HttpBridgeLane {
     this.healthPath = healthUrl.pathname + healthUrl.search;
     this.headers = { 'content-type': 'application/json' };
     if (settings.secret) this.headers.authorization = `Bearer ${settings.secret}`;
-    this.queue = new LaneQueue(this, url.href, settings, metrics, {
+    this.queue = new LaneQueue(this, this.name, settings, metrics, {
       gaveUp: (reason, count, why) => this.gaveUp(reason, count, why),
       changed: () => this.notifyDrained(),
     });
@@ -140,13 +147,13 @@ export class HttpBridgeLane {
     const busy = this.sending;
     const waiting = this.queue.shutdown();
     if (waiting > 0) {
-      this.logger.warn(`${this.url.href}: ${waiting} envelopes not delivered to this instance before shutdown`);
+      this.logger.warn(`${this.name}: ${waiting} envelopes not delivered to this instance before shutdown`);
     }
     const untold = this.queue.abandonReport();
     if (untold > 0) {
       this.metrics.gaveUpReported('shutdown', untold);
       this.logger.error(
-        `${this.url.href}: ${untold} envelopes given up for this instance were never reported to it (unreachable ` +
+        `${this.name}: ${untold} envelopes given up for this instance were never reported to it (unreachable ` +
           'until shutdown): its clients of those targets are not told; outboxed ones are sent again at the next start',
       );
     }
@@ -181,13 +188,13 @@ export class HttpBridgeLane {
           this.markUp();
         } else if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
           // The instance refused this batch for good (bad secret, too large, invalid): sending it again cannot help.
-          const error = new Error(`${this.url.href} answered ${status} ${this.lastRefusal}`);
+          const error = new Error(`${this.name} answered ${status} ${this.lastRefusal}`);
           // Dropped first: failing the tickets may withdraw envelopes, which must not shift the range.
           this.queue.refused(error.message);
           this.markDown(error);
           break;
         } else {
-          this.postFailed(new Error(`${this.url.href} answered ${status} ${this.lastRefusal}`));
+          this.postFailed(new Error(`${this.name} answered ${status} ${this.lastRefusal}`));
           break;
         }
       }
@@ -225,7 +232,7 @@ export class HttpBridgeLane {
     if (status >= 200 && status < 300) {
       this.queue.reportDelivered();
       this.metrics.gaveUpReported('told', report.envelopes);
-      this.logger.warn(`${this.url.href}: reported ${what}; it closed those clients so they re-fetch`);
+      this.logger.warn(`${this.name}: reported ${what}; it closed those clients so they re-fetch`);
       this.markUp();
       return true;
     }
@@ -233,13 +240,13 @@ export class HttpBridgeLane {
       this.queue.reportDelivered();
       this.metrics.gaveUpReported('refused', report.envelopes);
       this.logger.error(
-        `${this.url.href} refused the report of ${what} (${status} ${this.lastRefusal}): its clients of those ` +
+        `${this.name} refused the report of ${what} (${status} ${this.lastRefusal}): its clients of those ` +
           'targets were not told to re-fetch. Is that gateway older than this publisher?',
       );
       return true;
     }
     this.queue.reportFailed();
-    this.markDown(new Error(`${this.url.href} answered ${status} ${this.lastRefusal}`));
+    this.markDown(new Error(`${this.name} answered ${status} ${this.lastRefusal}`));
     return false;
   }
 
@@ -249,7 +256,7 @@ export class HttpBridgeLane {
     const timeoutMs = this.settings.timeoutMs;
     // Our own timer rather than undici's coarse ones: the timeout is what bounds a paused instance's cost.
     const timer = setTimeout(
-      () => abort.abort(new Error(`POST ${this.url.href} timed out after ${timeoutMs} ms`)),
+      () => abort.abort(new Error(`POST ${this.name} timed out after ${timeoutMs} ms`)),
       timeoutMs,
     );
     try {
@@ -278,14 +285,14 @@ export class HttpBridgeLane {
     const abort = new AbortController();
     const timeoutMs = this.settings.probeTimeoutMs;
     const timer = setTimeout(
-      () => abort.abort(new Error(`GET ${this.url.origin}${this.healthPath} timed out after ${timeoutMs} ms`)),
+      () => abort.abort(new Error(`GET ${this.healthName} timed out after ${timeoutMs} ms`)),
       timeoutMs,
     );
     try {
       const response = await this.pool.request({ path: this.healthPath, method: 'GET', signal: abort.signal });
       await response.body.dump();
       if (response.statusCode < 200 || response.statusCode >= 300) {
-        throw new Error(`${this.url.origin}${this.healthPath} answered ${response.statusCode}`);
+        throw new Error(`${this.healthName} answered ${response.statusCode}`);
       }
     } catch (error) {
       throw abort.signal.aborted ? abort.signal.reason : error;
@@ -302,7 +309,7 @@ export class HttpBridgeLane {
     const dropped = this.droppedWhileAway
       ? `; ${this.droppedWhileAway} envelopes were given up for it meanwhile (it is told first)`
       : '';
-    this.logger.log(`${this.url.href} is back; sending it the ${this.depth} envelopes it missed${dropped}`);
+    this.logger.log(`${this.name} is back; sending it the ${this.depth} envelopes it missed${dropped}`);
     this.droppedWhileAway = 0;
     this.pump();
   }
@@ -315,7 +322,7 @@ export class HttpBridgeLane {
     const wentDown = this.availability.markDown(error);
     if (wentDown) {
       const message =
-        `${this.url.href} failed: ${this.lastError}; skipping it until its health probe passes ` +
+        `${this.name} failed: ${this.lastError}; skipping it until its health probe passes ` +
         `(it keeps up to ${this.settings.queueEnvelopes} envelopes for up to ${this.settings.retryMs} ms)`;
       // A gateway in this very process answers only once the HTTP server listens, after the first probe.
       if (first) this.logger.debug(message);
@@ -323,7 +330,7 @@ export class HttpBridgeLane {
       this.metrics.up(false);
     }
     // The tickets waiting on this lane must not wait for it any longer; the envelopes stay queued for a retry.
-    this.queue.failTickets(`${this.url.href}: ${this.lastError}`);
+    this.queue.failTickets(`${this.name}: ${this.lastError}`);
     if (wentDown) this.queue.dropVolatile();
   }
 
@@ -337,7 +344,7 @@ export class HttpBridgeLane {
             ? `it is more than ${this.settings.queueEnvelopes} envelopes behind`
             : `it refused them: ${why}`;
       this.logger.warn(
-        `${this.url.href}: giving up envelopes for this instance (${cause}); it is told which targets, before ` +
+        `${this.name}: giving up envelopes for this instance (${cause}); it is told which targets, before ` +
           'anything later, and closes those clients so they re-fetch',
       );
     }

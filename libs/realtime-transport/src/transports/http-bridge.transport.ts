@@ -1,4 +1,5 @@
 import type { OutboundEnvelope } from '@realtime-streams/contracts';
+import { redactUrl } from '@realtime-streams/common';
 import { TransportDisconnectedError } from '../errors/transport-disconnected.error';
 import { TransportUnavailableError } from '../errors/transport-unavailable.error';
 import type { ResolvedRealtimeTransportOptions } from '../realtime-transport-options.interface';
@@ -63,7 +64,12 @@ export class HttpBridgeTransport implements RealtimeTransport {
     };
     this.lanes = settings.urls.map((url, i) => {
       const parsed = new URL(url);
-      return new HttpBridgeLane(parsed, new URL(settings.healthUrls[i]), laneSettings, metrics.lane(parsed.href));
+      return new HttpBridgeLane(
+        parsed,
+        new URL(settings.healthUrls[i]),
+        laneSettings,
+        metrics.lane(redactUrl(parsed.href)),
+      );
     });
   }
 
@@ -153,6 +159,6 @@ export class HttpBridgeTransport implements RealtimeTransport {
   }
 
   private errors(): string {
-    return this.lanes.map((lane) => `${lane.url.href}: ${lane.lastError ?? 'no answer yet'}`).join('; ');
+    return this.lanes.map((lane) => `${lane.name}: ${lane.lastError ?? 'no answer yet'}`).join('; ');
   }
 }
