@@ -134,6 +134,7 @@ describe('loadServiceConfig', () => {
 
   it.each([
     ['mysql://chat:hunter2@db/chat', /must be a PostgreSQL URL, postgres:\/\/.*got "mysql:\/\/chat:\*\*\*@db\/chat"/],
+    ['mysql://db/chat?password=hunter2', /must be a PostgreSQL URL.*got "mysql:\/\/db\/chat\?password=\*\*\*"/],
     ['host=db password=hunter2', /must be a PostgreSQL URL.*got "\(not a URL\)"/],
     ['data/chat.sqlite', /leave it unset for SQLite \(DATABASE_PATH\)/],
   ])('refuses DATABASE_URL %s with a message that never shows the password', (url, message) => {

@@ -150,7 +150,7 @@ export function databaseUrlOf(env: Env): string | undefined {
     // reported below, without the value: a libpq "host=... password=..." string would show its password
   }
   if (url?.protocol === 'postgres:' || url?.protocol === 'postgresql:') return value;
-  if (url?.password) url.password = '***';
+  // The error redacts the URL's credentials (redactUrl), as every configuration error does.
   throw new InvalidRealtimeConfigError(
     'DATABASE_URL',
     url ? url.toString() : '(not a URL)',

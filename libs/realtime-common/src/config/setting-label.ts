@@ -38,7 +38,7 @@ export function envFixHint(name: string, leaf: SettingLeaf, how = 'fix it'): str
 /** " (15000)", or nothing when there is no default worth showing (or the setting is a secret). */
 function defaultOf(leaf: SettingLeaf | undefined): string {
   if (!leaf || leaf.meta.secret) return '';
-  if (leaf.meta.shownDefault) return ` (${leaf.meta.shownDefault.replace(/`/g, '')})`;
+  if (leaf.meta.shownDefault) return ` (${leaf.meta.shownDefault.replace(/`/g, '').replace(/^\((.*)\)$/, '$1')})`;
   const value = leaf.defaultValue;
   if (value === undefined || value === '' || (Array.isArray(value) && value.length === 0)) return '';
   return ` (${Array.isArray(value) ? value.join(',') : typeof value === 'string' ? value : JSON.stringify(value)})`;

@@ -60,6 +60,7 @@ const httpBridgeSchema = section(
       env: 'REALTIME_BRIDGE_SECRET',
       doc: 'Sent as `Authorization: Bearer <secret>` to the bridge; the gateway requires the same.',
       shownDefault: '(none)',
+      secret: true,
     }),
     healthUrls: setting(z.array(urlOf(HTTP)).optional(), {
       env: 'REALTIME_HTTP_BRIDGE_HEALTH_URL',
