@@ -31,14 +31,31 @@ export function undeclaredImports(pack: PackedPackage, packageRoot: string): Und
     ...Object.keys(pack.manifest.dependencies ?? {}),
     ...Object.keys(pack.manifest.peerDependencies ?? {}),
   ]);
-  const offenders: UndeclaredImport[] = [];
-  for (const file of pack.files.filter((path) => path.endsWith('.d.ts'))) {
-    for (const specifier of moduleSpecifiers(readFileSync(join(packageRoot, file), 'utf8'))) {
-      if (isRelative(specifier) || isNodeBuiltin(specifier) || declared.has(packageNameOf(specifier))) continue;
-      offenders.push({ file, specifier });
-    }
-  }
-  return offenders;
+  return declarationImports(pack, packageRoot).filter(
+    ({ specifier }) => !isRelative(specifier) && !isNodeBuiltin(specifier) && !declared.has(packageNameOf(specifier)),
+  );
+}
+
+/**
+ * Imports in the package's declaration files of a peer it declares optional. An application without that peer then
+ * fails to type-check the package (TS2307) unless it sets `skipLibCheck`: a package that runs without a peer must
+ * type-check without it too.
+ */
+export function optionalPeerImports(pack: PackedPackage, packageRoot: string): UndeclaredImport[] {
+  const optional = new Set(
+    Object.entries(pack.manifest.peerDependenciesMeta ?? {})
+      .filter(([, meta]) => meta.optional === true)
+      .map(([name]) => name),
+  );
+  return declarationImports(pack, packageRoot).filter(({ specifier }) => optional.has(packageNameOf(specifier)));
+}
+
+function declarationImports(pack: PackedPackage, packageRoot: string): UndeclaredImport[] {
+  return pack.files
+    .filter((path) => path.endsWith('.d.ts'))
+    .flatMap((file) =>
+      [...moduleSpecifiers(readFileSync(join(packageRoot, file), 'utf8'))].map((specifier) => ({ file, specifier })),
+    );
 }
 
 export function moduleSpecifiers(source: string): Set<string> {

@@ -6,7 +6,8 @@ import { basename, join, posix } from 'node:path';
 import { freePort } from '../support/free-port';
 import { RedisServer } from '../support/redis-server';
 import { TestClient } from '../support/signalr-client';
-import { undeclaredImports } from './declaration-imports';
+import { CONSUMER_SETTINGS, type ConsumerSetting, typeCheckConsumer, writeConsumer } from './consumer-typecheck';
+import { optionalPeerImports, undeclaredImports } from './declaration-imports';
 import { buildExample, copyExample, ExampleApp, installedRealtimePackages, installExample } from './example-app';
 import { runCommand } from './run-command';
 import { PACKAGE_DIRS, type PackedPackage, packWorkspaces, readManifest, ROOT } from './workspace-packs';
@@ -107,10 +108,19 @@ describe('packaging', () => {
       );
       expect(offenders).toEqual([]);
     });
+
+    it('imports no optional peer in its .d.ts files (an application without it could not type-check them)', () => {
+      const offenders = optionalPeerImports(pack(), join(ROOT, dir)).map(
+        ({ file, specifier }) => `${file}: ${specifier}`,
+      );
+      expect(offenders).toEqual([]);
+    });
   });
 
   describe('the minimal example, installed from the tarballs', () => {
     const appDir = join(workDir, 'minimal-app');
+    // Inside the example, so it type-checks against the packages the example installed (no second install).
+    const consumerDir = join(appDir, 'consumer');
     const jwtSecret = randomBytes(32).toString('hex');
     const clients: TestClient[] = [];
     let redis: RedisServer | undefined;
@@ -125,6 +135,7 @@ describe('packaging', () => {
       const tarballs = [...packs.values()].map((pack) => pack.tarball);
       await timed('example: npm install', () => installExample(appDir, tarballs, INSTALL_TIMEOUT_MS));
       await timed('example: npm run build', () => buildExample(appDir));
+      writeConsumer(consumerDir);
       const port = await freePort();
       baseUrl = `http://127.0.0.1:${port}`;
       app = new ExampleApp(appDir, { PORT: String(port), REDIS_URL: redis.url, JWT_SECRET: jwtSecret });
@@ -144,6 +155,14 @@ describe('packaging', () => {
       );
       for (const resolved of Object.values(installed)) expect(resolved).toMatch(/^file:/);
     });
+
+    it.each(Object.keys(CONSUMER_SETTINGS) as ConsumerSetting[])(
+      'type-checks every public entry point with a plain tsconfig, no skipLibCheck or resolveJsonModule (%s)',
+      async (setting) => {
+        // The example installs none of the optional peers prom-client, @nestjs/terminus, @willsoto/nestjs-prometheus.
+        await timed(`consumer: tsc (${setting})`, () => typeCheckConsumer(consumerDir, appDir, setting));
+      },
+    );
 
     it('refuses to start without JWT_SECRET', async () => {
       const refused = new ExampleApp(appDir, { PORT: String(await freePort()), REDIS_URL: redis!.url });

@@ -17,4 +17,13 @@ export { InProcessSinkRegistry, type InProcessSink } from './in-process-sink.reg
 export { isProductionEnv, type Env } from './env';
 export * from './config';
 export { healthCheck, type RealtimeHealthResult } from './health-check';
-export { MetricFactory, type RealtimeMetricsOption } from './metrics/metric-factory';
+export { MetricFactory } from './metrics/metric-factory';
+export type {
+  RealtimeMetricsOption,
+  MetricsRegistry,
+  MetricConfig,
+  HistogramConfig,
+  CounterMetric,
+  GaugeMetric,
+  HistogramMetric,
+} from './metrics/metric-types';

@@ -5,8 +5,20 @@ import type { Envelope } from './envelope';
 export type EnvelopeValidation = { valid: true } | { valid: false; reason: string };
 
 /**
- * Validates envelopes against `events.json` (shipped in this package as `@realtime-streams/contracts/events.json`), the same file other consumers read. The schema is compiled
- * once per validator (compiling costs milliseconds, validating costs microseconds).
+ * The envelope's JSON Schema (`events.json`) as a plain object. Typed by its shape rather than as the JSON module,
+ * so this package's declarations import no `.json` file: those fail to type-check (TS2732) in every application
+ * without `resolveJsonModule`.
+ */
+export type EnvelopeJsonSchema = {
+  readonly $schema: string;
+  readonly $id: string;
+  readonly [keyword: string]: unknown;
+};
+
+/**
+ * Validates envelopes against `events.json` (shipped in this package as `@realtime-streams/contracts/events.json`),
+ * the same file other consumers read. The schema is compiled once per validator (compiling costs milliseconds,
+ * validating costs microseconds).
  */
 export class EnvelopeValidator {
   private readonly validateFn: ValidateFunction<Envelope>;
@@ -17,7 +29,7 @@ export class EnvelopeValidator {
   }
 
   /** The JSON Schema every envelope follows. */
-  static get schema(): typeof envelopeSchema {
+  static get schema(): EnvelopeJsonSchema {
     return envelopeSchema;
   }
 

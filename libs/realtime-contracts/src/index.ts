@@ -1,7 +1,7 @@
 // The contract between publishers and gateways: the envelope, its schema and validator, targets, the stream layout.
 export type { Envelope, OutboundEnvelope, RealtimeTarget } from './envelope';
 export { ENVELOPE_LIMIT_DEFAULTS, STREAM_LAYOUT_DEFAULTS } from './defaults';
-export { EnvelopeValidator, type EnvelopeValidation } from './envelope.validator';
+export { EnvelopeValidator, type EnvelopeValidation, type EnvelopeJsonSchema } from './envelope.validator';
 export { toGroup, toUser, toAll, targetKeyOf } from './targets';
 export { exceedsJsonDepth } from './json-depth';
 export { epochMs } from './clock';

@@ -1,15 +1,12 @@
+import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type {
-  Counter,
-  CounterConfiguration,
-  Gauge,
-  GaugeConfiguration,
-  Histogram,
-  HistogramConfiguration,
-  Registry,
-} from 'prom-client';
-
-/** `metrics` option: a prom-client registry of the application's, or `false` for none. */
-export type RealtimeMetricsOption = { registry?: Registry } | false | undefined;
+  CounterMetric,
+  GaugeMetric,
+  HistogramConfig,
+  HistogramMetric,
+  MetricConfig,
+  RealtimeMetricsOption,
+} from './metric-types';
 
 type PromClient = typeof import('prom-client');
 
@@ -18,6 +15,10 @@ type PromClient = typeof import('prom-client');
  * application gave, else in prom-client's default one (what `@willsoto/nestjs-prometheus` serves on /metrics); a
  * metric already registered under the same name is reused, so two modules or two apps in one process share it.
  * Without prom-client, or with `metrics: false`, every metric is a no-op.
+ *
+ * Each method returns the type its caller asks for (`M`, inferred from the field it is assigned to): the modules
+ * type their fields with prom-client's classes, while this package's declarations name only the shapes in
+ * `metric-types.ts`.
  */
 export class MetricFactory {
   private readonly prom?: PromClient;
@@ -26,26 +27,30 @@ export class MetricFactory {
   constructor(option: RealtimeMetricsOption) {
     if (option === false) return;
     this.prom = loadPromClient();
-    this.registry = option?.registry ?? this.prom?.register;
+    // A registry the application passed is prom-client's own (the shape is all the declarations can say).
+    this.registry = (option?.registry as Registry | undefined) ?? this.prom?.register;
   }
 
-  counter(config: CounterConfiguration<string>): Counter<string> {
+  counter<M extends CounterMetric = CounterMetric>(config: MetricConfig): M {
     return this.make(config, (registers) => new this.prom!.Counter({ ...config, registers }));
   }
 
-  gauge(config: GaugeConfiguration<string>): Gauge<string> {
+  gauge<M extends GaugeMetric = GaugeMetric>(config: MetricConfig): M {
     return this.make(config, (registers) => new this.prom!.Gauge({ ...config, registers }));
   }
 
-  histogram(config: HistogramConfiguration<string>): Histogram<string> {
+  histogram<M extends HistogramMetric = HistogramMetric>(config: HistogramConfig): M {
     return this.make(config, (registers) => new this.prom!.Histogram({ ...config, registers }));
   }
 
-  private make<M>(config: { name: string }, create: (registers: Registry[]) => M): M {
+  private make<M>(config: { name: string }, create: (registers: Registry[]) => Counter | Gauge | Histogram): M {
     if (!this.prom || !this.registry) return NOOP_METRIC as M;
-    return (this.registry.getSingleMetric(config.name) as M | undefined) ?? create([this.registry]);
+    return ((this.registry.getSingleMetric(config.name) as M | undefined) ?? create([this.registry])) as M;
   }
 }
+
+// Where config/shared-settings.ts has always imported it from.
+export type { RealtimeMetricsOption };
 
 function loadPromClient(): PromClient | undefined {
   try {
