@@ -103,6 +103,10 @@ describe('packaging', () => {
       expect({ maps, pointing }).toEqual({ maps: [], pointing: [] });
     });
 
+    it('is published publicly (a scoped package is private by default)', () => {
+      expect(readManifest(dir).publishConfig?.access).toBe('public');
+    });
+
     it("packs nothing of another package's", () => {
       const others = PACKAGE_DIRS.filter((other) => other !== dir).map((other) => basename(other));
       const offenders = pack().files.filter(

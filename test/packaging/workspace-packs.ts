@@ -21,6 +21,7 @@ export interface PackageManifest {
   dependencies?: Record<string, string>;
   peerDependencies?: Record<string, string>;
   peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+  publishConfig?: { access?: string };
 }
 
 export interface PackedPackage {
