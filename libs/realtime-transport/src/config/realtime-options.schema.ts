@@ -176,6 +176,10 @@ export const realtimeTransportSchema = z.object({
     env: 'REALTIME_COALESCER_MAX_KEYS',
     doc: 'Coalescing keys with an open window, at most; past it, events go out uncoalesced.',
   }),
+  warnUndecoratedEvents: setting(z.boolean().default(true), {
+    env: 'REALTIME_WARN_UNDECORATED_EVENTS',
+    doc: 'Warn once per class when an event without `@RealtimeEvent` is published on the EventBus (no client gets it). `false` for an application whose bus carries many events not meant for clients; `RealtimePublisher.publish()` of one always warns.',
+  }),
   /** Transactional outbox for durable accept (docs/durable-accept.md). */
   outbox: outboxSchema.optional(),
   /** Metrics registry: prom-client's default one when prom-client is installed; `false` turns metrics off. */

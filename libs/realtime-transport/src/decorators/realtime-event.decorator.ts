@@ -47,8 +47,8 @@ export interface RealtimeEventOptions<E = object> {
 }
 
 /**
- * Marks a domain event class for real-time delivery. Events published on the `EventBus` without it are ignored by
- * the realtime module.
+ * Marks a domain event class for real-time delivery. Events published on the `EventBus` without it reach no client;
+ * the module warns once per such class (`warnUndecoratedEvents: false` silences it).
  *
  * @example
  * ```ts

@@ -14,6 +14,7 @@ import type { ResolvedRealtimeTransportOptions } from '../realtime-transport-opt
 import { errorMessage } from '@realtime-streams/common';
 import { PublishPipeline } from './publish.pipeline';
 import { RealtimeEventRegistry } from './realtime-event.registry';
+import { type PublishedVia, UndecoratedEventWarnings } from './undecorated-event.warnings';
 
 /**
  * Publishes `@RealtimeEvent` events. The module calls it for every event on the EventBus; applications without
@@ -27,6 +28,7 @@ import { RealtimeEventRegistry } from './realtime-event.registry';
 export class RealtimePublisher {
   private readonly logger = new Logger('RealtimePublisher');
   private readonly durable: boolean;
+  private readonly undecorated: UndecoratedEventWarnings;
 
   constructor(
     private readonly registry: RealtimeEventRegistry,
@@ -36,15 +38,20 @@ export class RealtimePublisher {
     @Inject(RESOLVED_REALTIME_OPTIONS) options: ResolvedRealtimeTransportOptions,
   ) {
     this.durable = options.outbox !== undefined;
+    this.undecorated = new UndecoratedEventWarnings(options.warnUndecoratedEvents);
   }
 
   /**
    * Maps the event and queues its envelope. Returns the envelope, or undefined for an event without
-   * `@RealtimeEvent`. Never waits for a transport.
+   * `@RealtimeEvent` (warned about once per class). Never waits for a transport.
    *
    * @throws InvalidEnvelopeError or EnvelopeTooLargeError (counted in `realtime_rejected_events_total`).
    */
   publish(event: object): OutboundEnvelope | undefined {
+    return this.publishVia(event, 'publisher');
+  }
+
+  private publishVia(event: object, via: PublishedVia): OutboundEnvelope | undefined {
     if (this.durable) {
       // An event prepared for the outbox: its own envelope (same id as the stored record), published once.
       const prepared = preparedOf(event);
@@ -54,7 +61,10 @@ export class RealtimePublisher {
       }
     }
     const options = this.registry.optionsOf(event);
-    if (!options) return undefined;
+    if (!options) {
+      this.undecorated.report(event, via);
+      return undefined;
+    }
     const outbound = this.map(event, options);
     this.pipeline.submit(outbound);
     return outbound;
@@ -161,7 +171,7 @@ export class RealtimePublisher {
   /** `publish` for the EventBus path: what it throws is logged (and was counted), never passed to the publisher. */
   publishQuietly(event: object): void {
     try {
-      this.publish(event);
+      this.publishVia(event, 'event-bus');
     } catch (error) {
       this.logger.error(errorMessage(error));
     }
