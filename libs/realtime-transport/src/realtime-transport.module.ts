@@ -3,20 +3,17 @@ import { RealtimeTransportConfigurableModule } from './realtime-transport.module
 import { realtimeTransportExports, realtimeTransportProviders } from './realtime-transport.providers';
 
 /**
- * Publisher side: delivers `@RealtimeEvent` events from the EventBus through Redis Streams and/or the HTTP bridge.
- * Needs `CqrsModule.forRoot()` in the application.
+ * Publisher side: delivers `@RealtimeEvent` events through Redis Streams, the HTTP bridge or both (or to a gateway in
+ * the same process). `@nestjs/cqrs` is optional: with `CqrsModule` in the application, the events published on its
+ * EventBus go out; without it, the application calls `RealtimePublisher.publish(event)`.
  *
  * @example
  * ```ts
  * @Module({
  *   imports: [
- *     CqrsModule.forRoot(),
- *     ConfigModule.forRoot({ load: [realtimeConfig] }),
- *     RealtimeTransportModule.forRootAsync({
- *       imports: [ConfigModule.forFeature(realtimeConfig)],
- *       inject: [realtimeConfig.KEY],
- *       useFactory: (config: RealtimeConfig) => config,
- *     }),
+ *     CqrsModule.forRoot(), // optional, see above
+ *     ConfigModule.forRoot(),
+ *     RealtimeTransportModule.forRootAsync(realtimeConfig.asProvider()),
  *   ],
  * })
  * export class AppModule {}
