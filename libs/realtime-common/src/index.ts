@@ -17,6 +17,7 @@ export { InProcessSinkRegistry, type InProcessSink } from './in-process-sink.reg
 export { isProductionEnv, type Env } from './env';
 export * from './config';
 export { healthCheck, type RealtimeHealthResult } from './health-check';
+export { envVariables, type EnvVariable } from './env-variables';
 export { MetricFactory } from './metrics/metric-factory';
 export type {
   RealtimeMetricsOption,
