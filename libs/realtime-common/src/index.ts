@@ -28,3 +28,16 @@ export type {
   GaugeMetric,
   HistogramMetric,
 } from './metrics/metric-types';
+export {
+  STREAM_LAYOUTS_KEY,
+  LAYOUT_ANNOUNCE_INTERVAL_MS,
+  LAYOUT_STALE_AFTER_MS,
+  announceLayout,
+  describeLayout,
+  forgetLayouts,
+  isForgotten,
+  sameLayout,
+  type AnnouncedLayout,
+  type LayoutRole,
+  type StreamLayout,
+} from './stream-layouts';

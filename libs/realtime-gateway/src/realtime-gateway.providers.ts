@@ -33,6 +33,7 @@ import { RealtimeGatewayLifecycle } from './realtime-gateway.lifecycle';
 import { StreamConsumer } from './stream/stream-consumer';
 import { groupName, heartbeatKey } from './stream/stream-groups';
 import { StreamMonitor } from './stream/stream-monitor';
+import { StreamLayoutCheck } from './stream/stream-layout.check';
 
 type Options = ResolvedGatewayOptions;
 
@@ -260,6 +261,11 @@ export const realtimeGatewayProviders: Provider[] = [
               heartbeatKey: heartbeatKey(o.redis.streamKeyPrefix, o.instanceId),
               heartbeatKeyOf: (instanceId: string) => heartbeatKey(o.redis!.streamKeyPrefix, instanceId),
               positions: consumer?.sequences,
+              layout: new StreamLayoutCheck({
+                prefix: o.redis.streamKeyPrefix,
+                shards: o.redis.shards,
+                keys: streamKeyLayoutOf(o.redis),
+              }),
             },
             metrics,
           )

@@ -40,6 +40,8 @@ export class GatewayHealthIndicator {
       blockMs: this.options.redis?.blockMs ?? null,
       lag: this.monitor?.lag ?? null,
       pending: this.monitor?.pending ?? null,
+      // Publishers write streams this gateway does not read: degraded, whatever the consumer says.
+      ...(this.monitor?.layoutMismatch ? { degraded: true, streamLayoutMismatch: this.monitor.layoutMismatch } : {}),
     };
     const shards = this.consumer.shardHealth();
     if (shards.length > 1) {

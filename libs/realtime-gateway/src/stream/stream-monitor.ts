@@ -6,6 +6,7 @@ import type { StreamMetrics } from './stream.metrics';
 import { readCounter } from './group-setup';
 import { fields, GROUP_PREFIX, heartbeat } from './stream-groups';
 import type { SequencePositions } from './stream-sequences';
+import type { StreamLayoutCheck } from './stream-layout.check';
 
 export interface StreamMonitorSettings {
   /** The module's Redis settings: a URL, ioredis options or a client to duplicate (a URL alone in tests). */
@@ -20,6 +21,8 @@ export interface StreamMonitorSettings {
   heartbeatKey: string;
   /** The last entry number this instance read per shard (the consumer's), for the lag. */
   positions?: SequencePositions;
+  /** Compares this gateway's stream layout with the publishers' on every check. */
+  layout?: StreamLayoutCheck;
 }
 
 /**
@@ -27,7 +30,8 @@ export interface StreamMonitorSettings {
  * and health) and groups of instances gone for longer than
  * `groupMaxIdleMs`, which it removes. Whether an instance is gone is told by its heartbeat key (refreshed here on
  * every check, expiring after `groupMaxIdleMs`): Redis 7.0 lists no consumer for a group that never got an entry,
- * so consumer idle times cannot tell a quiet instance from a dead one.
+ * so consumer idle times cannot tell a quiet instance from a dead one. With `layout`, every check also compares the
+ * stream layout this gateway reads with the ones publishers on this Redis announce (`StreamLayoutCheck`).
  *
  * Lag is the shard's counter (`<stream>:seq`, the number of the last entry appended) minus the number of the last
  * entry this instance read: after a gap it is back to what is really left to read. XINFO's lag is only used for
@@ -45,6 +49,11 @@ export class StreamMonitor {
   lastError?: string;
   /** Shards the last check could not read, with the error (a cluster node gone, `CLUSTERDOWN`...). */
   shardErrors = new Map<string, string>();
+
+  /** Publishers on this Redis write only other stream layouts than this gateway reads: why, else undefined. */
+  get layoutMismatch(): string | undefined {
+    return this.settings.layout?.mismatch;
+  }
 
   constructor(
     private readonly settings: StreamMonitorSettings,
@@ -91,6 +100,10 @@ export class StreamMonitor {
     let pending = 0;
     let lagKnown = true;
     const errors = new Map<string, string>();
+    // A failed layout check leaves the last verdict standing: the next check tries again.
+    const layout = this.settings.layout
+      ?.run(this.redis)
+      .catch((error: unknown) => this.logger.debug(`Stream layout check: ${errorMessage(error)}`));
     await Promise.all(
       this.settings.keys.map(async (key) => {
         try {
@@ -105,6 +118,7 @@ export class StreamMonitor {
         }
       }),
     );
+    await layout;
     this.shardErrors = errors;
     this.lag = lagKnown && errors.size === 0 ? lag : undefined;
     this.pending = errors.size === 0 ? pending : undefined;

@@ -18,6 +18,7 @@ import { defineStreamAppend, type StreamAppender } from './stream-append.script'
 import { sequenceKeyOf, StreamKeys } from '@realtime-streams/contracts';
 import { ShardAvailability, type ShardState } from './shard-availability';
 import { explainWriteError, probeWrites } from './redis-write-probe';
+import { StreamLayoutAnnouncer } from './stream-layout.announcer';
 
 type Corkable = { cork?: () => void; uncork?: () => void } | undefined;
 
@@ -54,6 +55,8 @@ export class RedisStreamsTransport implements RealtimeTransport {
   private readonly retentionMs: string;
   /** Errors already logged during the current outage (cleared once connected). */
   private readonly loggedErrors = new Set<string>();
+  /** Tells gateways on this Redis which layout this publisher writes (they report one that reads another). */
+  private readonly layoutAnnouncer: StreamLayoutAnnouncer;
 
   constructor(
     options: NonNullable<ResolvedRealtimeTransportOptions['redis']>,
@@ -65,6 +68,11 @@ export class RedisStreamsTransport implements RealtimeTransport {
     // Fail fast: the breaker, not the connection, decides where envelopes go while Redis is down.
     this.redis = defineStreamAppend(createFailFastRedis(options, 'realtime-publisher'));
     this.keys = new StreamKeys(options.streamKeyPrefix, options.shards, streamKeyLayoutOf(options));
+    this.layoutAnnouncer = new StreamLayoutAnnouncer(this.redis, {
+      prefix: this.keys.prefix,
+      shards: this.keys.shards,
+      keys: this.keys.layout,
+    });
     if (isCluster(this.redis)) {
       const cluster = this.redis;
       this.availability = new ShardAvailability(
@@ -115,6 +123,8 @@ export class RedisStreamsTransport implements RealtimeTransport {
       // Not fatal: ioredis keeps reconnecting, the breaker routes around Redis meanwhile.
       this.logError(error as Error);
     }
+    // Whether or not this connect succeeded: announcements skip while Redis is away and resume after.
+    this.layoutAnnouncer.start();
   }
 
   async publish(batch: readonly OutboundEnvelope[]): Promise<void> {
@@ -220,6 +230,7 @@ export class RedisStreamsTransport implements RealtimeTransport {
 
   async close(): Promise<void> {
     this.availability?.close();
+    await this.layoutAnnouncer.stop();
     await closeRedis(this.redis);
   }
 
