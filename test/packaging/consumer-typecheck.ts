@@ -15,7 +15,9 @@ export const CONSUMER_SETTINGS = {
   // in a declaration through there that node16 refuses (TS2732).
   node16: { module: 'node16', moduleResolution: 'node16' },
   // The classic resolution of older projects: no `exports` map, so `typesVersions` must lead to ./testing.
-  node10: { module: 'commonjs', moduleResolution: 'node10' },
+  // With esModuleInterop, which node16/nodenext imply and CommonJS projects set: zod's own declarations fail
+  // without it (TS1259), whatever ours declare.
+  node10: { module: 'commonjs', moduleResolution: 'node10', esModuleInterop: true },
 } as const;
 
 export type ConsumerSetting = keyof typeof CONSUMER_SETTINGS;
