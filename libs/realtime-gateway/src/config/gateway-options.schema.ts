@@ -92,7 +92,7 @@ const oneOrMany = () => z.union([z.string().min(1), z.array(z.string().min(1))])
 export const jwtSettingsSchema = z.object({
   secret: setting(z.string().min(1).optional(), {
     env: 'JWT_SECRET',
-    doc: 'HS256 secret of client tokens.',
+    doc: 'HS256 secret of client tokens: at least 32 bytes (`openssl rand -base64 32`); shorter is refused in production and warned about otherwise.',
     secret: true,
   }),
   publicKey: setting(z.string().min(1).optional(), {
