@@ -43,4 +43,8 @@ module.exports = {
   ],
   // Global, not per project (Jest ignores it there): suites against real processes need more than 5 s at times.
   testTimeout: 60_000,
+  // One worker per core, not Jest's default of one fewer: the suites against real processes spend most of their
+  // time waiting on those processes (rates, fault windows, timeouts), so on a 2-core machine the default ran every
+  // suite one after the other. Jest starts the suites that took longest last time first.
+  maxWorkers: '100%',
 };
