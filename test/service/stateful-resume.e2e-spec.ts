@@ -32,8 +32,7 @@ describe('stateful reconnect with stock clients, two gateways behind a load bala
     await Promise.all(clients.splice(0).map((c) => c.stop().catch(() => undefined)));
     if (!deployment) return;
     await deployment.proxy.close();
-    for (const gateway of deployment.gateways) await gateway.dispose();
-    await deployment.api.dispose();
+    await Promise.all([...deployment.gateways, deployment.api].map((service) => service.dispose()));
     await deployment.redis.dispose();
     deployment = undefined;
   });
@@ -48,12 +47,12 @@ describe('stateful reconnect with stock clients, two gateways behind a load bala
       REALTIME_SHUTDOWN_TIMEOUT_MS: '3000',
       ...gatewayEnv,
     });
-    const gateways = [await ServiceProcess.start(env('gw-1')), await ServiceProcess.start(env('gw-2'))];
-    const api = await ServiceProcess.start({
-      REDIS_URL: redis.url,
-      REALTIME_ROLE: 'api',
-      REALTIME_BRIDGE_SECRET: BRIDGE_SECRET,
-    });
+    // The three processes need nothing of each other to start (the proxy, made next, is what orders the gateways).
+    const [api, ...gateways] = await Promise.all([
+      ServiceProcess.start({ REDIS_URL: redis.url, REALTIME_ROLE: 'api', REALTIME_BRIDGE_SECRET: BRIDGE_SECRET }),
+      ServiceProcess.start(env('gw-1')),
+      ServiceProcess.start(env('gw-2')),
+    ]);
     const proxy = await FirstLiveProxy.start(gateways.map((g) => g.port));
     deployment = { redis, api, gateways, proxy };
     return deployment;
