@@ -134,11 +134,18 @@ describe('gateway stream consumer (real redis-server, stock clients)', () => {
     gw.app.get(EventBus).publish(new Said('1', 0));
     await eventually(() => expect(alice.of('ReceiveMessage')).toHaveLength(1));
     redis.pause();
-    await sleep(5000); // BLOCK 200 ms + the 3 s grace: the read times out and the connection is replaced
+    // BLOCK 200 ms + the 3 s grace: the read times out, counted as such as the connection is replaced. Frozen until
+    // then (not for a fixed 5 s, which is that plus a margin).
+    const consumerErrors = async () =>
+      (await register.getSingleMetric(GATEWAY_METRIC.consumerErrors)?.get())?.values ?? [];
+    await eventually(
+      async () => expect((await consumerErrors()).some((v) => v.labels.kind === 'timeout')).toBe(true),
+      10_000,
+    );
     redis.resume();
     gw.app.get(EventBus).publish(new Said('1', 1));
     await eventually(() => expect(alice.of('ReceiveMessage')).toHaveLength(2), 15_000);
-    const errors = (await register.getSingleMetric(GATEWAY_METRIC.consumerErrors)?.get())?.values ?? [];
+    const errors = await consumerErrors();
     expect({ errors, gaps: await metricValue(GATEWAY_METRIC.consumerGaps) }).toMatchObject({
       errors: expect.arrayContaining([expect.objectContaining({ labels: { kind: 'timeout' } })]),
     });
