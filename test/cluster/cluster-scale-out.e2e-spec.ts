@@ -74,6 +74,11 @@ describe('scale-out on a Redis Cluster (3 masters + 3 replicas, 6 shards, 2 api 
         if ((await deployment.cluster.masterOf(slotOfShard(shard))).port === promoted.port) continue;
         appendedElsewhere += (await admin.xrange(key, killedAt + 200, killedAt + resumeMs - 200)).length;
       }
+      // Said before the check, so a failure shows how long the window was (once seen failing under load).
+      // eslint-disable-next-line no-console
+      console.log(
+        `master failover window: ${resumeMs} ms; appended to the other masters' shards: ${appendedElsewhere}`,
+      );
       expect(appendedElsewhere).toBeGreaterThan(0);
     } finally {
       admin.disconnect();
