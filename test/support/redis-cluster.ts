@@ -74,6 +74,9 @@ export class RedisCluster {
           '0',
           '--cluster-allow-replica-migration',
           'no',
+          // As the scaling docs recommend: a master marked failed stops its own slots, not the whole cluster.
+          '--cluster-require-full-coverage',
+          'no',
           ...(options.password ? ['--requirepass', options.password, '--masterauth', options.password] : []),
         ]),
       );
