@@ -7,7 +7,6 @@ export default tseslint.config(
     ignores: [
       'dist/**',
       'libs/*/dist/**',
-      'examples/*/dist/**',
       '**/node_modules/**',
       'node_modules/**',
       'coverage/**',

@@ -29,7 +29,7 @@ module.exports = {
       displayName: 'unit',
       rootDir: __dirname,
       roots: ['<rootDir>/libs', '<rootDir>/src'],
-      modulePathIgnorePatterns: ['<rootDir>/libs/[^/]+/dist/', '<rootDir>/examples/'],
+      modulePathIgnorePatterns: ['<rootDir>/libs/[^/]+/dist/'],
       testRegex: '\\.spec\\.ts$',
     },
     {
@@ -37,7 +37,6 @@ module.exports = {
       displayName: 'e2e',
       rootDir: __dirname,
       roots: ['<rootDir>/test'],
-      modulePathIgnorePatterns: ['<rootDir>/examples/'],
       testRegex: '\\.e2e-spec\\.ts$',
     },
   ],

@@ -1,24 +1,41 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cpSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { docFiles, writeDocFiles } from './doc-files';
 import { runCommand, userEnv } from './run-command';
 import { ROOT } from './workspace-packs';
 
-const EXAMPLE_DIR = join(ROOT, 'examples', 'minimal-app');
-// The example's own settings come from the test only, never from the shell the suite runs in.
-const NOT_INHERITED = ['PORT', 'REDIS_URL', 'JWT_SECRET'];
+/** The app the getting-started page builds: every file of it is a block of the page. */
+export const GETTING_STARTED = join(ROOT, 'docs', 'getting-started.md');
+// The app's settings come from the test only, never from the shell the suite runs in.
+const NOT_INHERITED = ['PORT', 'REDIS_URL', 'JWT_SECRET', 'REALTIME_TRANSPORT', 'NODE_ENV'];
 
-/** The example as a user gets it: its sources only, whatever a developer built or installed in the repository. */
-export function copyExample(destination: string): void {
-  cpSync(EXAMPLE_DIR, destination, {
-    recursive: true,
-    filter: (source) => !['node_modules', 'dist'].includes(basename(source)),
-  });
+/** Writes the getting-started app into `destination`, file by file from the page, as a reader would. */
+export function writeGettingStartedApp(destination: string): void {
+  writeDocFiles(docFiles(GETTING_STARTED), destination);
 }
 
-/** `npm install <tarballs>`: the packages from the tarballs, everything else from the registry (or npm's cache). */
-export async function installExample(dir: string, tarballs: string[], timeoutMs: number): Promise<void> {
-  await runCommand('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', ...tarballs], {
+/**
+ * A project that only installs the four packages (and, through npm, their required peers), so its type check sees
+ * the declarations without any optional peer an application may leave out (prom-client, @nestjs/terminus...).
+ */
+export function writeBareConsumerProject(destination: string): void {
+  mkdirSync(destination, { recursive: true });
+  const manifest = { name: 'bare-consumer', version: '1.0.0', private: true };
+  writeFileSync(join(destination, 'package.json'), JSON.stringify(manifest, null, 2));
+}
+
+/**
+ * `npm install <tarballs> [others]`: the packages from the tarballs, everything else the project lists (and
+ * `others`) from the registry, or npm's cache.
+ */
+export async function installExample(
+  dir: string,
+  tarballs: string[],
+  timeoutMs: number,
+  others: string[] = [],
+): Promise<void> {
+  await runCommand('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', ...tarballs, ...others], {
     cwd: dir,
     timeoutMs,
   });
@@ -49,7 +66,7 @@ export interface Exit {
 }
 
 /**
- * The built example in its own process. Run with `node` itself rather than `npm start`, so signals reach the
+ * The built app (or one of its scripts: the page's client) in its own process. Run with `node` itself rather than `npm start`, so signals reach the
  * application and not npm's wrapper process.
  */
 export class ExampleApp {
@@ -57,10 +74,10 @@ export class ExampleApp {
   readonly exited: Promise<Exit>;
   private readonly child: ChildProcess;
 
-  constructor(dir: string, env: NodeJS.ProcessEnv) {
+  constructor(dir: string, env: NodeJS.ProcessEnv, script = 'dist/main.js', args: string[] = []) {
     const inherited = userEnv();
     for (const name of NOT_INHERITED) delete inherited[name];
-    this.child = spawn(process.execPath, ['dist/main.js'], {
+    this.child = spawn(process.execPath, [script, ...args], {
       cwd: dir,
       // NO_COLOR: plain log lines, readable in a failure message and matchable by level.
       env: { ...inherited, NO_COLOR: '1', ...env },

@@ -8,14 +8,22 @@ import { RedisServer } from '../support/redis-server';
 import { TestClient } from '../support/signalr-client';
 import { CONSUMER_SETTINGS, type ConsumerSetting, typeCheckConsumer, writeConsumer } from './consumer-typecheck';
 import { optionalPeerImports, undeclaredImports } from './declaration-imports';
-import { buildExample, copyExample, ExampleApp, installedRealtimePackages, installExample } from './example-app';
-import { runCommand } from './run-command';
+import {
+  buildExample,
+  ExampleApp,
+  installedRealtimePackages,
+  installExample,
+  writeBareConsumerProject,
+  writeGettingStartedApp,
+} from './example-app';
+import { runCommand, userEnv } from './run-command';
 import { PACKAGE_DIRS, type PackedPackage, packWorkspaces, readManifest, ROOT } from './workspace-packs';
 
 /**
  * What a user of the packages gets: the tarballs `npm pack` makes (contents, declaration imports), and the
- * README's minimal application installed from them outside the repository, where no hoisted node_modules hides a
- * missing dependency, talking to stock SignalR clients through a real Redis.
+ * getting-started page's application (docs/getting-started.md, every file taken from the page) installed from them
+ * outside the repository, where no hoisted node_modules hides a missing dependency, talking to stock SignalR clients
+ * (the page's own among them) through a real Redis, and in process with one variable.
  */
 
 // Installing the example's other dependencies may hit the registry on a cold npm cache.
@@ -131,11 +139,11 @@ describe('packaging', () => {
     });
   });
 
-  describe('the minimal example, installed from the tarballs', () => {
-    const appDir = join(workDir, 'minimal-app');
-    // Inside the example, so it type-checks against the packages the example installed (no second install).
-    const consumerDir = join(appDir, 'consumer');
-    const jwtSecret = randomBytes(32).toString('hex');
+  describe('the getting-started app, written from the page and installed from the tarballs', () => {
+    const appDir = join(workDir, 'getting-started');
+    // Its own install of the four packages alone: the app installs optional peers a consumer may leave out.
+    const consumerDir = join(workDir, 'bare-consumer');
+    const jwtSecret = randomBytes(32).toString('base64');
     const clients: TestClient[] = [];
     let redis: RedisServer | undefined;
     let app: ExampleApp | undefined;
@@ -145,15 +153,18 @@ describe('packaging', () => {
       // Without every tarball, npm would fetch the missing ones by name from the registry: someone else's code.
       if (packs.size !== PACKAGE_DIRS.length) throw new Error('packing failed (see the packaging tests above)');
       redis = await RedisServer.start();
-      copyExample(appDir);
+      writeGettingStartedApp(appDir);
+      writeBareConsumerProject(consumerDir);
       const tarballs = [...packs.values()].map((pack) => pack.tarball);
-      await timed('example: npm install', () => installExample(appDir, tarballs, INSTALL_TIMEOUT_MS));
-      await timed('example: npm run build', () => buildExample(appDir));
-      writeConsumer(consumerDir);
-      const port = await freePort();
-      baseUrl = `http://127.0.0.1:${port}`;
-      app = new ExampleApp(appDir, { PORT: String(port), REDIS_URL: redis.url, JWT_SECRET: jwtSecret });
-      await timed('example: start until listening', () => app!.waitUntilListening(baseUrl));
+      await timed('app and bare consumer: npm install', () =>
+        Promise.all([
+          installExample(appDir, tarballs, INSTALL_TIMEOUT_MS),
+          installExample(consumerDir, tarballs, INSTALL_TIMEOUT_MS, ['typescript@5.9.3', '@types/node@20.19.43']),
+        ]),
+      );
+      await timed('app: npm run build', () => buildExample(appDir));
+      writeConsumer(join(consumerDir, 'check'));
+      app = await startApp({ REDIS_URL: redis.url });
     }, INSTALL_TIMEOUT_MS + 180_000);
 
     afterAll(async () => {
@@ -162,27 +173,52 @@ describe('packaging', () => {
       await redis?.dispose();
     });
 
+    /** Starts the built app on a free port with `env` (and the test's JWT secret); resolves once it listens. */
+    async function startApp(env: NodeJS.ProcessEnv): Promise<ExampleApp> {
+      const port = await freePort();
+      baseUrl = `http://127.0.0.1:${port}`;
+      const started = new ExampleApp(appDir, { PORT: String(port), JWT_SECRET: jwtSecret, ...env });
+      await timed('app: start until listening', () => started.waitUntilListening(baseUrl));
+      return started;
+    }
+
     it('runs the packages from the tarballs, one copy each', () => {
-      const installed = installedRealtimePackages(appDir);
-      expect(Object.keys(installed).sort()).toEqual(
-        PACKAGE_DIRS.map((dir) => `node_modules/${readManifest(dir).name}`).sort(),
-      );
-      for (const resolved of Object.values(installed)) expect(resolved).toMatch(/^file:/);
+      for (const dir of [appDir, consumerDir]) {
+        const installed = installedRealtimePackages(dir);
+        expect(Object.keys(installed).sort()).toEqual(
+          PACKAGE_DIRS.map((pkg) => `node_modules/${readManifest(pkg).name}`).sort(),
+        );
+        for (const resolved of Object.values(installed)) expect(resolved).toMatch(/^file:/);
+      }
     });
 
     it.each(Object.keys(CONSUMER_SETTINGS) as ConsumerSetting[])(
       'type-checks every public entry point with a plain tsconfig, no skipLibCheck or resolveJsonModule (%s)',
       async (setting) => {
-        // The example installs none of the optional peers prom-client, @nestjs/terminus, @willsoto/nestjs-prometheus.
-        await timed(`consumer: tsc (${setting})`, () => typeCheckConsumer(consumerDir, appDir, setting));
+        // The bare consumer installs none of the optional peers prom-client, @nestjs/terminus,
+        // @willsoto/nestjs-prometheus; the app itself builds with the page's plain tsconfig.
+        await timed(`consumer: tsc (${setting})`, () =>
+          typeCheckConsumer(join(consumerDir, 'check'), consumerDir, setting),
+        );
       },
     );
 
-    it('refuses to start without JWT_SECRET', async () => {
+    it('refuses to start without JWT_SECRET, naming it', async () => {
       const refused = new ExampleApp(appDir, { PORT: String(await freePort()), REDIS_URL: redis!.url });
       const exit = await refused.waitForExit(15_000);
       expect(exit.code).toBe(1);
-      expect(refused.output.join('')).toContain('JWT_SECRET is not set');
+      expect(refused.output.join('')).toContain('JWT_SECRET');
+    });
+
+    it('is healthy from its first answer, and serves its metrics', async () => {
+      const health = await fetch(`${baseUrl}/health`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toMatchObject({
+        status: 'ok',
+        info: { realtime_transport: { active: 'redis-streams' }, redis: { status: 'up' } },
+      });
+      const metrics = await (await fetch(`${baseUrl}/metrics`)).text();
+      expect(metrics).toMatch(/^realtime_/m);
     });
 
     it("delivers Notify once to the group's members and to no one else", async () => {
@@ -192,7 +228,7 @@ describe('packaging', () => {
       await alpha.connection.invoke('JoinGroup', 'alpha');
       await beta.connection.invoke('JoinGroup', 'beta');
 
-      const response = await timed('example: POST /notify until received', async () => {
+      const response = await timed('app: POST /notify until received', async () => {
         const posted = await postNotify(baseUrl, { group: 'alpha', text: 'hello' });
         await waitFor(
           () => alpha.of('Notify').length > 0,
@@ -207,6 +243,10 @@ describe('packaging', () => {
       expect(response.status).toBe(202);
       expect(alpha.of('Notify')).toEqual([[{ group: 'alpha', text: 'hello' }]]);
       expect(beta.of('Notify')).toEqual([]);
+    });
+
+    it("delivers to the page's own client, with a token from the page's token script", async () => {
+      expect(await receivedByPageClient(appDir, baseUrl, jwtSecret)).toContain('[news] hello');
     });
 
     it.each([
@@ -224,15 +264,55 @@ describe('packaging', () => {
 
     it('stops cleanly on SIGTERM', async () => {
       await Promise.all(clients.map((client) => client.stop()));
-      const exit = await timed('example: SIGTERM until exit', () => app!.stop('SIGTERM'));
+      const exit = await timed('app: SIGTERM until exit', () => app!.stop('SIGTERM'));
       const output = app!.output.join('');
       // Nest's shutdown hooks re-raise the signal once the application closed, so SIGTERM (not a code) is the
       // clean end; SIGKILL would be the test's own, after a shutdown that hung.
       expect(['SIGTERM', 0]).toContain(exit.signal ?? exit.code);
       expect(output).not.toMatch(/\bERROR\b/);
     });
+
+    it('runs without Redis with one variable, REALTIME_TRANSPORT=in-process, healthy from the start', async () => {
+      // Nothing listens on port 1: the app must not even try.
+      app = await startApp({ REALTIME_TRANSPORT: 'in-process', REDIS_URL: 'redis://127.0.0.1:1' });
+      const health = await fetch(`${baseUrl}/health`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toMatchObject({
+        info: { realtime_transport: { active: 'in-process' }, redis: { status: 'up', used: false } },
+      });
+      expect(await receivedByPageClient(appDir, baseUrl, jwtSecret)).toContain('[news] hello');
+      const exit = await app.stop('SIGTERM');
+      expect(['SIGTERM', 0]).toContain(exit.signal ?? exit.code);
+      expect(app.output.join('')).not.toMatch(/\bERROR\b/);
+    });
   });
 });
+
+/**
+ * Runs the page's client (`npm run client -- news`, as node itself) with a token from the page's token script,
+ * posts a notification to `news` once it joined, and returns what the client printed.
+ */
+async function receivedByPageClient(appDir: string, baseUrl: string, secret: string): Promise<string> {
+  const token = (
+    await runCommand(process.execPath, ['dist/token.js', 'carol'], {
+      cwd: appDir,
+      timeoutMs: 15_000,
+      env: userEnv({ JWT_SECRET: secret }),
+    })
+  ).stdout.trim();
+  const client = new ExampleApp(appDir, { HUB_URL: `${baseUrl}/hubs/notifications`, TOKEN: token }, 'dist/client.js', [
+    'news',
+  ]);
+  await waitFor(
+    () => client.output.join('').includes('joined news'),
+    15_000,
+    () => client.output.join(''),
+  );
+  expect((await postNotify(baseUrl, { group: 'news', text: 'hello' })).status).toBe(202);
+  const exit = await client.waitForExit(15_000);
+  expect(exit.code).toBe(0);
+  return client.output.join('');
+}
 
 /** Every string target of an `exports` map, however nested by condition. */
 function exportTargets(exports: unknown): string[] {

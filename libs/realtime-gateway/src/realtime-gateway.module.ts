@@ -3,8 +3,10 @@ import { RealtimeGatewayConfigurableModule } from './realtime-gateway.module-def
 import { realtimeGatewayExports, realtimeGatewayProviders } from './realtime-gateway.providers';
 
 /**
- * Delivery side: a SignalR-compatible hub (JSON protocol over WebSockets) for stock `@microsoft/signalr` clients,
- * fed by a Redis Streams consumer, the HTTP bridge receiver, and the publisher's in-process transport.
+ * Delivery side: a SignalR-compatible hub for stock `@microsoft/signalr` clients (JSON and MessagePack over
+ * WebSockets and long polling, JSON over Server-Sent Events; stateful reconnect), fed by a Redis Streams consumer,
+ * the HTTP bridge receiver, and the publisher's in-process transport (`REALTIME_TRANSPORT` opens only what the
+ * publishers use). Configure it from the environment with `forRootAsync(realtimeGatewayConfig.asProvider())`.
  * Needs an HTTP application (`NestFactory.create`).
  *
  * @example
