@@ -111,6 +111,12 @@ describe('packaging', () => {
       expect({ maps, pointing }).toEqual({ maps: [], pointing: [] });
     });
 
+    it("packs a changelog whose latest entry is this version (not 'Unreleased')", () => {
+      const changelog = readFileSync(join(ROOT, dir, 'CHANGELOG.md'), 'utf8');
+      const latest = /^## (.+)$/m.exec(changelog)?.[1];
+      expect(latest?.split(' ')[0]).toBe(readManifest(dir).version);
+    });
+
     it('is published publicly (a scoped package is private by default)', () => {
       expect(readManifest(dir).publishConfig?.access).toBe('public');
     });
