@@ -27,6 +27,15 @@ describe('loadServiceConfig', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('refuses REALTIME_TRANSPORT=in-process in a split role, where no gateway shares the process', () => {
+    for (const role of ['api', 'gateway']) {
+      expect(String(refusal({ REALTIME_ROLE: role, REALTIME_TRANSPORT: 'in-process' }))).toContain(
+        `REALTIME_TRANSPORT must be redis-streams, http-bridge or dual with REALTIME_ROLE=${role}`,
+      );
+    }
+    expect(loadServiceConfig(env({ REALTIME_TRANSPORT: 'in-process' })).role).toBe('all');
+  });
+
   it('generates what is missing once in development, next to the database, and reads it back after', () => {
     const first = loadServiceConfig(env());
     expect(first.secretsFile).toBe(join(dir, 'secrets.json'));

@@ -71,6 +71,15 @@ export function loadServiceConfig(env: Env): ServiceConfig {
   if (!['all', 'api', 'gateway'].includes(role)) {
     throw new InvalidRealtimeConfigError('REALTIME_ROLE', role, 'all, api or gateway');
   }
+  // In process means publisher and gateway in this one process: a split role would publish to nobody.
+  const transport = readString(env, 'REALTIME_TRANSPORT');
+  if (transport === 'in-process' && role !== 'all') {
+    throw new InvalidRealtimeConfigError(
+      'REALTIME_TRANSPORT',
+      transport,
+      `redis-streams, http-bridge or dual with REALTIME_ROLE=${role}: in-process needs the api and the gateway in one process (REALTIME_ROLE=all)`,
+    );
+  }
   const production = isProduction(env);
   const databasePath = databasePathOf(env);
   const databaseUrl = databaseUrlOf(env);
