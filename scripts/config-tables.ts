@@ -5,13 +5,29 @@ import { join } from 'node:path';
 import { configTable } from '@realtime-streams/common';
 import { realtimeGatewaySchema } from '@realtime-streams/gateway';
 import { realtimeTransportSchema } from '@realtime-streams/transport';
+import { SERVICE_SECRETS, SERVICE_SETTINGS } from './service-settings';
 
 export const CONFIGURATION_PAGE = join(__dirname, '..', 'docs', 'configuration.md');
 
 export const GENERATED_TABLES = {
+  service: () => serviceTable(),
   transport: () => configTable(realtimeTransportSchema),
   gateway: () => configTable(realtimeGatewaySchema),
 };
+
+/** The reference service's own variables (read by hand in src/config, declared in service-settings.ts). */
+function serviceTable(): string {
+  const rows = [...SERVICE_SETTINGS, ...SERVICE_SECRETS].map(({ name, doc, defaultValue }) => [
+    `\`${name}\``,
+    defaultValue === undefined ? '(see its text)' : `\`${defaultValue}\``,
+    doc.replace(/\|/g, '\\|'),
+  ]);
+  return (
+    [['Variable', 'Default', 'What it does'], ['---', '---', '---'], ...rows]
+      .map((cells) => `| ${cells.join(' | ')} |`)
+      .join('\n') + '\n'
+  );
+}
 
 export function withTables(readme: string): string {
   let text = readme;
