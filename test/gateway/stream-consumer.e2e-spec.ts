@@ -1,5 +1,6 @@
 import { EventBus } from '@nestjs/cqrs';
 import { GATEWAY_METRIC, GatewayHealthIndicator } from '@realtime-streams/gateway';
+import { StreamConsumer } from '@realtime-streams/gateway/testing';
 import { RealtimeEvent, toGroup } from '@realtime-streams/transport';
 import { FallbackChain } from '@realtime-streams/transport/testing';
 import { streamKey } from '@realtime-streams/contracts';
@@ -26,6 +27,18 @@ class Said {
   to: (e: Numbered) => toGroup(`room:${e.room}`),
 })
 class Numbered {
+  constructor(
+    readonly room: string,
+    readonly seq: number,
+  ) {}
+}
+
+@RealtimeEvent({
+  method: 'ReceiveMessage',
+  to: (e: InOrder) => toGroup(`room:${e.room}`),
+  sequence: (e: InOrder) => e.seq,
+})
+class InOrder {
   constructor(
     readonly room: string,
     readonly seq: number,
@@ -78,6 +91,31 @@ describe('gateway stream consumer (real redis-server, stock clients)', () => {
   afterAll(async () => {
     admin.disconnect();
     await redis.dispose();
+  });
+
+  it('skips entries for rooms with no member here on their routing key, and a member joining gets the next at once', async () => {
+    const gw = await start('routing');
+    const bus = gw.app.get(EventBus);
+    // Numbered like the reference app's messages: the room's order travels with each entry (field q).
+    for (let seq = 1; seq <= 20; seq++) bus.publish(new InOrder('quiet', seq));
+    await eventually(async () => expect(await metricValue(GATEWAY_METRIC.entriesForNobody)).toBe(20));
+    expect(gw.app.get(StreamConsumer).delivered).toBe(20);
+    // Not parsed, so not counted as envelopes received either.
+    expect(await metricValue(GATEWAY_METRIC.envelopesReceived, { transport: 'redis-streams' })).toBe(0);
+    const entries = await admin.xrange(streamKey('realtime', 0), '-', '+');
+    expect(entries.map(([, fields]) => [fields[4], fields[5], fields[6], fields[7]])).toEqual(
+      Array.from({ length: 20 }, (_, i) => ['t', 'group:room:quiet', 'q', String(i + 1)]),
+    );
+
+    const alice = await join(gw, 'alice', 'quiet');
+    for (let seq = 21; seq <= 30; seq++) bus.publish(new InOrder('quiet', seq));
+    await eventually(() => expect(alice.of('ReceiveMessage')).toHaveLength(10));
+    expect(alice.of('ReceiveMessage').map(([m]) => (m as InOrder).seq)).toEqual(
+      [...Array(10).keys()].map((i) => 21 + i),
+    );
+    // The gateway knew where the room stood: 21 went out at once, nothing waited for an earlier number.
+    expect(await metricValue(GATEWAY_METRIC.orderHeld)).toBe(0);
+    expect(await metricValue(GATEWAY_METRIC.entriesForNobody)).toBe(20);
   });
 
   it('delivers events published through Redis Streams to the room, in order, and reports health and lag', async () => {

@@ -39,7 +39,13 @@ describe('stream monitor (real redis-server)', () => {
     // Small stream nodes, so `MAXLEN ~ 10` trims close to 10 (Redis trims whole nodes only).
     await admin.config('SET', 'stream-node-max-entries', '5');
     const append = (count: number) =>
-      appender.realtimeAppend(key, sequenceKeyOf(key), '600000', '10', ...Array.from({ length: count }, () => json()));
+      appender.realtimeAppend(
+        key,
+        sequenceKeyOf(key),
+        '600000',
+        '10',
+        ...Array.from({ length: count }, () => [json(), 'group:room:1', '']).flat(),
+      );
     const consumer = gw.app.get(StreamConsumer);
     const monitor = gw.app.get(StreamMonitor);
     const gaps = async () => (await register.getSingleMetric(GATEWAY_METRIC.gapEntries)?.get())?.values[0]?.value ?? 0;

@@ -85,6 +85,33 @@ export class DeliveryService {
     for (const connection of this.recipientsOf(target)) connection.orderHeld();
   }
 
+  /**
+   * Whether an envelope for `targetKey` (the routing key a stream entry carries: `group:<name>`, `user:<id>` or
+   * `all`, see targetKeyOf) has a recipient here, decided before anything is parsed. When it has none, a numbered
+   * one (`seq`) moves its target's order past it (TargetOrder.passedBy). An unknown key is wanted: the envelope is
+   * then parsed and checked as usual.
+   */
+  wants(targetKey: string, seq: number | undefined): boolean {
+    let recipients: ReadonlySet<HubConnection>;
+    let target: RealtimeTarget;
+    if (targetKey.startsWith('group:')) {
+      const name = targetKey.slice(6);
+      recipients = this.registry.group(name);
+      if (recipients.size > 0) return true;
+      target = { kind: 'group', name };
+    } else if (targetKey.startsWith('user:')) {
+      const id = targetKey.slice(5);
+      recipients = this.registry.user(id);
+      if (recipients.size > 0) return true;
+      target = { kind: 'user', id };
+    } else if (targetKey === 'all') {
+      if (this.registry.size > 0) return true;
+      target = { kind: 'all' };
+    } else return true;
+    if (seq !== undefined) this.order.passedBy(target, seq);
+    return false;
+  }
+
   /** A publisher gave up envelopes of these targets, and their clients were told (see TargetOrder.forget). */
   forgetOrder(targets: readonly RealtimeTarget[]): void {
     this.order.forget(targets);

@@ -47,6 +47,27 @@ describe('TargetOrder', () => {
     expect(broken).toEqual([]);
   });
 
+  it('moves past numbers that went by unread for nobody, so a member joining gets the next one at once', () => {
+    recipients = false;
+    order.passedBy(room('r'), 7);
+    order.passedBy(room('r'), 8);
+    recipients = true;
+    offer(9);
+    // No first hold: this gateway knows where the room stands although it parsed none of 7 and 8.
+    expect(delivered).toEqual([[9, false]]);
+    offer(11);
+    expect(order.holds(room('r'))).toBe(true);
+    offer(10);
+    expect(seqs()).toEqual([9, 10, 11]);
+  });
+
+  it('waits for the start of a target it has never seen any number of, as before', () => {
+    offer(9);
+    expect(delivered).toEqual([]);
+    jest.advanceTimersByTime(options.firstHoldMs);
+    expect(seqs()).toEqual([9]);
+  });
+
   it('says when a target begins holding, and whether it holds now', () => {
     offer(1, 3, 4);
     expect(began).toEqual(['r']);

@@ -114,6 +114,26 @@ export class TargetOrder<T extends { envelope: Envelope }> {
   }
 
   /**
+   * A numbered envelope of a target nobody here receives went by without being read (see StreamReader): the target's
+   * next number moves past it as if it had been delivered to nobody, so a member joining later gets the next one at
+   * once instead of waiting `firstHoldMs` for a start this gateway would not know.
+   */
+  passedBy(target: RealtimeTarget, seq: number): void {
+    const key = targetKeyOf(target);
+    const state = this.targets.get(key);
+    if (!state) {
+      this.targets.set(key, { next: seq + 1, base: seq, settling: false });
+      if (this.targets.size > this.options.maxTargets) this.forgetOldest();
+      return;
+    }
+    this.targets.delete(key);
+    this.targets.set(key, state);
+    // Something is held: a recipient was here a moment ago, and the hold's own timer decides.
+    if (state.held || state.settling) return;
+    if (seq >= state.next) state.next = seq + 1;
+  }
+
+  /**
    * The publisher gave up envelopes of these targets (a bridge lane's report) and their clients were told: the
    * targets start again as new, so the hole does not close them a second time when the hold runs out, and what they
    * held (behind the hole) reaches the clients through their re-fetch.

@@ -35,6 +35,7 @@ export const GATEWAY_METRIC = {
   consumerErrors: 'realtime_consumer_errors_total',
   consumerGaps: 'realtime_consumer_gaps_total',
   gapEntries: 'realtime_stream_gap_entries_total',
+  entriesForNobody: 'realtime_stream_entries_for_nobody_total',
   gapDisconnects: 'realtime_stream_gap_disconnects_total',
   bridgeGaveUpReports: 'realtime_bridge_gave_up_reports_total',
   bridgeGaveUpDisconnects: 'realtime_bridge_gave_up_disconnects_total',
@@ -80,6 +81,7 @@ export class RealtimeGatewayMetrics
   private readonly consumerErrors: Counter<string>;
   private readonly consumerGaps: Counter<string>;
   private readonly gapEntries: Counter<string>;
+  private readonly entriesForNobodyCounter: Counter<string>;
   private readonly gapDisconnects: Counter<string>;
   private readonly bridgeGaveUpReports: Counter<string>;
   private readonly bridgeGaveUpDisconnects: Counter<string>;
@@ -187,6 +189,12 @@ export class RealtimeGatewayMetrics
         'Stream entries this instance never read (trimmed before it got to them, or lost), counted exactly from the ' +
         'jump in entry numbers (n).',
       labelNames: ['stream'],
+    });
+    this.entriesForNobodyCounter = metrics.counter({
+      name: GATEWAY_METRIC.entriesForNobody,
+      help:
+        'Stream entries this instance read for a target with no client here, skipped on their routing key without ' +
+        'parsing the envelope: what a gateway pays for rooms it has no member of.',
     });
     this.gapDisconnects = metrics.counter({
       name: GATEWAY_METRIC.gapDisconnects,
@@ -380,6 +388,10 @@ export class RealtimeGatewayMetrics
   groupChecked(stream: string, group: string, lag: number, pending: number): void {
     this.streamLag.set({ stream, group }, lag);
     this.streamPending.set({ stream, group }, pending);
+  }
+
+  entriesForNobody(entries: number): void {
+    this.entriesForNobodyCounter.inc(entries);
   }
 
   entriesMissed(stream: string, entries: number): void {

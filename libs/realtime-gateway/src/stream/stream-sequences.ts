@@ -82,15 +82,20 @@ export class StreamSequences implements SequencePositions {
 const IN_ORDER: SequenceCheck = { kind: 'in-order' };
 const REPEAT: SequenceCheck = { kind: 'repeat' };
 
-/** The entry number in a stream entry's fields (`n`), when it is a positive integer. */
+/** An entry's number (field `n`), when it is a well-formed one. */
 export function sequenceOf(fields: readonly string[] | null | undefined): number | undefined {
-  if (!fields) return undefined;
-  for (let i = 0; i + 1 < fields.length; i += 2) {
-    if (fields[i] !== 'n') continue;
-    const value = fields[i + 1];
-    if (!/^[1-9][0-9]{0,15}$/.test(value)) return undefined;
-    const n = Number(value);
-    return Number.isSafeInteger(n) ? n : undefined;
-  }
+  return fields ? positiveIntegerOf(entryField(fields, 'n')) : undefined;
+}
+
+/** The value of a field of a stream entry (fields and values alternate), if it has it. */
+export function entryField(fields: readonly string[], name: string): string | undefined {
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
   return undefined;
+}
+
+/** A number written by the publisher (`n`, `q`): digits only, at most 2^53 - 1. */
+export function positiveIntegerOf(value: string | undefined): number | undefined {
+  if (value === undefined || !/^[1-9][0-9]{0,15}$/.test(value)) return undefined;
+  const n = Number(value);
+  return Number.isSafeInteger(n) ? n : undefined;
 }

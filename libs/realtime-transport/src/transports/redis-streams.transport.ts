@@ -14,7 +14,7 @@ import {
   type RedisConnection,
 } from '@realtime-streams/common';
 import type { PartLostListener, RealtimeTransport } from './realtime-transport.interface';
-import { defineStreamAppend, type StreamAppender } from './stream-append.script';
+import { appendArguments, defineStreamAppend, type StreamAppender } from './stream-append.script';
 import { sequenceKeyOf, StreamKeys } from '@realtime-streams/contracts';
 import { ShardAvailability, type ShardState } from './shard-availability';
 import { explainWriteError, probeWrites } from './redis-write-probe';
@@ -146,8 +146,9 @@ export class RedisStreamsTransport implements RealtimeTransport {
           continue;
         }
         const key = this.keys.all[shard];
-        const json = part.map((i) => batch[i].json);
-        const reply = this.redis.realtimeAppend(key, sequenceKeyOf(key), this.retentionMs, this.maxLen, ...json);
+        const entries: string[] = [];
+        for (const i of part) appendArguments(batch[i], entries);
+        const reply = this.redis.realtimeAppend(key, sequenceKeyOf(key), this.retentionMs, this.maxLen, ...entries);
         replies[s] = this.availability ? withTimeout(reply, this.shardReplyTimeoutMs, `append to ${key}`) : reply;
       }
     } finally {
