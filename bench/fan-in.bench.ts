@@ -104,13 +104,18 @@ async function main(): Promise<void> {
   const textBytes = Number(values['text-bytes']);
   const server = await RedisServer.start();
   const redis = server.client();
-  const gateway = await ServiceProcess.start({
-    REDIS_URL: server.url,
-    REALTIME_ROLE: 'gateway',
-    REALTIME_INSTANCE_ID: 'fan-in',
-    REALTIME_BRIDGE_RECEIVER: 'false',
-    REALTIME_CONSUMER_BLOCK_MS: '5000',
-  });
+  const gateway = await ServiceProcess.start(
+    {
+      REDIS_URL: server.url,
+      REALTIME_ROLE: 'gateway',
+      REALTIME_INSTANCE_ID: 'fan-in',
+      REALTIME_BRIDGE_RECEIVER: 'false',
+      REALTIME_CONSUMER_BLOCK_MS: '5000',
+    },
+    '',
+    // BENCH_CPU_PROF=<dir>: the gateway writes a CPU profile there (as in `npm run bench`).
+    process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [],
+  );
   try {
     const pid = gateway.pid!;
     // Idle CPU (timers, monitor) over a few seconds: subtracted from the read's.
