@@ -132,7 +132,7 @@ export class RealtimeGatewayMetrics
     });
     this.envelopesReceived = metrics.counter({
       name: GATEWAY_METRIC.envelopesReceived,
-      help: 'Envelopes that reached the gateway, by transport.',
+      help: 'Envelopes that reached the gateway, by transport (stream entries for nobody here are skipped unparsed: see realtime_stream_entries_for_nobody_total).',
       labelNames: ['transport'],
     });
     this.invalidEnvelopes = metrics.counter({
