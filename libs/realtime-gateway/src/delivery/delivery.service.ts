@@ -51,6 +51,7 @@ export class DeliveryService {
   private readonly order: TargetOrder<Delivery>;
   /** Set by the hub: closes a target's connections when its order could not be kept. */
   closeTarget: TargetCloser = () => 0;
+  private readonly origin: EnvelopeOrigin;
   /** Sockets written since start: what a numbered delivery wrote is the difference across it. */
   private sockets = 0;
 
@@ -63,6 +64,7 @@ export class DeliveryService {
     @Optional() private readonly positions?: StreamPositions,
   ) {
     this.dedup = new DedupWindow(options.dedup.ttlMs, options.dedup.maxEntries);
+    this.origin = new EnvelopeOrigin(positions);
     this.order = new TargetOrder<Delivery>(options.ordering, metrics, {
       deliver: ({ envelope, source, argsJson, entry }, released) =>
         this.send(envelope, source, argsJson, entry, released),
@@ -185,7 +187,7 @@ export class DeliveryService {
     // One frame per protocol in use among the recipients, built when its first recipient comes up; keyed by the
     // codec itself, so any number of protocols each get their own.
     const frames = new Map<HubProtocolCodec, Encoded>();
-    const origin = new EnvelopeOrigin(envelope, entry, released, this.positions);
+    const origin = this.origin.of(envelope, entry, released);
     const now = Date.now();
     for (const connection of recipients) {
       const codec = connection.codec;
@@ -216,22 +218,27 @@ export class DeliveryService {
 }
 
 /**
- * An envelope's origin, shared by its recipients. The consumer's position is read only if a stateful session asks,
- * once per envelope.
+ * The origin of the envelope being handed out, shared by its recipients and reused for the next one: no object per
+ * envelope. A connection that keeps it past the hand-out (a resuming session holding live messages) copies it. The
+ * consumer's position is read only if a stateful session asks, once per envelope.
  */
 class EnvelopeOrigin implements MessageOrigin {
-  readonly envelopeId: string;
-  readonly volatile: boolean;
+  envelopeId = '';
+  volatile = false;
+  entry: StreamEntryRef | undefined;
+  released = false;
   private position: PositionVector | undefined | null = null;
 
-  constructor(
-    envelope: Envelope,
-    readonly entry: StreamEntryRef | undefined,
-    readonly released: boolean,
-    private readonly positions: StreamPositions | undefined,
-  ) {
+  constructor(private readonly positions: StreamPositions | undefined) {}
+
+  /** Now the origin of `envelope`. */
+  of(envelope: Envelope, entry: StreamEntryRef | undefined, released: boolean): this {
     this.envelopeId = envelope.id;
     this.volatile = envelope.volatile === true;
+    this.entry = entry;
+    this.released = released;
+    this.position = null;
+    return this;
   }
 
   get at(): PositionVector | undefined {

@@ -117,6 +117,20 @@ describe('HubConnection: every byte it queues counts against its bounds', () => 
   });
 });
 
+describe('HubConnection holding live messages while a resume is prepared', () => {
+  it('keeps its own copy of each origin: delivery reuses its origin object for the next envelope', () => {
+    const owner = new FakeOwner({ softLimitBytes: HARD, hardLimitBytes: HARD, replayBufferBytes: REPLAY });
+    const resuming = openConnection(owner);
+    const reused = { ...origin(), envelopeId: 'in-the-replay' };
+    resuming.deliver(shared(10), reused, 0);
+    reused.envelopeId = 'the next envelope';
+    const session = new StatefulSession('hash', 'c1', JSON_HUB_PROTOCOL, { at: {}, sent: 3 });
+    resuming.replayDone(session, { upTo: {}, ids: new Set(['in-the-replay']) }, 0);
+    // The replay covered it: not numbered a second time.
+    expect(session.sent).toBe(3);
+  });
+});
+
 describe('HubConnection state', () => {
   it('moves only along a connection’s life, and says so when the owner gets it wrong', () => {
     const owner = new FakeOwner({ softLimitBytes: 1, hardLimitBytes: 1, replayBufferBytes: 1 });

@@ -241,7 +241,9 @@ export class HubConnection {
    */
   private keep(frame: Buffer, origin: MessageOrigin, at: PositionVector | undefined, now: number): boolean {
     if (this.held) {
-      this.held.push({ frame, origin, at });
+      // Copied: the origin is the delivery's, reused for its next envelope.
+      const { envelopeId, volatile, entry, released } = origin;
+      this.held.push({ frame, origin: { envelopeId, volatile, entry, released, at }, at });
       this.heldBytes += frame.length;
       if (this.heldBytes > this.owner.bounds.replayBufferBytes) this.overflow('replay_buffer', this.heldBytes);
       return true;

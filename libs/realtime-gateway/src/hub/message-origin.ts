@@ -8,7 +8,8 @@ export interface StreamEntryRef {
 
 /**
  * Where a delivered message came from, as a connection needs it: a plain connection only looks at `volatile`; a
- * stateful session numbers and records the message by the rest (see HubConnection.deliver).
+ * stateful session numbers and records the message by the rest (see HubConnection.deliver). Valid during the
+ * hand-out only (delivery reuses it for the next envelope): whoever keeps it copies it.
  */
 export interface MessageOrigin {
   readonly envelopeId: string;
