@@ -7,6 +7,11 @@
  *
  * Run by bench/e2e.bench.ts as a child process: PORT, BRIDGE_URL, BRIDGE_SECRET, JWT_SECRET, DATABASE_PATH.
  * Serves POST /rooms/:room/messages (201 with the stored message) and POST /rooms/:room/typing (202).
+ *
+ * With several realtime servers (`legacy-backplane`, backplane-gateway.process.ts) BRIDGE_URL lists them, comma
+ * separated, and each event goes to the next one in turn: the round-robin load balancer the old design put in front
+ * of its servers, without the extra hop a real one adds. The message carries its number in its room (`seq`, as the
+ * reference API's does) so the benches can check order; the event does not (the old design had no such number).
  */
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -19,7 +24,8 @@ const env = (name: string) => {
   if (!value) throw new Error(`${name} is required`);
   return value;
 };
-const bridgeUrl = env('BRIDGE_URL');
+const bridgeUrls = env('BRIDGE_URL').split(',');
+let nextBridge = 0;
 const bridgeSecret = env('BRIDGE_SECRET');
 const jwtSecret = env('JWT_SECRET');
 // Kept-alive connections to the realtime service, as an HTTP client of the time would have had.
@@ -30,6 +36,8 @@ db.exec(
   'CREATE TABLE IF NOT EXISTS messages (id TEXT PRIMARY KEY, room_id TEXT, user_id TEXT, text TEXT, created_at TEXT, accepted_at REAL)',
 );
 const insert = db.prepare('INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?)');
+/** Per room, the last message's number: one process stores in request order, so counting here is the commit order. */
+const roomSeqs = new Map<string, number>();
 
 /** The user of an HS256 token with a valid signature and `exp` in the future, else undefined. */
 function userOf(header: string | undefined): string | undefined {
@@ -61,6 +69,8 @@ async function postEvent(room: string, type: string, method: string, args: unkno
     ts: epochMs(),
     volatile,
   };
+  const bridgeUrl = bridgeUrls[nextBridge];
+  nextBridge = (nextBridge + 1) % bridgeUrls.length;
   const response = await request(bridgeUrl, {
     method: 'POST',
     dispatcher: agent,
@@ -96,7 +106,9 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     text: String(body.text),
     createdAt: new Date(acceptedAt).toISOString(),
     acceptedAt,
+    seq: (roomSeqs.get(room) ?? 0) + 1,
   };
+  roomSeqs.set(room, message.seq);
   insert.run(message.id, room, user, message.text, message.createdAt, acceptedAt);
   await postEvent(room, 'chat.message.created', 'ReceiveMessage', [message], false);
   res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify(message));

@@ -5,7 +5,10 @@ import { TsChild } from '../../test/support/child-process';
 import { freePort } from '../../test/support/free-port';
 import { SERVICE_JWT_SECRET } from '../../test/support/service-process';
 
-/** The legacy-bridge API (legacy-api.process.ts) in a process of its own, posting to `bridgeUrl`. */
+/**
+ * The legacy API (legacy-api.process.ts) in a process of its own, posting to `bridgeUrl`, or to each of several in
+ * turn (round-robin, the load balancer of `legacy-backplane`).
+ */
 export class LegacyApi {
   private constructor(
     private readonly child: TsChild,
@@ -13,12 +16,12 @@ export class LegacyApi {
     private readonly dir: string,
   ) {}
 
-  static async start(bridgeUrl: string, bridgeSecret: string): Promise<LegacyApi> {
+  static async start(bridgeUrl: string | readonly string[], bridgeSecret: string): Promise<LegacyApi> {
     const port = await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'legacy-api-'));
     const child = new TsChild('bench/legacy/legacy-api.process.ts', {
       PORT: String(port),
-      BRIDGE_URL: bridgeUrl,
+      BRIDGE_URL: typeof bridgeUrl === 'string' ? bridgeUrl : bridgeUrl.join(','),
       BRIDGE_SECRET: bridgeSecret,
       JWT_SECRET: SERVICE_JWT_SECRET,
       DATABASE_PATH: join(dir, 'legacy.sqlite'),
