@@ -17,6 +17,10 @@
  *   npm run bench -- --scale    one gateway at 1,000 / 5,000 / 15,000 cheap ws clients next to a minimal ws floor
  *                              (bench/scale.bench.ts; npm run bench:scale -- --batching: several messages per
  *                              write off and on at 5,000 connections, 40 and 200 msg/s)
+ *   npm run bench -- --gateways 1 gateway vs 12 (--gateways-list), 1,200 cheap clients in rooms of 4 placed on gateways
+ *                              at random, 300 msg/s: total gateway CPU per delivery and the 12/1 ratio, Redis CPU
+ *                              per message, latency, loss/duplicates/order, Redis Streams next to the plan's
+ *                              baseline behind a Redis pub/sub backplane (bench/gateways.bench.ts has the options)
  *   options: --sizes 100,500 --seconds 10 --warmup 2 --transports redis-streams --workers 2 --no-typing
  *            --no-reconnect (leaves out the stateful-reconnect scenario that ends the full run)
  *
@@ -29,6 +33,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { RedisServer } from '../test/support/redis-server';
 import { runClusterBench } from './cluster.bench';
+import { runGatewaysBenchFromArgs } from './gateways.bench';
 import { runProtocolsBench } from './protocols.bench';
 import { runScaleBench } from './scale.bench';
 import type { ScenarioResult } from './e2e/scenario';
@@ -38,6 +43,8 @@ import { runReconnectBench } from './reconnect.bench';
 import { machine, printTable, writeResult } from './support/report';
 
 async function main(): Promise<void> {
+  // Many gateways (bench/gateways.bench.ts) has options of its own: its parser takes the whole command line.
+  if (process.argv.includes('--gateways')) return runGatewaysBenchFromArgs(process.argv.slice(2));
   const { values } = parseArgs({
     options: {
       quick: { type: 'boolean', default: false },

@@ -15,14 +15,21 @@ export type RedisEnv = ServiceEnv;
 /** Split roles share the bridge secret (the service refuses to guess one): a fresh one per run. */
 const BRIDGE_SECRET = randomBytes(32).toString('base64url');
 
-export async function startGateway(redis: RedisEnv, transport: Transport, nodeArgs: string[]): Promise<ServiceProcess> {
-  return ServiceProcess.start(
+/** A gateway of the reference service; `extra` adds to (and wins over) its settings (an instance id, ...). */
+export async function startGateway(
+  redis: RedisEnv,
+  transport: Transport,
+  nodeArgs: string[],
+  extra: ServiceEnv = {},
+): Promise<ServiceProcess> {
+  return startService(
     {
       ...redis,
       REALTIME_ROLE: 'gateway',
       REALTIME_BRIDGE_SECRET: BRIDGE_SECRET,
       REALTIME_INSTANCE_ID: `bench-${transport}`,
       REALTIME_CONSUMER_BLOCK_MS: '5000',
+      ...extra,
     },
     '',
     nodeArgs,
@@ -49,7 +56,7 @@ export async function startApi(
   nodeArgs: string[],
   outbox: boolean,
 ): Promise<ServiceProcess> {
-  return ServiceProcess.start(
+  return startService(
     {
       ...redis,
       REALTIME_ROLE: 'api',
@@ -61,6 +68,18 @@ export async function startApi(
     '',
     nodeArgs,
   );
+}
+
+/** A service that fails to start (no /health in 30 s on a busy box) is stopped, not left running. */
+async function startService(env: ServiceEnv, envFile: string, nodeArgs: string[]): Promise<ServiceProcess> {
+  const service = await ServiceProcess.prepare(env, envFile, nodeArgs);
+  try {
+    await service.start();
+  } catch (error) {
+    await service.dispose();
+    throw error;
+  }
+  return service;
 }
 
 export interface Timing {
