@@ -35,7 +35,7 @@ interface Received {
 
 async function connectOne(hubUrl: string, spec: ClientSpec, protocol: 'json' | 'messagepack'): Promise<void> {
   let builder = new HubConnectionBuilder()
-    .withUrl(hubUrl, { accessTokenFactory: () => spec.token })
+    .withUrl(spec.hubUrl ?? hubUrl, { accessTokenFactory: () => spec.token })
     .configureLogging(LogLevel.None);
   if (protocol === 'messagepack') builder = builder.withHubProtocol(new MessagePackHubProtocol());
   const connection = builder.build();

@@ -4,6 +4,8 @@ export interface ClientSpec {
   user: string;
   room: string;
   token: string;
+  /** This client's gateway, when not the command's `hubUrl` (runs with several gateways). */
+  hubUrl?: string;
 }
 
 export type WorkerCommand =

@@ -11,7 +11,7 @@ const ROOT = join(__dirname, '..', '..');
 
 export interface ScenarioSpec {
   name: string;
-  transport: 'redis-streams' | 'http-bridge' | 'legacy-bridge';
+  transport: 'redis-streams' | 'http-bridge' | 'legacy-bridge' | 'legacy-backplane';
   clients: number;
   rooms: number;
   /** Messages per second, over all rooms. */
@@ -23,6 +23,8 @@ export interface ScenarioSpec {
   workers: number;
   apiUrl: string;
   hubUrl: string;
+  /** Several gateways: each client connects to one drawn at random (seeded), so a room spreads over them. */
+  hubUrls?: string[];
   /** The clients' hub protocol (JSON by default). */
   protocol?: 'json' | 'messagepack';
   /** Told when posting starts and when the last deliveries had time to arrive (a bench measures in between). */
@@ -78,10 +80,13 @@ interface Scheduled {
 export async function runScenario(spec: ScenarioSpec): Promise<ScenarioResult> {
   const members = new Map<string, string[]>();
   const clients: ClientSpec[] = [];
+  const hubs = spec.hubUrls && spec.hubUrls.length > 1 ? spec.hubUrls : undefined;
+  const placement = new Random(25);
   for (let i = 0; i < spec.clients; i++) {
     const room = `r${i % spec.rooms}`;
     const user = `u${i}`;
-    clients.push({ user, room, token: serviceToken(user) });
+    const hubUrl = hubs?.[Math.floor(placement.next() * hubs.length)];
+    clients.push({ user, room, token: serviceToken(user), hubUrl });
     (members.get(room) ?? members.set(room, []).get(room)!).push(user);
   }
 
