@@ -76,6 +76,7 @@ async function startStreams(
   // The api's bridge fallback points at the first gateway; with Redis up it never posts.
   const api = await startApi(env, 'redis-streams', gateways[0], [], true);
   stops.push(() => api.dispose());
+  await healthy(api.baseUrl);
   return {
     path: 'redis-streams',
     gatewayPids: gateways.map((g) => g.pid!),
@@ -119,6 +120,22 @@ async function startBackplane(
     warnings: () => mergeWarnings(gateways.map((g) => linesOf(g.output))),
     dispose,
   };
+}
+
+/**
+ * The service's start answers on its first /health, 200 or 503; on a busy box its publisher may still be connecting
+ * then (posts refused). Up: 200.
+ */
+async function healthy(baseUrl: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const response = await fetch(`${baseUrl}/health`);
+    const body = await response.text();
+    if (response.status === 200) return;
+    if (Date.now() > deadline)
+      throw new Error(`${baseUrl}/health still ${response.status} after ${timeoutMs} ms: ${body}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
 
 async function inBatches<T>(count: number, start: (k: number) => Promise<T>): Promise<T[]> {

@@ -46,6 +46,8 @@ export interface GatewaysResult {
   accepted: number;
   measured: number;
   refused: number;
+  /** Why posts failed (status and body, or the error), with counts. */
+  refusals: string[];
   /** ReceiveMessage records the clients read inside the CPU window. */
   windowDeliveries: number;
   /** Sum of every gateway process's CPU time in the window / the deliveries in it. */
@@ -153,6 +155,7 @@ export async function measureGateways(setup: RunningSetup, workload: Workload): 
         accepted,
         measured: poster.acceptedMeasured,
         refused: poster.refused,
+        refusals: [...poster.refusals].map(([reason, count]) => `${count} x ${reason}`),
         windowDeliveries,
         gatewayCpuUsPerDelivery: round(cpuUs / Math.max(1, windowDeliveries), 2),
         gatewayCpuUsPerDeliveryAboveIdle: round((cpuUs - idleUsPerMs * windowMs) / Math.max(1, windowDeliveries), 2),
@@ -172,6 +175,7 @@ export async function measureGateways(setup: RunningSetup, workload: Workload): 
           `CPU/delivery, lost ${check.lost}, dup ${check.duplicated}, out of order ${check.outOfOrder}`,
       );
       if (fleet.errors.length > 0) console.log(`  connect errors: ${fleet.errors.slice(0, 5).join('; ')}`);
+      if (result.refused > 0) console.log(`  posts refused: ${result.refusals.slice(0, 5).join('; ')}`);
       return result;
     } finally {
       await poster.close();

@@ -16,6 +16,8 @@ export class MessagePoster {
   readonly responseMs = new LatencyRecorder();
   acceptedMeasured = 0;
   refused = 0;
+  /** Why posts failed: status codes and errors, with their counts. */
+  readonly refusals = new Map<string, number>();
 
   constructor(apiUrl: string) {
     this.pool = new Pool(apiUrl, { connections: 32, pipelining: 1 });
@@ -32,8 +34,8 @@ export class MessagePoster {
         body: JSON.stringify({ text: messageText(message.sender, message.seq, message.measured) }),
       });
       if (response.statusCode !== 201) {
-        await response.body.dump();
-        this.refused++;
+        const body = await response.body.text();
+        this.refuse(`${response.statusCode} ${body.slice(0, 120)}`);
         return;
       }
       const stored = (await response.body.json()) as AcceptedMessage;
@@ -43,9 +45,14 @@ export class MessagePoster {
       }
       const room = this.accepted.get(message.room) ?? this.accepted.set(message.room, []).get(message.room)!;
       room.push({ id: stored.id, seq: stored.seq });
-    } catch {
-      this.refused++;
+    } catch (error) {
+      this.refuse(error instanceof Error ? error.message : String(error));
     }
+  }
+
+  private refuse(reason: string): void {
+    this.refused++;
+    this.refusals.set(reason, (this.refusals.get(reason) ?? 0) + 1);
   }
 
   close(): Promise<void> {
