@@ -12,7 +12,8 @@ export abstract class MessageRepository {
    * Stores a message with the next number of its room (`seq`: taken in the transaction, so the room's numbers follow
    * its commit order, whichever instance or connection stored what). `inTransaction` runs inside the same transaction,
    * with the stored message (the outbox record of its envelope goes in there); when it throws or rejects, nothing is
-   * stored. SQLite transactions cannot wait, so there it must finish synchronously (the SQLite outbox does).
+   * stored. SQLite transactions cannot wait, so there it must finish synchronously (the SQLite outbox does). The
+   * promise resolves only once the message committed (SQLite commits the messages of one event-loop turn together).
    */
   abstract add(
     message: MessageDraft,

@@ -1,6 +1,7 @@
 import type { PostgresDatabase } from '../../database/postgres-database';
 import { ROOM_LOCK_NAMESPACE } from '../../database/postgres-locks';
 import type { ChatMessage } from '../chat-message';
+import { MessageIds } from './message-ids';
 import { type MessageDraft, MessageRepository } from './message.repository';
 import { insertValuesOf, messageOfRow, type MessageRow, newMessageOf } from './stored-message';
 
@@ -11,6 +12,8 @@ const COLUMNS = 'id, room_id, user_id, text, created_at, accepted_at, room_seq';
  * room is the row's sequence number (an identity column), so "after <id>" is exact whichever instance stored what.
  */
 export class PostgresMessageRepository extends MessageRepository {
+  private readonly ids = new MessageIds();
+
   constructor(private readonly database: PostgresDatabase) {
     super();
   }
@@ -30,7 +33,7 @@ export class PostgresMessageRepository extends MessageRepository {
         ROOM_LOCK_NAMESPACE,
         message.roomId,
       ]);
-      const draft = newMessageOf(message);
+      const draft = newMessageOf(message, this.ids);
       const { rows } = await this.database.query<{ room_seq: string }>(
         `INSERT INTO messages (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6,
            (SELECT coalesce(max(room_seq), 0) + 1 FROM messages WHERE room_id = $2)) RETURNING room_seq`,

@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { epochMs } from '@realtime-streams/contracts';
 import type { ChatMessage } from '../chat-message';
+import type { MessageIds } from './message-ids';
 import type { MessageDraft } from './message.repository';
 
 /** A row of the `messages` table, as both stores return it. */
@@ -21,10 +21,10 @@ export interface MessageRow {
  */
 export type NewMessage = Omit<ChatMessage, 'seq'>;
 
-/** A random id, and the accept instant in both forms the API returns. */
-export function newMessageOf(draft: MessageDraft): NewMessage {
+/** A new id (`MessageIds`, time-ordered), and the accept instant in both forms the API returns. */
+export function newMessageOf(draft: MessageDraft, ids: MessageIds): NewMessage {
   const acceptedAt = epochMs();
-  return { ...draft, id: randomUUID(), createdAt: new Date(acceptedAt).toISOString(), acceptedAt };
+  return { ...draft, id: ids.next(acceptedAt), createdAt: new Date(acceptedAt).toISOString(), acceptedAt };
 }
 
 /** The insert's parameters, in the order of both stores' column lists: id, room, user, text, created, accepted. */
