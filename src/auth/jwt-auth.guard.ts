@@ -2,29 +2,47 @@ import { type CanActivate, type ExecutionContext, Inject, Injectable, Unauthoriz
 import { type AuthenticatedUser, JwtVerifier } from '@realtime-streams/gateway';
 import type { IncomingMessage } from 'node:http';
 import { serviceConfig, type ServiceConfig } from '../config/service.config';
+import { VerifiedTokens } from './verified-tokens.cache';
 
 export interface AuthenticatedRequest extends IncomingMessage {
   user: AuthenticatedUser;
 }
 
-/** `Authorization: Bearer <JWT>`; `sub` becomes the user id. The hub checks tokens with the same settings. */
+const BEARER = /^Bearer\s+(.+)$/i;
+
+/**
+ * `Authorization: Bearer <JWT>`; `sub` becomes the user id. The hub checks tokens with the same settings. A token
+ * verified in the last minute (and not expired) is not verified again (`VerifiedTokens`).
+ */
 @Injectable()
 export class JwtAuthGuard implements CanActivate {
   private readonly verifier: JwtVerifier;
+  private readonly verified = new VerifiedTokens();
 
   constructor(@Inject(serviceConfig.KEY) config: ServiceConfig) {
     this.verifier = new JwtVerifier(config.jwt);
   }
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const match = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '');
+    const match = BEARER.exec(request.headers.authorization ?? '');
     if (!match) throw new UnauthorizedException('Authorization: Bearer <token> is required');
+    const token = match[1].trim();
+    const known = this.verified.get(token);
+    if (known) {
+      request.user = known;
+      return true;
+    }
+    return this.verify(request, token);
+  }
+
+  private async verify(request: AuthenticatedRequest, token: string): Promise<boolean> {
     try {
-      request.user = await this.verifier.verify(match[1].trim());
+      request.user = await this.verifier.verify(token);
     } catch (error) {
       throw new UnauthorizedException(`invalid token: ${error instanceof Error ? error.message : String(error)}`);
     }
+    this.verified.set(token, request.user);
     return true;
   }
 }
