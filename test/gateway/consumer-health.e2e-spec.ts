@@ -22,7 +22,7 @@ describe('stream consumer health (real redis-server)', () => {
   const start = async () => {
     gw = await startGatewayApp({
       instanceId: 'health',
-      redis: { url: redis.url, blockMs: BLOCK_MS, monitorIntervalMs: 200 },
+      redis: { url: redis.url, interestRouting: false, blockMs: BLOCK_MS, monitorIntervalMs: 200 },
     });
     return gw.app.get(GatewayHealthIndicator);
   };
@@ -112,7 +112,7 @@ describe('stream consumer health (real redis-server)', () => {
     gw = await startGatewayApp({
       instanceId: 'health',
       bridge: undefined,
-      redis: { url: redis.url, blockMs: BLOCK_MS },
+      redis: { url: redis.url, interestRouting: false, blockMs: BLOCK_MS },
     });
     const health = gw.app.get(GatewayHealthIndicator);
     await eventually(() =>

@@ -88,7 +88,7 @@ describe('rebuilding a session from its record and the stream (real redis-server
     await server.dispose();
   });
 
-  const source = () => ({ store, reader, keys: KEYS, maxEntries: 1000 });
+  const source = () => ({ store, reader, keysOf: () => KEYS, maxEntries: 1000 });
 
   it('regenerates what targeted the session after the checkpoint, numbered from its base', async () => {
     const rebuilt = await rebuildSession(record({}), 'h', 'alice', source());

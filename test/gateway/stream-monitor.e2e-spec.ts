@@ -22,7 +22,7 @@ describe('stream monitor (real redis-server)', () => {
     admin = redis.client();
     gw = await startGatewayApp({
       instanceId: 'mon',
-      redis: { url: redis.url, blockMs: 200, monitorIntervalMs: 60_000, groupMaxIdleMs: 300 },
+      redis: { url: redis.url, interestRouting: false, blockMs: 200, monitorIntervalMs: 60_000, groupMaxIdleMs: 300 },
     });
     // The consumer creates its group as it starts.
     await eventually(async () => expect(await admin.exists(key)).toBe(1));

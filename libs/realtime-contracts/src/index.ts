@@ -2,7 +2,7 @@
 export type { Envelope, OutboundEnvelope, RealtimeTarget } from './envelope';
 export { ENVELOPE_LIMIT_DEFAULTS, STREAM_LAYOUT_DEFAULTS } from './defaults';
 export { EnvelopeValidator, type EnvelopeValidation, type EnvelopeJsonSchema } from './envelope.validator';
-export { toGroup, toUser, toAll, targetKeyOf } from './targets';
+export { toGroup, toUser, toAll, targetKeyOf, targetOfKey } from './targets';
 export { exceedsJsonDepth } from './json-depth';
 export { epochMs } from './clock';
 export { StreamKeys, streamKey, sequenceKeyOf, type StreamKeyLayout } from './stream-keys';

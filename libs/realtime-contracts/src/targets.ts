@@ -28,3 +28,10 @@ export function targetKeyOf(target: RealtimeTarget): string {
       return 'all';
   }
 }
+
+/** The target of a routing key (`targetKeyOf`'s inverse); undefined for a key no target gives. */
+export function targetOfKey(key: string): RealtimeTarget | undefined {
+  if (key.startsWith('group:')) return toGroup(key.slice(6));
+  if (key.startsWith('user:')) return toUser(key.slice(5));
+  return key === 'all' ? ALL : undefined;
+}

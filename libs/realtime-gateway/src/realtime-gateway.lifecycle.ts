@@ -21,6 +21,7 @@ import { RESOLVED_GATEWAY_OPTIONS } from './realtime-gateway.constants';
 import type { ResolvedGatewayOptions } from './realtime-gateway-options.interface';
 import { StreamConsumer } from './stream/stream-consumer';
 import { StreamMonitor } from './stream/stream-monitor';
+import { ShardInterest } from './stream/shard-interest';
 
 /**
  * Mounts the hub and the bridge receiver on the application's HTTP server, registers the in-process sink, starts
@@ -47,6 +48,7 @@ export class RealtimeGatewayLifecycle
     @Optional() private readonly bridge?: BridgeReceiverHandler,
     @Optional() private readonly consumer?: StreamConsumer,
     @Optional() private readonly monitor?: StreamMonitor,
+    @Optional() private readonly interest?: ShardInterest,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -91,6 +93,8 @@ export class RealtimeGatewayLifecycle
     const budget = this.options.shutdownTimeoutMs;
     this.takeover.drain();
     this.takeover.stopListening();
+    // No shard starts or stops from now on: the consumer stops reading them all.
+    this.interest?.stop();
     if (this.consumer) {
       await withTimeout(this.consumer.stop(), Math.floor(budget / 2), 'stream consumer stop').catch((error: unknown) =>
         this.logger.warn(`Shutdown: ${errorMessage(error)}; closing anyway`),

@@ -5,7 +5,7 @@ import {
   type RealtimeMetricsOption,
 } from '@realtime-streams/common';
 import { Logger, type Provider } from '@nestjs/common';
-import { StreamKeys } from '@realtime-streams/contracts';
+import { StreamKeys, targetOfKey, type RealtimeTarget } from '@realtime-streams/contracts';
 import { BridgeReceiverHandler } from './bridge/bridge-receiver.handler';
 import { resolveGatewayOptions } from './config/resolve-gateway-options';
 import { DeliveryService } from './delivery/delivery.service';
@@ -30,12 +30,23 @@ import { RESOLVED_GATEWAY_OPTIONS } from './realtime-gateway.constants';
 import { REALTIME_GATEWAY_OPTIONS } from './realtime-gateway.module-definition';
 import type { RealtimeGatewayOptions, ResolvedGatewayOptions } from './realtime-gateway-options.interface';
 import { RealtimeGatewayLifecycle } from './realtime-gateway.lifecycle';
-import { StreamConsumer } from './stream/stream-consumer';
+import { MISSED_ENTRIES_REASON, StreamConsumer } from './stream/stream-consumer';
+import { ShardInterest } from './stream/shard-interest';
 import { groupName, heartbeatKey } from './stream/stream-groups';
 import { StreamMonitor } from './stream/stream-monitor';
 import { StreamLayoutCheck } from './stream/stream-layout.check';
 
 type Options = ResolvedGatewayOptions;
+
+/** The shard keys of this deployment's stream layout. */
+function streamKeysOf(redis: NonNullable<Options['redis']>): StreamKeys {
+  return new StreamKeys(redis.streamKeyPrefix, redis.shards, streamKeyLayoutOf(redis));
+}
+
+/** Whether the gateway reads only the shards its connections need (see ShardInterest). */
+function routed(o: Options): boolean {
+  return !!o.redis?.interestRouting;
+}
 
 export const realtimeGatewayProviders: Provider[] = [
   {
@@ -55,6 +66,19 @@ export const realtimeGatewayProviders: Provider[] = [
   },
   ConnectionRegistry,
   {
+    // Interest routing: which shards are read follows the targets with a connection here (none without Redis).
+    provide: ShardInterest,
+    inject: [RESOLVED_GATEWAY_OPTIONS, RealtimeGatewayMetrics, ConnectionRegistry],
+    useFactory: (o: Options, metrics: RealtimeGatewayMetrics, registry: ConnectionRegistry) => {
+      if (!o.redis || !routed(o)) return undefined;
+      // A connection admitted now is registered at its handshake: its shards are held until then at least.
+      const timing = { lingerMs: o.redis.routingLingerMs, holdMs: o.hub.handshakeTimeoutMs + 5000 };
+      const interest = new ShardInterest(streamKeysOf(o.redis), timing, metrics);
+      registry.onTargets((targetKey, present) => interest.targetChanged(targetKey, present));
+      return interest;
+    },
+  },
+  {
     provide: InboundEnvelopeReader,
     inject: [RESOLVED_GATEWAY_OPTIONS],
     useFactory: (o: Options) => new InboundEnvelopeReader(o.envelopes),
@@ -63,10 +87,7 @@ export const realtimeGatewayProviders: Provider[] = [
     // Where the consumer stands on every shard: what stateful sessions record, for a resume on another instance.
     provide: StreamPositions,
     inject: [RESOLVED_GATEWAY_OPTIONS],
-    useFactory: (o: Options) =>
-      o.redis
-        ? new StreamPositions(new StreamKeys(o.redis.streamKeyPrefix, o.redis.shards, streamKeyLayoutOf(o.redis)).all)
-        : undefined,
+    useFactory: (o: Options) => (o.redis ? new StreamPositions(streamKeysOf(o.redis).all, routed(o)) : undefined),
   },
   {
     provide: StatefulSessions,
@@ -81,9 +102,10 @@ export const realtimeGatewayProviders: Provider[] = [
       const store = shared
         ? new SessionStore(o.redis!, o.redis!.streamKeyPrefix, o.instanceId, o.statefulReconnect.windowMs + 10_000)
         : undefined;
+      const keys = o.redis ? streamKeysOf(o.redis) : undefined;
       return new StatefulSessions(o.statefulReconnect, metrics, store, positions, {
         reader,
-        keys: positions?.keys ?? [],
+        keysOf: (targetKeys) => (keys ? [...new Set(targetKeys.map((target) => keys.forTarget(target)))] : []),
         maxEntries: 100_000,
       });
     },
@@ -110,6 +132,7 @@ export const realtimeGatewayProviders: Provider[] = [
       StatefulSessions,
       RealtimeGatewayMetrics,
       RESOLVED_GATEWAY_OPTIONS,
+      ShardInterest,
     ],
     useFactory: (
       registry: ConnectionRegistry,
@@ -118,7 +141,8 @@ export const realtimeGatewayProviders: Provider[] = [
       sessions: StatefulSessions,
       metrics: RealtimeGatewayMetrics,
       o: Options,
-    ) => new HubConnections(registry, userSockets, negotiated, sessions, metrics, o),
+      interest: ShardInterest | undefined,
+    ) => new HubConnections(registry, userSockets, negotiated, sessions, metrics, o, interest),
   },
   {
     provide: HubInvoker,
@@ -216,6 +240,7 @@ export const realtimeGatewayProviders: Provider[] = [
       RealtimeGatewayMetrics,
       HubServer,
       StreamPositions,
+      ShardInterest,
     ],
     useFactory: (
       o: Options,
@@ -224,27 +249,38 @@ export const realtimeGatewayProviders: Provider[] = [
       metrics: RealtimeGatewayMetrics,
       hub: HubServer,
       positions: StreamPositions | undefined,
-    ) =>
-      o.redis
-        ? new StreamConsumer(
-            {
-              connection: o.redis,
-              heartbeatKey: heartbeatKey(o.redis.streamKeyPrefix, o.instanceId),
-              heartbeatTtlMs: o.redis.groupMaxIdleMs,
-              keys: new StreamKeys(o.redis.streamKeyPrefix, o.redis.shards, streamKeyLayoutOf(o.redis)).all,
-              group: groupName(o.instanceId),
-              consumer: o.instanceId,
-              blockMs: o.redis.blockMs,
-              readCount: o.redis.readCount,
-            },
-            reader,
-            delivery,
-            metrics,
-            // Missed entries have unknown targets: every client is told to reconnect and re-fetch.
-            (reason) => hub.closeAllConnections(reason),
-            positions,
-          )
-        : undefined,
+      interest: ShardInterest | undefined,
+    ) => {
+      if (!o.redis) return undefined;
+      const keys = streamKeysOf(o.redis).all;
+      const consumer = new StreamConsumer(
+        {
+          connection: o.redis,
+          heartbeatKey: heartbeatKey(o.redis.streamKeyPrefix, o.instanceId),
+          heartbeatTtlMs: o.redis.groupMaxIdleMs,
+          keys,
+          group: groupName(o.instanceId),
+          consumer: o.instanceId,
+          blockMs: o.redis.blockMs,
+          readCount: o.redis.readCount,
+        },
+        reader,
+        delivery,
+        metrics,
+        // Missed entries have unknown targets: every client is told to reconnect and re-fetch.
+        (reason) => hub.closeAllConnections(reason),
+        positions,
+        interest !== undefined,
+      );
+      if (!interest) metrics.shardsRead(keys.length);
+      // A shard read later than its targets needed it (Redis was unreachable): their clients re-fetch.
+      const targetsOf = (targetKeys: readonly string[]) =>
+        targetKeys.map(targetOfKey).filter((t): t is RealtimeTarget => t !== undefined);
+      interest?.readWith(consumer, (targetKeys) =>
+        hub.closeTargetsConnections(targetsOf(targetKeys), MISSED_ENTRIES_REASON),
+      );
+      return consumer;
+    },
   },
   {
     provide: StreamMonitor,
@@ -254,7 +290,8 @@ export const realtimeGatewayProviders: Provider[] = [
         ? new StreamMonitor(
             {
               connection: o.redis,
-              keys: new StreamKeys(o.redis.streamKeyPrefix, o.redis.shards, streamKeyLayoutOf(o.redis)).all,
+              keys: streamKeysOf(o.redis).all,
+              readKeys: consumer && routed(o) ? () => consumer.readKeys : undefined,
               group: groupName(o.instanceId),
               intervalMs: o.redis.monitorIntervalMs,
               groupMaxIdleMs: o.redis.groupMaxIdleMs,

@@ -164,6 +164,14 @@ const redisSchema = section(
     monitorIntervalMs: setting(integer(100, 3_600_000).default(5000), {
       doc: 'Interval of lag, pending and trimming checks.',
     }),
+    interestRouting: setting(z.boolean().default(true), {
+      env: 'REALTIME_INTEREST_ROUTING',
+      doc: 'Read only the shards holding a target (room, user, everyone) with a connection here, from the moment it got its first one (docs/scaling-out.md). Off: every shard, always.',
+    }),
+    routingLingerMs: setting(integer(0, 3_600_000).default(30_000), {
+      env: 'REALTIME_ROUTING_LINGER_MS',
+      doc: 'How long a shard is read on after its last target here went (a page reload does not stop and restart it).',
+    }),
   }),
   { toggle: 'REALTIME_GATEWAY_REDIS', toggleDefault: true },
 );

@@ -9,11 +9,12 @@ import { InvocationBudget } from './invocation-budget';
 import { mayConnect } from './negotiate.handler';
 import type { NegotiatedConnections } from './negotiated-connections';
 import type { HubProtocolCodec } from './protocols/hub-protocol-codec';
-import type { ResumeFailure } from './session/session-replay';
+import { targetKeysOf, type ResumeFailure } from './session/session-replay';
 import type { SessionRecord } from './session/session-record';
 import type { StatefulSessions } from './session/stateful-sessions';
 import type { HubSocket } from './transports/hub-socket';
 import type { UserConnectionCounter } from './user-connection-counter';
+import type { ShardInterest } from '../stream/shard-interest';
 import type { ResolvedGatewayOptions } from '../realtime-gateway-options.interface';
 
 /**
@@ -58,6 +59,8 @@ export class HubConnections implements ConnectionOwner {
     private readonly sessions: StatefulSessions,
     private readonly metrics: HubMetrics,
     private readonly policy: ConnectionPolicy,
+    /** Interest routing, when on: the shards a target needs are read before it becomes present here. */
+    private readonly interest?: ShardInterest,
   ) {
     this.bounds = {
       softLimitBytes: policy.slowClients.softLimitBytes,
@@ -79,6 +82,15 @@ export class HubConnections implements ConnectionOwner {
   /** The open connection with this id (a hub method's caller), if any. */
   find(id: string): HubConnection | undefined {
     return this.openById.get(id);
+  }
+
+  /**
+   * Makes sure the stream shards of these targets (routing keys: `group:<name>`, `user:<id>`, `all`) are read before
+   * it resolves: awaited before a connection is admitted, a group joined, or a session rebuilt, so nothing appended
+   * after that is missed (see ShardInterest). Resolves at once without interest routing.
+   */
+  prepare(targetKeys: Iterable<string>): Promise<void> {
+    return this.interest ? this.interest.prepare(targetKeys) : Promise.resolve();
   }
 
   /** Whether the user may have one more connection: open ones plus tokens negotiated and not connected yet. */
@@ -127,6 +139,8 @@ export class HubConnections implements ConnectionOwner {
     groups: Iterable<string>,
     codec: HubProtocolCodec,
   ): Promise<ResumedElsewhere | ResumeFailure> {
+    // Every shard the replay reads is read live from before it: what the replay does not cover, live reading does.
+    await this.prepare(targetKeysOf(record));
     const connection = this.create(record.connectionId, user, undefined);
     // Before anything is held: held messages are framed in the session's protocol.
     connection.codec = codec;

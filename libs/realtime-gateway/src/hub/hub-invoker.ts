@@ -47,6 +47,9 @@ export class HubInvoker {
         } finally {
           if (reserved) member.joining--;
         }
+        if (!this.connection(context)) return;
+        // The group's shard is read from before the join is answered: every message after it arrives.
+        await this.connections.prepare([`group:${name}`]);
         const connection = this.connection(context);
         if (connection) this.connections.join(connection, name);
       });

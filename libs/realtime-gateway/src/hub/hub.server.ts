@@ -143,6 +143,7 @@ export class HubServer {
     if (token) {
       const resolved = await this.resolveToken(token, user, transport === 'WebSockets');
       if (typeof resolved === 'string') return { ok: false, ...REFUSED_TOKENS[resolved] };
+      if (resolved.kind === 'new') await this.connections.prepare(targetKeysOfUser(user.id));
       return { ok: true, user, token, opening: resolved };
     }
     if (transport !== 'WebSockets')
@@ -155,6 +156,8 @@ export class HubServer {
     }
     // skipNegotiation connections never get stateful reconnect (the client only uses it after negotiate).
     const opening: Opening = { kind: 'new', connectionId: randomBytes(12).toString('base64url'), stateful: false };
+    // What a new connection receives from its handshake on: its user's messages and those to everyone.
+    await this.connections.prepare(targetKeysOfUser(user.id));
     return { ok: true, user, token, opening };
   }
 
@@ -275,4 +278,9 @@ export class HubServer {
       }
     }
   }
+}
+
+/** The routing keys a connection of `userId` receives from its handshake on, before it joins any group. */
+function targetKeysOfUser(userId: string): string[] {
+  return ['all', `user:${userId}`];
 }

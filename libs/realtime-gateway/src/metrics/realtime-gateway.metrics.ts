@@ -8,6 +8,7 @@ import type { AuthFailure, ClientLimit, ClientProtocolError, ConnectionKind, Hub
 import type { HubProtocolName } from '../hub/protocols/hub-protocol-codec';
 import type { ResumeFailure } from '../hub/session/session-replay';
 import type { SessionWriteKind, StatefulSessionMetrics } from '../hub/session/stateful-sessions.metrics';
+import type { ShardInterestMetrics } from '../stream/shard-interest';
 import type { ConsumerErrorKind, StreamMetrics } from '../stream/stream.metrics';
 
 /** Where an envelope reached the gateway from. */
@@ -36,6 +37,8 @@ export const GATEWAY_METRIC = {
   consumerGaps: 'realtime_consumer_gaps_total',
   gapEntries: 'realtime_stream_gap_entries_total',
   entriesForNobody: 'realtime_stream_entries_for_nobody_total',
+  shardsRead: 'realtime_stream_shards_read',
+  shardReadingChanges: 'realtime_stream_shard_reading_changes_total',
   gapDisconnects: 'realtime_stream_gap_disconnects_total',
   bridgeGaveUpReports: 'realtime_bridge_gave_up_reports_total',
   bridgeGaveUpDisconnects: 'realtime_bridge_gave_up_disconnects_total',
@@ -56,7 +59,13 @@ export const GATEWAY_METRIC = {
 
 /** Built by the module's provider with its MetricFactory (the `metrics` option). */
 export class RealtimeGatewayMetrics
-  implements DeliveryMetrics, HubMetrics, StatefulSessionMetrics, StreamMetrics, BridgeReceiverMetrics
+  implements
+    DeliveryMetrics,
+    HubMetrics,
+    StatefulSessionMetrics,
+    StreamMetrics,
+    BridgeReceiverMetrics,
+    ShardInterestMetrics
 {
   private readonly byTransport = new Map<
     string,
@@ -82,6 +91,8 @@ export class RealtimeGatewayMetrics
   private readonly consumerGaps: Counter<string>;
   private readonly gapEntries: Counter<string>;
   private readonly entriesForNobodyCounter: Counter<string>;
+  private readonly shardsReadGauge: Gauge<string>;
+  private readonly shardReadingChanges: Counter<string>;
   private readonly gapDisconnects: Counter<string>;
   private readonly bridgeGaveUpReports: Counter<string>;
   private readonly bridgeGaveUpDisconnects: Counter<string>;
@@ -195,6 +206,19 @@ export class RealtimeGatewayMetrics
       help:
         'Stream entries this instance read for a target with no client here, skipped on their routing key without ' +
         'parsing the envelope: what a gateway pays for rooms it has no member of.',
+    });
+    this.shardsReadGauge = metrics.gauge({
+      name: GATEWAY_METRIC.shardsRead,
+      help:
+        'Stream shards this instance reads now. With interest routing, the shards holding a target (room, user, ' +
+        'everyone) with a connection here, plus those read on for redis.routingLingerMs after their last one left.',
+    });
+    this.shardReadingChanges = metrics.counter({
+      name: GATEWAY_METRIC.shardReadingChanges,
+      help:
+        'Interest routing: shard readings started (a first member here), stopped (none left after the linger), or ' +
+        'that failed to start (Redis unreachable; retried).',
+      labelNames: ['change'],
     });
     this.gapDisconnects = metrics.counter({
       name: GATEWAY_METRIC.gapDisconnects,
@@ -388,6 +412,19 @@ export class RealtimeGatewayMetrics
   groupChecked(stream: string, group: string, lag: number, pending: number): void {
     this.streamLag.set({ stream, group }, lag);
     this.streamPending.set({ stream, group }, pending);
+  }
+
+  groupForgotten(stream: string, group: string): void {
+    this.streamLag.remove({ stream, group });
+    this.streamPending.remove({ stream, group });
+  }
+
+  shardsRead(count: number): void {
+    this.shardsReadGauge.set(count);
+  }
+
+  shardReading(change: 'started' | 'stopped' | 'failed'): void {
+    this.shardReadingChanges.inc({ change });
   }
 
   entriesForNobody(entries: number): void {

@@ -25,6 +25,8 @@ export class ConsumerStatus {
   private lastReadAt?: number;
   private lastError?: string;
   private reading?: { since: number; deadline: number };
+  /** Waiting for a shard to read (interest routing with no member here): healthy, not stalled. */
+  private idling = false;
 
   constructor(private readonly blockMs: number) {}
 
@@ -33,7 +35,15 @@ export class ConsumerStatus {
     this.reading = undefined;
   }
 
+  /** The loop has no shard to read and waits for one (interest routing). */
+  idle(): void {
+    this.reading = undefined;
+    this.lastError = undefined;
+    this.idling = true;
+  }
+
   readStarted(blockMs: number | undefined, now = Date.now()): void {
+    this.idling = false;
     this.reading = { since: now, deadline: now + (blockMs ?? 0) + HEALTH_GRACE_MS };
   }
 
@@ -60,7 +70,7 @@ export class ConsumerStatus {
     // Between reads the loop sets up (connect, heartbeat, groups): each step has a timeout, but none may hide a
     // consumer that has not read for longer than one read may take.
     const since = this.lastReadAt ?? this.startedAt;
-    if (!problem && !this.reading && now - since > this.blockMs + HEALTH_GRACE_MS) {
+    if (!problem && !this.reading && !this.idling && now - since > this.blockMs + HEALTH_GRACE_MS) {
       problem = `no read for ${now - since} ms`;
     }
     return problem ? { state: 'failing', lastError: problem, lastReadMsAgo } : { state: 'running', lastReadMsAgo };

@@ -79,6 +79,40 @@ export async function ensureGroup(
 }
 
 /**
+ * Interest routing: places this instance's group at the end of `key` as its reading starts, in one transaction with
+ * a read of the shard's counter and last entry (same slot: a cluster takes it too), so the gap check starts at the
+ * last entry numbered before, and nothing appended after is missed. A group of an earlier life of this instance
+ * (same id, restarted) is removed first with its pending entries: they were for connections that are gone.
+ * Returns the id of the stream's last entry (`0-0` for an empty stream): where this instance's position starts.
+ */
+export async function startGroupAtEnd(
+  redis: RedisConnection,
+  key: string,
+  group: string,
+  sequences: StreamSequences,
+): Promise<string> {
+  const replies = await redis
+    .multi()
+    .get(sequenceKeyOf(key))
+    // Fails on a stream that does not exist yet (nothing to remove then): that error is expected.
+    .xgroup('DESTROY', key, group)
+    .xgroup('CREATE', key, group, '$', 'MKSTREAM')
+    .xrevrange(key, '+', '-', 'COUNT', 1)
+    .exec()
+    .catch((error: unknown) => {
+      throw (error as { previousErrors?: unknown[] }).previousErrors?.[0] ?? error;
+    });
+  if (!replies) throw new Error(`MULTI on ${key} was discarded`);
+  const [[counterError, counter], , [createError], [, last]] = replies;
+  if (counterError) throw counterError;
+  if (createError) throw createError;
+  const n = counterValue(counter) ?? 0;
+  const [lastId, lastFields] = (last as Entry[] | null)?.[0] ?? [];
+  sequences.set(key, { n, id: lastId !== undefined && sequenceOf(lastFields) === n ? lastId : undefined });
+  return lastId ?? '0-0';
+}
+
+/**
  * The position of an existing group: its last-delivered entry's number, if that entry is still in the stream.
  * Returns false when it cannot be known (the first entry read is where the check starts then).
  */

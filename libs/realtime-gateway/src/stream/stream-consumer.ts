@@ -1,12 +1,25 @@
-import { isClusterConfig } from '@realtime-streams/common';
+import { Logger } from '@nestjs/common';
+import {
+  closeRedis,
+  createFailFastRedis,
+  errorMessage,
+  isClusterConfig,
+  withTimeout,
+  type RedisConnection,
+} from '@realtime-streams/common';
 import type { DeliveryService } from '../delivery/delivery.service';
 import type { InboundEnvelopeReader } from '../delivery/inbound-envelope';
 import type { StreamPositions } from '../hub/session/stream-positions';
 import type { StreamMetrics } from './stream.metrics';
 import type { ConsumerHealth } from './consumer-status';
 import { GapReporter, MISSED_ENTRIES_REASON, type MissedEntriesListener } from './gap-reporter';
+import { startGroupAtEnd } from './group-setup';
+import type { ShardReading } from './shard-interest';
 import { StreamReader, type StreamConsumerSettings } from './stream-reader';
 import { StreamSequences } from './stream-sequences';
+
+/** How long a group placement, removal or wake may take before it counts as failed. */
+const CONTROL_TIMEOUT_MS = 3000;
 
 export { MISSED_ENTRIES_REASON, type MissedEntriesListener, type StreamConsumerSettings };
 
@@ -24,36 +37,116 @@ export interface ShardConsumerHealth extends ConsumerHealth {
  * spread over the slots on purpose, so each shard gets a reader of its own, with its own connection to the master
  * that serves the shard's slot (ioredis Cluster routes it there and follows it through migrations and failovers).
  * A shard whose master is gone stops only its own reader. The entry numbers seen (`sequences`) are shared.
+ *
+ * With interest routing (`routed`) no shard is read until `startReading` (see ShardInterest): on a single node the
+ * one reader's set of shards grows and shrinks, its blocked read woken by `CLIENT UNBLOCK` from a control
+ * connection; on a cluster a shard's reader is created when it starts and stopped when it stops. The control
+ * connection places this instance's group at a shard's end when its reading starts, and removes it when it stops.
  */
-export class StreamConsumer {
+export class StreamConsumer implements ShardReading {
+  private readonly logger = new Logger('RealtimeStreamConsumer');
   /** The last entry number read on each shard: the gap check, and the monitor's lag. */
   readonly sequences = new StreamSequences();
-  private readonly readers: StreamReader[];
+  private readonly readers: StreamReader[] = [];
+  private readonly perShard: boolean;
+  private readonly gaps: GapReporter;
+  /** Routed only: group placement and removal, and waking the single node's reader. */
+  private readonly control?: RedisConnection;
+  /** Delivered by readers stopped since (a cluster shard no longer read). */
+  private deliveredBefore = 0;
+  private started = false;
 
   constructor(
-    settings: StreamConsumerSettings,
-    reader: InboundEnvelopeReader,
-    delivery: DeliveryService,
-    metrics: StreamMetrics,
+    private readonly settings: StreamConsumerSettings,
+    private readonly reader: InboundEnvelopeReader,
+    private readonly delivery: DeliveryService,
+    private readonly metrics: StreamMetrics,
     onMissed: MissedEntriesListener = () => 0,
     /** Where this instance stands on each shard, by entry id (stateful sessions record it). */
-    positions?: StreamPositions,
+    private readonly positions?: StreamPositions,
+    /** Interest routing: read only the shards started with `startReading`. */
+    private readonly routed = false,
   ) {
-    const gaps = new GapReporter(settings.group, metrics, onMissed);
-    const perShard = typeof settings.connection !== 'string' && isClusterConfig(settings.connection);
-    const parts = perShard ? settings.keys.map((key) => [key]) : [settings.keys];
-    this.readers = parts.map(
-      (keys) => new StreamReader({ ...settings, keys }, reader, delivery, metrics, this.sequences, gaps, positions),
-    );
+    this.gaps = new GapReporter(settings.group, metrics, onMissed);
+    this.perShard = typeof settings.connection !== 'string' && isClusterConfig(settings.connection);
+    if (routed) {
+      this.control = createFailFastRedis(settings.connection, `realtime-routing:${settings.consumer}`);
+      this.control.on('error', (error: Error) => this.logger.debug(`Redis (routing): ${error.message}`));
+      if (!this.perShard) this.readers.push(this.newReader([], (id) => this.unblock(id)));
+      return;
+    }
+    const parts = this.perShard ? settings.keys.map((key) => [key]) : [settings.keys];
+    for (const keys of parts) this.readers.push(this.newReader(keys));
   }
 
   /** Entries delivered since start, over every shard. */
   get delivered(): number {
-    return this.readers.reduce((sum, r) => sum + r.delivered, 0);
+    return this.readers.reduce((sum, r) => sum + r.delivered, this.deliveredBefore);
+  }
+
+  /** The shards read now. */
+  get readKeys(): string[] {
+    return this.readers.flatMap((r) => r.keys);
+  }
+
+  /**
+   * Starts reading `key` at its end (see ShardReading): this instance's group is placed there (any group of an
+   * earlier life of this instance removed first, pending entries and all), the gap check and the position start
+   * there, then the reader covers it.
+   */
+  async startReading(key: string): Promise<void> {
+    if (!this.control) throw new Error('startReading needs interest routing');
+    await this.connectControl();
+    const end = await withTimeout(
+      startGroupAtEnd(this.control, key, this.settings.group, this.sequences),
+      CONTROL_TIMEOUT_MS,
+      'XGROUP CREATE',
+    );
+    this.positions?.reading(key, end);
+    if (!this.perShard) return this.readers[0].add(key);
+    const reader = this.newReader([key]);
+    this.readers.push(reader);
+    if (this.started) await reader.start();
+  }
+
+  /** Stops reading `key` and removes this instance's group from it (see ShardReading). */
+  async stopReading(key: string): Promise<void> {
+    if (!this.control) throw new Error('stopReading needs interest routing');
+    if (this.perShard) {
+      const index = this.readers.findIndex((r) => r.keys[0] === key);
+      if (index >= 0) {
+        const [reader] = this.readers.splice(index, 1);
+        await reader.stop();
+        this.deliveredBefore += reader.delivered;
+      }
+    } else await this.readers[0].remove(key);
+    this.positions?.reading(key, undefined);
+    this.sequences.forget(key);
+    this.metrics.groupForgotten(key, this.settings.group);
+    await this.connectControl();
+    await withTimeout(this.control.xgroup('DESTROY', key, this.settings.group), CONTROL_TIMEOUT_MS, 'XGROUP DESTROY');
+  }
+
+  private newReader(keys: readonly string[], waker?: (clientId: number) => Promise<boolean>): StreamReader {
+    const { reader, delivery, metrics, sequences, gaps, positions } = this;
+    // Routed: nothing pending is ever read again (see StreamConsumerSettings.noAck).
+    const settings = { ...this.settings, keys, noAck: this.routed };
+    return new StreamReader(settings, reader, delivery, metrics, sequences, gaps, positions, waker);
+  }
+
+  private async unblock(clientId: number): Promise<boolean> {
+    await this.connectControl();
+    const unblocked = await withTimeout(this.control!.client('UNBLOCK', clientId), CONTROL_TIMEOUT_MS, 'UNBLOCK');
+    return Number(unblocked) === 1;
+  }
+
+  private async connectControl(): Promise<void> {
+    const control = this.control!;
+    if (control.status === 'wait' || control.status === 'end') await control.connect().catch(() => undefined);
   }
 
   get alive(): boolean {
-    return this.readers.every((r) => r.alive);
+    return this.started && this.readers.every((r) => r.alive);
   }
 
   /** Failing when any shard's reader is, with that reader's error (prefixed with its stream on a cluster). */
@@ -77,10 +170,13 @@ export class StreamConsumer {
 
   /** Starts every reader; resolves once each has its groups (or failed its first attempt). */
   async start(): Promise<void> {
+    this.started = true;
     await Promise.all(this.readers.map((r) => r.start()));
   }
 
   async stop(): Promise<void> {
+    this.started = false;
     await Promise.all(this.readers.map((r) => r.stop()));
+    if (this.control) await closeRedis(this.control).catch((error: unknown) => this.logger.debug(errorMessage(error)));
   }
 }

@@ -12,6 +12,11 @@ export interface StreamMonitorSettings {
   /** The module's Redis settings: a URL, ioredis options or a client to duplicate (a URL alone in tests). */
   connection: string | RedisConnectionOptions;
   keys: readonly string[];
+  /**
+   * Interest routing: the shards read now. Lag is checked on those; the groups of gone instances are looked for on
+   * a slice of the other shards per check, so a check costs what is read, not the whole layout.
+   */
+  readKeys?: () => readonly string[];
   group: string;
   intervalMs: number;
   groupMaxIdleMs: number;
@@ -38,6 +43,9 @@ export interface StreamMonitorSettings {
  * streams without numbered entries: it stays wrong for good once entries were trimmed before the group read them.
  * Missed entries are counted by the consumer, exactly, from the numbers.
  */
+/** Shards not read that one check looks at for groups of gone instances (interest routing). */
+const SWEEP_SLICE = 32;
+
 export class StreamMonitor {
   private readonly logger = new Logger('RealtimeStreamMonitor');
   readonly redis: RedisConnection;
@@ -105,13 +113,15 @@ export class StreamMonitor {
       ?.run(this.redis)
       .catch((error: unknown) => this.logger.debug(`Stream layout check: ${errorMessage(error)}`));
     await Promise.all(
-      this.settings.keys.map(async (key) => {
+      this.keysToCheck().map(async (key) => {
         try {
           const shard = await this.checkShard(key);
           if (shard.lag === undefined) lagKnown = false;
           lag += shard.lag ?? 0;
           pending += shard.pending;
         } catch (error) {
+          // A shard this instance does not read may not exist yet (interest routing): nothing to look at there.
+          if (this.settings.readKeys && /no such key/i.test(errorMessage(error))) return;
           // NOGROUP / no such key right after a Redis restart is normal until the consumer recreates them.
           errors.set(key, errorMessage(error));
           this.metrics.consumerError('monitor');
@@ -124,6 +134,20 @@ export class StreamMonitor {
     this.pending = errors.size === 0 ? pending : undefined;
     const [first] = errors;
     this.lastError = first ? `${first[0]}: ${first[1]}` : undefined;
+  }
+
+  /** Where the next slice of the layout's shards starts (interest routing). */
+  private sweepFrom = 0;
+
+  /** Every shard; with interest routing, the shards read plus the next slice of the others. */
+  private keysToCheck(): readonly string[] {
+    const { keys, readKeys } = this.settings;
+    if (!readKeys) return keys;
+    const checked = new Set(readKeys());
+    const slice = Math.min(keys.length, SWEEP_SLICE);
+    for (let i = 0; i < slice; i++) checked.add(keys[(this.sweepFrom + i) % keys.length]);
+    this.sweepFrom = (this.sweepFrom + slice) % keys.length;
+    return [...checked];
   }
 
   private async checkShard(key: string): Promise<{ lag?: number; pending: number }> {

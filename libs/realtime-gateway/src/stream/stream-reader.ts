@@ -32,6 +32,12 @@ export interface StreamConsumerSettings {
   consumer: string;
   blockMs: number;
   readCount: number;
+  /**
+   * Read with `NOACK`: entries are not kept pending, so no XACK follows a read (one command per read instead of
+   * two). Interest routing reads this way: a shard's group is placed anew at every start, so what a crash left
+   * pending would never be read again anyway (a resumed session replays from the stream, not from pending entries).
+   */
+  noAck?: boolean;
 }
 
 const MAX_BACKOFF_MS = 5000;
@@ -51,6 +57,13 @@ function explained(error: unknown, redis: RedisConnection): unknown {
 /** How long past BLOCK a read (or any other command) may take before the connection counts as half-dead. */
 const READ_GRACE_MS = 3000;
 
+const DONE: Promise<unknown> = Promise.resolve();
+/** How often a reader checks that its read in flight has not overrun its deadline. */
+const WATCH_INTERVAL_MS = 500;
+
+/** Wakes a reader's blocked read (`CLIENT UNBLOCK <id>` from another connection to its node); true when it did. */
+export type ReadWaker = (clientId: number) => Promise<boolean>;
+
 /**
  * Reads this instance's consumer group on its shards (`keys`) with blocking `XREADGROUP`, on a connection of its
  * own, and delivers each entry (see `StreamConsumer`, which runs one reader on a single node, one per shard on a
@@ -68,6 +81,9 @@ const READ_GRACE_MS = 3000;
  * a read succeeds, and as soon as a read overruns BLOCK + 1 s. A bad entry (not an envelope, or past the envelope
  * bounds: an oversized one is refused by its length, unparsed) is counted, logged without its payload and
  * acknowledged: it never stops the loop.
+ *
+ * Interest routing changes the shards read while the loop runs (`add`, `remove`): a blocked read is woken so the
+ * next one covers the new set at once, and with no shard at all the loop waits for one instead of reading.
  */
 export class StreamReader {
   private readonly logger = new Logger('RealtimeStreamConsumer');
@@ -83,6 +99,21 @@ export class StreamReader {
   private backoffMs = 0;
   /** Settles once the groups exist, or the first attempt failed: what `start()` waits for. */
   private settleStart?: () => void;
+  /** The shards read now; changed by `add` and `remove`. */
+  private current: string[];
+  /** Bumped by every change of `current`; the read in flight was sent with `readVersion`. */
+  private version = 0;
+  private readVersion = -1;
+  /** The reader connection's id at Redis, for waking its blocked read. */
+  private clientId?: number;
+  /** Removals waiting for a read without their shard (and for the acknowledgements of the last one with it). */
+  private removals: Array<{ version: number; done: () => void }> = [];
+  /** Resolves the wait of a loop with no shard to read. */
+  private changed?: () => void;
+  /** When the read in flight counts as overrun; `overran` once the watch cut its connection for it. */
+  private readDeadline?: number;
+  private overran = false;
+  private watchdog?: NodeJS.Timeout;
 
   constructor(
     private readonly settings: StreamConsumerSettings,
@@ -94,7 +125,10 @@ export class StreamReader {
     private readonly gaps: GapReporter,
     /** Where this instance stands on each shard, by entry id (stateful sessions record it). */
     private readonly positions?: StreamPositions,
+    /** Wakes this reader's blocked read when its shards change (interest routing on a single node). */
+    private readonly waker?: ReadWaker,
   ) {
+    this.current = [...settings.keys];
     this.status = new ConsumerStatus(settings.blockMs);
     this.redis = createFailFastRedis(
       settings.connection,
@@ -112,7 +146,53 @@ export class StreamReader {
   }
 
   get keys(): readonly string[] {
-    return this.settings.keys;
+    return this.current;
+  }
+
+  /**
+   * Reads `key` from the next read on (its group is placed already: see StreamConsumer.startReading); a read blocked
+   * now is woken so it does not wait BLOCK ms before covering it.
+   */
+  add(key: string): void {
+    if (this.current.includes(key)) return;
+    this.current = [...this.current, key];
+    this.changedNow();
+  }
+
+  /** Stops reading `key`; resolves once a read without it was sent and what was read from it is acknowledged. */
+  remove(key: string): Promise<void> {
+    if (!this.current.includes(key)) return Promise.resolve();
+    this.current = this.current.filter((k) => k !== key);
+    const removed = new Promise<void>((done) => this.removals.push({ version: this.version + 1, done }));
+    this.changedNow();
+    return removed;
+  }
+
+  private changedNow(): void {
+    this.version++;
+    this.changed?.();
+    void this.wake();
+  }
+
+  /**
+   * Wakes the blocked read so the next one covers the new set. The read may have been sent but not reached Redis
+   * yet (nothing to unblock then): tried again shortly, until the read in flight is one sent after the change.
+   */
+  private async wake(): Promise<void> {
+    if (!this.waker) return;
+    for (let attempt = 0; attempt < 100 && this.running; attempt++) {
+      if (!this.blocked || this.readVersion >= this.version || this.clientId === undefined) return;
+      if (await this.waker(this.clientId).catch(() => false)) return;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  /** Removals whose read without their shard is out (`upTo`), or all of them (the loop stopped or failed). */
+  private settleRemovals(upTo = Infinity): void {
+    if (this.removals.length === 0) return;
+    const done = this.removals.filter((r) => r.version <= upTo);
+    this.removals = this.removals.filter((r) => r.version > upTo);
+    for (const removal of done) removal.done();
   }
 
   /** Computed now: failing from the last error until a read succeeds, or while a read overruns BLOCK + grace. */
@@ -129,6 +209,8 @@ export class StreamReader {
     if (this.running) return Promise.resolve();
     this.running = true;
     this.status.started();
+    this.watchdog = setInterval(() => this.watch(), WATCH_INTERVAL_MS);
+    this.watchdog.unref();
     const started = new Promise<void>((resolve) => (this.settleStart = resolve));
     this.loop = this.run();
     return started;
@@ -137,9 +219,12 @@ export class StreamReader {
   /** Stops reading; what is in hand is delivered and acknowledged first. */
   async stop(): Promise<void> {
     this.running = false;
+    clearInterval(this.watchdog);
+    this.changed?.();
     // A blocked read holds nothing yet: cut it short instead of waiting BLOCK ms.
     if (this.blocked) this.redis.disconnect();
     await this.loop;
+    this.settleRemovals();
     await closeRedis(this.redis);
   }
 
@@ -148,6 +233,7 @@ export class StreamReader {
     while (this.running) {
       try {
         await this.connect();
+        if (this.waker) this.clientId = Number(await withTimeout(this.redis.client('ID'), READ_GRACE_MS, 'CLIENT ID'));
         // Alive before the group exists, or another instance could remove it as the group of a gone gateway.
         await withTimeout(
           heartbeat(this.redis, this.settings.heartbeatKey, this.settings.heartbeatTtlMs),
@@ -162,6 +248,8 @@ export class StreamReader {
         await this.readNew();
       } catch (error) {
         this.settleStart?.();
+        // Nothing read is in hand any more: what was not acknowledged stays pending, of no use to a removed shard.
+        this.settleRemovals();
         if (!this.running) break;
         this.status.failed(explained(error, this.redis));
         // The next turn recreates the group (ensureGroups after a failure checks what is left).
@@ -169,7 +257,7 @@ export class StreamReader {
         const kind = error instanceof TimeoutError ? 'timeout' : 'redis';
         this.metrics.consumerError(kind);
         // A command that never answers: the connection is half-dead (Redis frozen, a dead peer); replace it.
-        if (kind === 'timeout') this.redis.disconnect(true);
+        if (kind === 'timeout' && this.redis.status === 'ready') this.redis.disconnect(true);
         // The first failure of an outage at warn, the retries at debug: the metric counts them all.
         const message = `Stream consumer: ${errorMessage(error)}; retrying with back-off up to ${MAX_BACKOFF_MS} ms`;
         if (this.backoffMs === 0) this.logger.warn(message);
@@ -186,7 +274,7 @@ export class StreamReader {
 
   private async ensureGroups(recovering: boolean): Promise<void> {
     const lost: string[] = [];
-    for (const key of this.settings.keys) {
+    for (const key of this.current) {
       const setup = await ensureGroup(this.redis, key, this.settings.group, this.sequences, recovering);
       if (setup === 'lost') lost.push(key);
       else this.gaps.groupSetUp(key, setup);
@@ -201,7 +289,7 @@ export class StreamReader {
   /** Shards where no entry was read yet: the group's last delivered id is where this instance stands. */
   private async placePositions(): Promise<void> {
     if (!this.positions) return;
-    for (const key of this.settings.keys) {
+    for (const key of this.current) {
       if (this.positions.has(key)) continue;
       const groups = (await this.redis.xinfo('GROUPS', key)) as unknown[][];
       for (const fields of groups) {
@@ -237,10 +325,10 @@ export class StreamReader {
 
   /** Entries delivered to this consumer before and never acknowledged (a crash between read and ack). */
   private async drainOwnPending(): Promise<void> {
-    for (const key of this.settings.keys) {
+    for (const key of this.current) {
       let after = '0';
       while (this.running) {
-        const reply = await this.read([key], [after], undefined);
+        const reply = await this.read(this.readArgs([key], after, undefined), undefined);
         const entries = reply?.[0]?.[1] ?? [];
         if (entries.length === 0) break;
         await this.handle(reply, false);
@@ -250,12 +338,29 @@ export class StreamReader {
   }
 
   private async readNew(): Promise<void> {
-    const ids = this.settings.keys.map(() => '>');
     let acks: Promise<unknown> | undefined;
+    let args: Array<string | number> = [];
+    let built = -1;
     while (this.running) {
-      const reading = this.read(this.settings.keys, ids, this.settings.blockMs);
+      if (this.current.length === 0) {
+        await acks;
+        acks = undefined;
+        this.settleRemovals();
+        this.status.idle();
+        await new Promise<void>((resolve) => (this.changed = resolve));
+        this.changed = undefined;
+        continue;
+      }
+      // Built again only when the shards changed: a read costs no allocation of its own.
+      const version = this.version;
+      if (built !== version) {
+        args = this.readArgs(this.current, '>', this.settings.blockMs);
+        built = version;
+      }
+      const reading = this.read(args, this.settings.blockMs, version);
       // The acknowledgements of the previous batch were sent just before this read, in the same write.
       await acks;
+      this.settleRemovals(version);
       const reply = await reading;
       this.backoffMs = 0;
       this.caughtUp = !reply || reply.every(([, entries]) => entries.length < this.settings.readCount);
@@ -264,30 +369,53 @@ export class StreamReader {
     await acks;
   }
 
-  private async read(keys: readonly string[], ids: readonly string[], blockMs: number | undefined): Promise<ReadReply> {
-    const args: Array<string | number> = [
-      'GROUP',
-      this.settings.group,
-      this.settings.consumer,
-      'COUNT',
-      this.settings.readCount,
-    ];
+  /** `XREADGROUP` arguments reading `keys` after `from` (`>`: new entries; an id: own pending entries after it). */
+  private readArgs(keys: readonly string[], from: string, blockMs: number | undefined): Array<string | number> {
+    const args: Array<string | number> = ['GROUP', this.settings.group, this.settings.consumer];
+    args.push('COUNT', this.settings.readCount);
     if (blockMs !== undefined) args.push('BLOCK', blockMs);
-    args.push('STREAMS', ...keys, ...ids);
+    if (this.settings.noAck) args.push('NOACK');
+    args.push('STREAMS', ...keys, ...keys.map(() => from));
+    return args;
+  }
+
+  /**
+   * Sends a read. Its deadline (BLOCK + 3 s) is watched by one interval timer per reader (see `watch`), not by a
+   * timer per read: at a few hundred reads a second, each bringing one entry, timers were part of the read's cost.
+   */
+  private async read(
+    args: Array<string | number>,
+    blockMs: number | undefined,
+    version = this.version,
+  ): Promise<ReadReply> {
     this.blocked = blockMs !== undefined;
+    this.readVersion = version;
+    this.readDeadline = Date.now() + (blockMs ?? 0) + READ_GRACE_MS;
     this.status.readStarted(blockMs);
     try {
-      const reply = this.redis.call('XREADGROUP', ...args) as Promise<ReadReply>;
-      const result = await withTimeout(reply, (blockMs ?? 0) + READ_GRACE_MS, 'XREADGROUP');
+      const result = (await this.redis.call('XREADGROUP', args)) as ReadReply;
       this.status.readSucceeded();
       return result;
     } catch (error) {
+      const failure = this.overran ? new TimeoutError('XREADGROUP', (blockMs ?? 0) + READ_GRACE_MS) : error;
       // Recorded here, not by the loop: the loop may be waiting for the previous batch's XACK meanwhile.
-      this.status.failed(explained(error, this.redis));
-      throw error;
+      this.status.failed(explained(failure, this.redis));
+      throw failure;
     } finally {
       this.blocked = false;
+      this.readDeadline = undefined;
+      this.overran = false;
     }
+  }
+
+  /**
+   * A read past its deadline: the connection is half-dead (Redis frozen, a dead peer). Cutting it rejects the read,
+   * which the loop counts as a timeout and answers by connecting again.
+   */
+  private watch(): void {
+    if (this.readDeadline === undefined || Date.now() <= this.readDeadline || this.overran) return;
+    this.overran = true;
+    this.redis.disconnect(true);
   }
 
   /**
@@ -296,7 +424,7 @@ export class StreamReader {
    * own pending ones.
    */
   private handle(reply: ReadReply, fresh: boolean): Promise<unknown> {
-    if (!reply) return Promise.resolve();
+    if (!reply) return DONE;
     const acks: Promise<unknown>[] = [];
     // One batch: what the read brought for a connection goes out in one write.
     let count = 0;
@@ -323,9 +451,10 @@ export class StreamReader {
           this.delivered += forNobody;
           this.metrics.entriesForNobody(forNobody);
         }
-        acks.push(this.redis.xack(key, this.settings.group, ...ids));
+        if (!this.settings.noAck) acks.push(this.redis.xack(key, this.settings.group, ...ids));
       }
     });
+    if (acks.length === 0) return DONE;
     // Bounded: an XACK on a frozen connection must not hold the loop (the read sent with it times out anyway).
     return withTimeout(Promise.all(acks), READ_GRACE_MS, 'XACK').catch((error: unknown) => {
       // Unacknowledged entries come back as pending on the next start: delivered twice, dropped by dedup.

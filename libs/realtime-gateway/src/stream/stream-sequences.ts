@@ -49,6 +49,11 @@ export class StreamSequences implements SequencePositions {
     this.positions.set(key, { ...position });
   }
 
+  /** The shard is no longer read (interest routing): its reading starts from its counter again next time. */
+  forget(key: string): void {
+    this.positions.delete(key);
+  }
+
   /**
    * Checks entry `n` of `key` and moves the position to it. `fresh` is true for new entries (`>`): those come in
    * stream order, so a number at or below the last one read means the numbering restarted. Own pending entries

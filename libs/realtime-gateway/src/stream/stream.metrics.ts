@@ -8,6 +8,8 @@ export interface StreamMetrics extends InboundEnvelopeMetrics {
   consumerError(kind: ConsumerErrorKind): void;
   /** This instance's group on one stream: entries not read yet (-1: unknown), and read but not acknowledged. */
   groupChecked(stream: string, group: string, lag: number, pending: number): void;
+  /** This instance's group on `stream` was removed (interest routing stopped reading it): its series go. */
+  groupForgotten(stream: string, group: string): void;
   /** Entries for targets with no client here, skipped on their routing key without parsing. */
   entriesForNobody(entries: number): void;
   /** Entries of `stream` this instance never read, counted from the jump in entry numbers. */

@@ -31,7 +31,7 @@ function source(streams: Record<string, StreamEntries>, maxEntries = 100): Repla
   const reads = jest.fn(async (keys: readonly string[], after: Readonly<Record<string, string>>, count: number) =>
     keys.map((key) => (streams[key] ?? []).filter(([id]) => compareStreamIds(id, after[key]) > 0).slice(0, count)),
   );
-  return { store: { entriesAfter: reads } as unknown as SessionStore, reader, keys: KEYS, maxEntries, reads };
+  return { store: { entriesAfter: reads } as unknown as SessionStore, reader, keysOf: () => KEYS, maxEntries, reads };
 }
 
 function record(fields: Partial<SessionRecord>): SessionRecord {

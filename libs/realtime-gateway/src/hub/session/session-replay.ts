@@ -45,6 +45,16 @@ export function groupsAfter(record: SessionRecord): Set<string> {
   return groups;
 }
 
+/**
+ * The routing keys of every target a replay of `record` may deliver: everyone, its user, and every group it was in
+ * or joined since (left ones too: entries before the leave are the session's).
+ */
+export function targetKeysOf(record: SessionRecord): string[] {
+  const groups = new Set(record.groups);
+  for (const event of record.events) if (event.k !== 'done') groups.add(event.g);
+  return ['all', `user:${record.userId}`, ...[...groups].map((group) => `group:${group}`)];
+}
+
 /** Who a session is, for matching envelope targets during a replay. */
 interface Member {
   userId: string;
@@ -55,7 +65,8 @@ interface Member {
 export interface ReplaySource {
   store: SessionStore;
   reader: InboundEnvelopeReader;
-  keys: readonly string[];
+  /** The shards holding these targets (routing keys): the only ones a replay reads. */
+  keysOf: (targetKeys: readonly string[]) => string[];
   /** More entries than this after the recorded position on one shard: too far behind to replay. */
   maxEntries: number;
   /** Whether this instance holds envelopes of a target for an earlier one now (see TargetOrder). */
@@ -93,15 +104,18 @@ export async function rebuildSession(
   // them refuses the next resume rather than renumbering.
   for (const frame of record.frames) session.push(codec.fromRecord(frame), undefined, 'foreign');
 
+  // Only the shards of the session's targets: with interest routing, the only ones placed in its record.
+  const from = startsOf(record, source.keysOf(targetKeysOf(record)));
+  const keys = Object.keys(from);
   let entries: Array<Array<[string, string[]]>>;
   try {
-    entries = await source.store.entriesAfter(source.keys, record.pos, source.maxEntries + 1);
+    entries = await source.store.entriesAfter(keys, from, source.maxEntries + 1);
   } catch {
     return { ok: false, reason: 'redis' };
   }
   if (entries.some((list) => list.length > source.maxEntries)) return { ok: false, reason: 'too_far_behind' };
   const readUpTo: Record<string, string> = { ...record.pos };
-  source.keys.forEach((key, i) => {
+  keys.forEach((key, i) => {
     const last = entries[i].at(-1);
     if (last) readUpTo[key] = last[0];
   });
@@ -109,19 +123,17 @@ export async function rebuildSession(
   const member: Member = { userId, groups: new Set(record.groups) };
   const replay = new Replay(session, member, source.reader, record.pos);
   if (record.state === 'detached') {
-    source.keys.forEach((key, i) => replay.entries(key, entries[i], []));
+    keys.forEach((key, i) => replay.entries(key, entries[i], []));
   } else {
     const events = [...record.events];
     const everyGroup = new Set([...record.groups, ...events.flatMap((e) => (e.k === 'done' ? [] : [e.g]))]);
-    const targeted = source.keys.filter((key, i) =>
-      entries[i].some(([, fields]) => replay.mayTarget(fields, everyGroup)),
-    );
+    const targeted = keys.filter((key, i) => entries[i].some(([, fields]) => replay.mayTarget(fields, everyGroup)));
     // Not exact across shards: the old instance interleaved them as its readers returned them, and what it sent
     // after its last record is written nowhere (recording it would be a write per message). The client does not
     // say which id it holds, so another interleaving would renumber messages: it would skip some and repeat others.
     if (targeted.length > 1) return { ok: false, reason: 'several_shards' };
-    const key = targeted[0] ?? source.keys[0];
-    replay.entries(key, entries[source.keys.indexOf(key)] ?? [], events);
+    const key = targeted[0] ?? keys[0];
+    replay.entries(key, entries[keys.indexOf(key)] ?? [], events);
     if (!replay.finish(events)) return { ok: false, reason: 'mismatch' };
   }
   // A target's numbered envelopes (seq) go out in number order; the stream may hold them in another (two apis), and
@@ -129,6 +141,24 @@ export async function rebuildSession(
   // than resumed without a message or in another order.
   if (!replay.inNumberOrder || holdsAny(member, source)) return { ok: false, reason: 'out_of_order' };
   return { ok: true, session, groups: member.groups, replayed: session.sent - record.base, readUpTo, ids: replay.ids };
+}
+
+/**
+ * Where the replay starts on each of `keys`: the recorded position; for a shard the record does not place (its
+ * gateway started reading it on a later join: interest routing), the position recorded with that join, since
+ * nothing before it was the session's. A shard placed by neither holds nothing for the session: not read.
+ */
+function startsOf(record: SessionRecord, keys: readonly string[]): Record<string, string> {
+  const from: Record<string, string> = {};
+  for (const key of keys) {
+    let start = record.pos[key];
+    for (const event of record.events) {
+      if (start !== undefined) break;
+      if (event.k === 'join') start = event.q[key];
+    }
+    if (start !== undefined) from[key] = start;
+  }
+  return from;
 }
 
 function holdsAny(member: Member, source: ReplaySource): boolean {
