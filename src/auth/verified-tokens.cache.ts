@@ -6,7 +6,7 @@ export const VERIFIED_TOKEN_TTL_MS = 60_000;
 export const VERIFIED_TOKEN_CAPACITY = 10_000;
 
 /**
- * Tokens the verifier accepted, by their exact text, until `min(exp, verified + ttl)`: a client posting many messages
+ * Tokens the verifier accepted, by their exact text (the guard uses the whole `Authorization` header), until `min(exp, verified + ttl)`: a client posting many messages
  * with one token pays the signature check (jose: key import, HMAC, claim checks; a tenth of the API's time per
  * request) once a minute instead of per request. Only accepted tokens are kept, so a client cannot fill it with
  * garbage; an expired token is never answered from it (`exp` is applied without the verifier's clock tolerance). A
