@@ -89,8 +89,8 @@ export class HubConnections implements ConnectionOwner {
    * it resolves: awaited before a connection is admitted, a group joined, or a session rebuilt, so nothing appended
    * after that is missed (see ShardInterest). Resolves at once without interest routing.
    */
-  prepare(targetKeys: Iterable<string>): Promise<void> {
-    return this.interest ? this.interest.prepare(targetKeys) : Promise.resolve();
+  prepare(targetKeys: Iterable<string>, holdMs?: number): Promise<void> {
+    return this.interest ? this.interest.prepare(targetKeys, holdMs) : Promise.resolve();
   }
 
   /** Whether the user may have one more connection: open ones plus tokens negotiated and not connected yet. */

@@ -7,6 +7,8 @@ import type { HubConnections } from './hub-connections';
 
 const MAX_GROUP_NAME = 256;
 const MAX_METHOD_NAME = 128;
+/** A joined group's shard is held this long for the join that follows its prepare at once. */
+const JOIN_HOLD_MS = 1000;
 
 /**
  * Runs the hub methods clients invoke: the group membership methods (with their name mapping and authorization
@@ -49,7 +51,7 @@ export class HubInvoker {
         }
         if (!this.connection(context)) return;
         // The group's shard is read from before the join is answered: every message after it arrives.
-        await this.connections.prepare([`group:${name}`]);
+        await this.connections.prepare([`group:${name}`], JOIN_HOLD_MS);
         const connection = this.connection(context);
         if (connection) this.connections.join(connection, name);
       });

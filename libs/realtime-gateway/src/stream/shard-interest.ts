@@ -80,6 +80,8 @@ export class ShardInterest {
       lingerMs: number;
       /** How long a prepare holds its shards for the target to become present (a handshake may take that long). */
       holdMs: number;
+      /** How long a prepare waits for a start before it lets the caller go on (default 3 s). */
+      prepareWaitMs?: number;
     },
     private readonly metrics: ShardInterestMetrics,
   ) {}
@@ -123,21 +125,24 @@ export class ShardInterest {
 
   /**
    * Makes sure the shards of `targetKeys` are read before it resolves, and holds them for `holdMs` (long enough
-   * for the target to become present: the caller does that next). Never rejects (see the class comment).
+   * for the target to become present: the caller does that next; by default the admission's hold, which lasts
+   * past a handshake). Never rejects (see the class comment).
    */
-  async prepare(targetKeys: Iterable<string>): Promise<void> {
+  async prepare(targetKeys: Iterable<string>, holdMs = this.timing.holdMs): Promise<void> {
     if (!this.reading || this.stopped) return;
-    const until = Date.now() + this.timing.holdMs;
+    const until = Date.now() + holdMs;
     const waits: Promise<void>[] = [];
     for (const targetKey of targetKeys) {
       const shard = this.shardFor(this.keys.forTarget(targetKey));
       shard.holdUntil = Math.max(shard.holdUntil, until);
-      this.settle(shard);
+      // Waited for first: a shard someone waits for is wanted until it is read, whatever the hold.
       if (shard.phase !== 'reading') waits.push(this.readingOf(shard));
+      this.settle(shard);
     }
     if (waits.length === 0) return;
     let timer: NodeJS.Timeout | undefined;
-    const gaveUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, PREPARE_WAIT_MS)));
+    const waitMs = this.timing.prepareWaitMs ?? PREPARE_WAIT_MS;
+    const gaveUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)));
     await Promise.race([Promise.all(waits), gaveUp]);
     clearTimeout(timer);
   }
@@ -168,7 +173,7 @@ export class ShardInterest {
   }
 
   private wanted(shard: Shard, now: number): boolean {
-    return shard.targets.size > 0 || now < shard.holdUntil;
+    return shard.targets.size > 0 || now < shard.holdUntil || shard.waiting !== undefined;
   }
 
   /** Moves the shard toward what it should be: read while wanted, not read once the hold is over. */

@@ -12,3 +12,4 @@ export { rebuildSession } from '../hub/session/session-replay';
 export type { SessionRecord } from '../hub/session/session-record';
 export { SessionStore } from '../hub/session/session-store';
 export { HubServer } from '../hub/hub.server';
+export { ShardInterest } from '../stream/shard-interest';

@@ -1,0 +1,125 @@
+import { StreamKeys } from '@realtime-streams/contracts';
+import { ShardInterest, type ShardInterestMetrics, type ShardReading } from './shard-interest';
+
+const KEYS = new StreamKeys('rt', 8);
+
+/** A reading whose starts and stops are recorded; a start fails while `failing` is set. */
+class FakeReading implements ShardReading {
+  readonly started: string[] = [];
+  readonly stopped: string[] = [];
+  failing = false;
+  startDelayMs = 0;
+
+  async startReading(key: string): Promise<void> {
+    await sleep(this.startDelayMs);
+    if (this.failing) throw new Error('connect ECONNREFUSED');
+    this.started.push(key);
+  }
+
+  async stopReading(key: string): Promise<void> {
+    this.stopped.push(key);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function setup(timing: Partial<ConstructorParameters<typeof ShardInterest>[1]> = {}) {
+  const metrics: ShardInterestMetrics & { read: number[] } = {
+    read: [],
+    shardsRead: (count) => metrics.read.push(count),
+    shardReading: () => undefined,
+  };
+  const interest = new ShardInterest(KEYS, { lingerMs: 50, holdMs: 50, ...timing }, metrics);
+  const reading = new FakeReading();
+  const missed: string[][] = [];
+  interest.readWith(reading, (targets) => missed.push([...targets]));
+  return { interest, reading, missed, metrics };
+}
+
+describe('ShardInterest', () => {
+  it('starts the shard of a prepared target before the prepare resolves, once however many prepare it', async () => {
+    const { interest, reading } = setup();
+    reading.startDelayMs = 20;
+    const first = interest.prepare(['group:room:1']);
+    const second = interest.prepare(['group:room:1']);
+    expect(reading.started).toEqual([]);
+    await Promise.all([first, second]);
+    expect(reading.started).toEqual([KEYS.forTarget('group:room:1')]);
+    expect(interest.readKeys()).toEqual([KEYS.forTarget('group:room:1')]);
+  });
+
+  it('reads a shard while a target of it is present, and stops it only after the linger', async () => {
+    const { interest, reading, metrics } = setup({ lingerMs: 80 });
+    const key = KEYS.forTarget('group:room:1');
+    await interest.prepare(['group:room:1']);
+    interest.targetChanged('group:room:1', true);
+    await sleep(120);
+    expect(reading.stopped).toEqual([]);
+    interest.targetChanged('group:room:1', false);
+    await sleep(30);
+    // Back within the linger (a page reload): never stopped.
+    interest.targetChanged('group:room:1', true);
+    await sleep(120);
+    expect(reading.stopped).toEqual([]);
+    interest.targetChanged('group:room:1', false);
+    await sleep(150);
+    expect(reading.stopped).toEqual([key]);
+    expect(interest.read).toBe(0);
+    expect(metrics.read).toEqual([1, 0]);
+  });
+
+  it('stops a prepared shard nobody became present on once its hold is over', async () => {
+    const { interest, reading } = setup({ holdMs: 40 });
+    await interest.prepare(['user:alice']);
+    await sleep(100);
+    expect(reading.stopped).toEqual([KEYS.forTarget('user:alice')]);
+  });
+
+  it('starts a shard again when a target comes back after its reading stopped', async () => {
+    const { interest, reading } = setup({ lingerMs: 0, holdMs: 30 });
+    const key = KEYS.forTarget('group:room:1');
+    await interest.prepare(['group:room:1']);
+    interest.targetChanged('group:room:1', true);
+    interest.targetChanged('group:room:1', false);
+    await sleep(80);
+    expect(reading.stopped).toEqual([key]);
+    await interest.prepare(['group:room:1']);
+    expect(reading.started).toEqual([key, key]);
+  });
+
+  it('lets a prepare go on when Redis is unreachable, and tells the targets once their shard starts', async () => {
+    const { interest, reading, missed } = setup({ prepareWaitMs: 50 });
+    reading.failing = true;
+    const before = Date.now();
+    await interest.prepare(['group:room:1']);
+    expect(Date.now() - before).toBeLessThan(1000);
+    interest.targetChanged('group:room:1', true);
+    await sleep(100);
+    expect(missed).toEqual([]);
+    reading.failing = false;
+    // Retried with back-off (500 ms).
+    await sleep(800);
+    expect(reading.started).toEqual([KEYS.forTarget('group:room:1')]);
+    expect(missed).toEqual([['group:room:1']]);
+  });
+
+  it('tells a target present before its shard was prepared (a handshake slower than the hold)', async () => {
+    const { interest, reading, missed } = setup();
+    interest.targetChanged('user:slow', true);
+    await sleep(20);
+    expect(reading.started).toEqual([KEYS.forTarget('user:slow')]);
+    expect(missed).toEqual([['user:slow']]);
+  });
+
+  it('resolves prepares at once before the consumer binds it, and after it stopped', async () => {
+    const metrics = { shardsRead: () => undefined, shardReading: () => undefined };
+    const unbound = new ShardInterest(KEYS, { lingerMs: 0, holdMs: 0 }, metrics);
+    await unbound.prepare(['all']);
+    const { interest, reading } = setup();
+    interest.stop();
+    await interest.prepare(['all']);
+    expect(reading.started).toEqual([]);
+  });
+});
