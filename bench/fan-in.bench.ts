@@ -8,6 +8,14 @@
  *   - Redis memory per entry (MEMORY USAGE of the stream), for the retention arithmetic in the README.
  *
  *   npm run bench:fan-in [-- --entries 50000 --text-bytes 120]
+ *   npm run bench:fan-in -- --rate 300 [--seconds 10]
+ *       the fixed cost of a read: entries appended one at a time at that rate, so each blocking read brings about
+ *       one (a gateway with no member of the rooms at 300 msg/s on a deployment of many gateways); gateway CPU per
+ *       read against a bare consumer process doing the same blocking reads (with XACK, and with NOACK as interest
+ *       routing reads), all measured from /proc in the same run.
+ *
+ * The gateway reads with interest routing on (the default): one client is connected (it joins no room), so the
+ * gateway reads the only shard, and every entry is for a room with no member here.
  *
  * Prints a table and writes bench/results/fan-in.json.
  */
@@ -15,6 +23,9 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { sequenceKeyOf, streamKey } from '@realtime-streams/contracts';
 import Redis from 'ioredis';
+import { HubConnectionBuilder, LogLevel } from '@microsoft/signalr';
+import { serviceToken } from '../test/support/chat-api';
+import { TsChild } from '../test/support/child-process';
 import { RedisServer } from '../test/support/redis-server';
 import { ServiceProcess } from '../test/support/service-process';
 import { cpuMicros } from './support/process-usage';
@@ -96,9 +107,80 @@ async function floorMicrosPerEntry(redis: Redis, entries: number): Promise<numbe
   return (used.user + used.system) / read;
 }
 
+/** A client that joins nothing: with interest routing, what makes the gateway read the (only) shard. */
+async function connectBystander(hubUrl: string) {
+  const connection = new HubConnectionBuilder()
+    .withUrl(hubUrl, { accessTokenFactory: () => serviceToken('bystander') })
+    .configureLogging(LogLevel.None)
+    .build();
+  await connection.start();
+  return connection;
+}
+
+/**
+ * The fixed cost of a read: one entry at a time at `rate` per second for `seconds`, read by the gateway and by two
+ * bare consumer processes (XACK, NOACK); CPU µs per entry of each, from /proc, their idle CPU subtracted.
+ */
+async function rateMode(
+  redis: Redis,
+  serverUrl: string,
+  gatewayPid: number,
+  rate: number,
+  seconds: number,
+  textBytes: number,
+) {
+  const floors = await Promise.all(
+    ['0', '1'].map(async (noAck) => {
+      const child = new TsChild('bench/fan-in/floor-reader.process.ts', {
+        REDIS_URL: serverUrl,
+        STREAM_KEY: KEY,
+        NOACK: noAck,
+      });
+      await child.next('ready');
+      return { child, pid: child.process.pid!, noAck: noAck === '1' };
+    }),
+  );
+  const pids = [gatewayPid, ...floors.map((f) => f.pid)];
+  const idleStart = pids.map(cpuMicros);
+  await sleep(2000);
+  const idlePerMs = pids.map((pid, i) => (cpuMicros(pid) - idleStart[i]) / 2000);
+  // Warm-up at the same rate, then the measured window.
+  const drive = async (count: number, from: number) => {
+    const interval = 1000 / rate;
+    const started = performance.now();
+    for (let i = 0; i < count; i++) {
+      const due = started + i * interval;
+      const wait = due - performance.now();
+      if (wait > 0) await sleep(wait);
+      const n = from + i + 1;
+      await redis
+        .multi()
+        .xadd(KEY, '*', 'e', envelopeJson(n, textBytes), 'n', String(n), 't', `group:room:room-${n % 100}`)
+        .incr(sequenceKeyOf(KEY))
+        .exec();
+    }
+  };
+  await drive(rate, 0);
+  await sleep(500);
+  const before = pids.map(cpuMicros);
+  const startedAt = Date.now();
+  const count = rate * seconds;
+  await drive(count, rate);
+  await sleep(500);
+  const elapsedMs = Date.now() - startedAt;
+  const perEntry = pids.map((pid, i) => (cpuMicros(pid) - before[i] - idlePerMs[i] * elapsedMs) / count);
+  for (const floor of floors) floor.child.process.kill('SIGKILL');
+  return { count, elapsedMs, gatewayUs: perEntry[0], ackFloorUs: perEntry[1], noAckFloorUs: perEntry[2] };
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { entries: { type: 'string', default: '50000' }, 'text-bytes': { type: 'string', default: '120' } },
+    options: {
+      entries: { type: 'string', default: '50000' },
+      'text-bytes': { type: 'string', default: '120' },
+      rate: { type: 'string' },
+      seconds: { type: 'string', default: '10' },
+    },
   });
   const entries = Number(values.entries);
   const textBytes = Number(values['text-bytes']);
@@ -116,8 +198,38 @@ async function main(): Promise<void> {
     // BENCH_CPU_PROF=<dir>: the gateway writes a CPU profile there (as in `npm run bench`).
     process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [],
   );
+  const bystander = await connectBystander(gateway.hubUrl);
   try {
     const pid = gateway.pid!;
+    if (values.rate) {
+      const rate = Number(values.rate);
+      const result = await rateMode(redis, server.url, pid, rate, Number(values.seconds), textBytes);
+      const m = machine();
+      console.log(
+        `\nThe fixed cost of a read: ${result.count.toLocaleString('en-US')} entries appended one at a time at ` +
+          `${rate}/s (about one per read), for rooms with no member on the gateway; ${m.cpus} CPUs (${m.cpuModel}), ` +
+          `shared machine, load ${m.loadAverage.join(', ')}\n`,
+      );
+      printTable([
+        { reader: 'gateway (interest routing: XREADGROUP NOACK, routing key)', 'CPU µs/read': round(result.gatewayUs) },
+        { reader: 'floor: bare blocking XREADGROUP + XACK', 'CPU µs/read': round(result.ackFloorUs) },
+        { reader: 'floor: bare blocking XREADGROUP NOACK', 'CPU µs/read': round(result.noAckFloorUs) },
+      ]);
+      console.log(`\ngateway / XACK floor: ${round(result.gatewayUs / result.ackFloorUs)}x`);
+      const file = writeResult('fan-in-rate', {
+        date: new Date().toISOString(),
+        machine: m,
+        rate,
+        entries: result.count,
+        gatewayMicrosPerRead: round(result.gatewayUs),
+        ackFloorMicrosPerRead: round(result.ackFloorUs),
+        noAckFloorMicrosPerRead: round(result.noAckFloorUs),
+        ratio: round(result.gatewayUs / result.ackFloorUs),
+        elapsedMs: result.elapsedMs,
+      });
+      console.log(`Wrote ${file}`);
+      return;
+    }
     // Idle CPU (timers, monitor) over a few seconds: subtracted from the read's.
     const idleStart = cpuMicros(pid);
     await sleep(3000);
@@ -171,6 +283,7 @@ async function main(): Promise<void> {
     });
     console.log(`Wrote ${file}`);
   } finally {
+    await bystander.stop();
     await gateway.dispose();
     redis.disconnect();
     await server.dispose();

@@ -6,7 +6,7 @@ describe('ConnectionRegistry targets', () => {
     const registry = new ConnectionRegistry();
     const changes: string[] = [];
     registry.onTargets((key, present) => changes.push(`${present ? '+' : '-'}${key}`));
-    const owner = new FakeOwner();
+    const owner = new FakeOwner({ softLimitBytes: 1 << 20, hardLimitBytes: 1 << 21, replayBufferBytes: 1 << 20 });
     const a = openConnection(owner, new FakeSocket(), 'a');
     const b = openConnection(owner, new FakeSocket(), 'b');
     return { registry, changes, a, b };
