@@ -5,8 +5,9 @@
  * and the outbox on (durable accept: 201 only once the message and its outbox record committed). Several rooms,
  * several senders per room, each with its own HS256 token, as the e2e bench posts.
  *
- * In the same run, the same load against a floor (bench/api-throughput-floor.process.ts): a bare `node:http` server
- * with the same SQLite store, token check and outbox transaction, no framework, no publisher.
+ * In the same run, rate by rate right after the api, the same load against a floor
+ * (bench/api-throughput-floor.process.ts): a bare `node:http` server with the same SQLite store (group commit
+ * included), token check and outbox record, no framework, no publisher.
  *
  * For each rate: accepted/s (201s over the measured window, from the first measured send to the last answer),
  * POST -> 201 p50 / p95 / p99 from each request's scheduled time (a queue in the client counts), errors, and the
@@ -86,23 +87,22 @@ async function main(): Promise<void> {
   const redis = await RedisServer.start();
   const results: RateResult[] = [];
   let delivery: { accepted: number; appended: number; outboxLeft: number | string } | undefined;
+  const targets: Target[] = [];
   try {
-    const api = await startApi(redis.url, databaseUrl);
-    try {
-      const accepted = await sweep(api, rates, rooms, warmup, seconds, connections, results);
-      delivery = await checkDelivery(api, redis, accepted, databaseUrl);
-    } finally {
-      await api.dispose();
-    }
-    if (!values['no-floor']) {
-      const floor = await startFloor();
-      try {
-        await sweep(floor, rates, rooms, warmup, seconds, connections, results);
-      } finally {
-        await floor.dispose();
+    targets.push(await startApi(redis.url, databaseUrl));
+    if (!values['no-floor']) targets.push(await startFloor());
+    // Rate by rate, the api then the floor: on a shared machine both see the same neighbours.
+    const accepted = new Map<Target, number>();
+    for (const rate of rates) {
+      for (const target of targets) {
+        const result = await measure(target, rate, rooms, warmup, seconds, connections);
+        accepted.set(target, (accepted.get(target) ?? 0) + result.sent - result.errors);
+        results.push(result);
       }
     }
+    delivery = await checkDelivery(targets[0], redis, accepted.get(targets[0]) ?? 0, databaseUrl);
   } finally {
+    for (const target of targets) await target.dispose();
     await redis.dispose();
   }
 
@@ -230,29 +230,23 @@ async function startFloor(): Promise<Target> {
   };
 }
 
-/** Every rate against one server, lowest first; returns how many messages it accepted in all (warm-ups included). */
-async function sweep(
+/** One rate against one server, with a progress line. */
+async function measure(
   target: Target,
-  rates: readonly number[],
+  rate: number,
   rooms: Map<string, string[]>,
   warmup: number,
   seconds: number,
   connections: number,
-  results: RateResult[],
-): Promise<number> {
-  let accepted = 0;
-  for (const rate of rates) {
-    process.stdout.write(`${target.name}: ${rate} msg/s ... `);
-    const result = await runRate(target, rate, rooms, warmup, seconds, connections);
-    accepted += result.sent - result.errors;
-    results.push(result);
-    console.log(
-      `accepted ${Math.round(result.acceptedPerSecond)}/s, p50 ${result.latencyMs.p50} ms, ` +
-        `p99 ${result.latencyMs.p99} ms, errors ${result.errors}`,
-    );
-    await sleep(1000);
-  }
-  return accepted;
+): Promise<RateResult> {
+  process.stdout.write(`${target.name}: ${rate} msg/s ... `);
+  const result = await runRate(target, rate, rooms, warmup, seconds, connections);
+  console.log(
+    `accepted ${Math.round(result.acceptedPerSecond)}/s, p50 ${result.latencyMs.p50} ms, ` +
+      `p99 ${result.latencyMs.p99} ms, errors ${result.errors}`,
+  );
+  await sleep(1000);
+  return result;
 }
 
 async function runRate(
