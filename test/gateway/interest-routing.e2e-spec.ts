@@ -3,7 +3,7 @@ import { StreamKeys } from '@realtime-streams/contracts';
 import { ShardInterest, StreamConsumer } from '@realtime-streams/gateway/testing';
 import { RealtimeEvent, toGroup } from '@realtime-streams/transport';
 import type Redis from 'ioredis';
-import { type GatewayApp, startGatewayApp, tokenFor } from '../support/gateway-app';
+import { type GatewayApp, RecordingLogger, startGatewayApp, tokenFor } from '../support/gateway-app';
 import { RedisServer } from '../support/redis-server';
 import { TestClient } from '../support/signalr-client';
 import { eventually } from '../support/stream-reader';
@@ -50,8 +50,8 @@ describe('interest routing over several gateways (real redis-server, stock clien
     instanceId,
     redis: { url: redis.url, shards: SHARDS, blockMs: 500, routingLingerMs: 200, monitorIntervalMs: 60_000 },
   });
-  const startGateway = async (instanceId: string) => {
-    const gw = await startGatewayApp(gatewayOptions(instanceId));
+  const startGateway = async (instanceId: string, logger?: RecordingLogger) => {
+    const gw = await startGatewayApp(gatewayOptions(instanceId), undefined, { logger });
     apps.push(gw);
     return gw;
   };
@@ -133,6 +133,21 @@ describe('interest routing over several gateways (real redis-server, stock clien
     await eventually(() => expect(received(late)).toEqual(range(21, 35)));
     expect(entriesRead(gws[0])).toBe(readBefore);
     expect(received(members[0])).toEqual(range(1, 30));
+  });
+
+  it('starts the shards of many first clients at once, each before its join is answered', async () => {
+    const publish = await startPublisher();
+    const logger = new RecordingLogger();
+    const gw = await startGateway('gw-fresh', logger);
+    const rooms = Array.from({ length: 12 }, (_, i) => `room:burst-${i}`);
+    const members = await Promise.all(rooms.map((room, i) => member(gw, `burst-${i}`, room)));
+    rooms.forEach((room, i) => publish.publish(new Posted(room, i + 1)));
+    for (const [i, client] of members.entries()) await eventually(() => expect(received(client)).toEqual([i + 1]));
+    const needed = new Set(
+      ['all', ...rooms.map((r) => `group:${r}`), ...rooms.map((_, i) => `user:burst-${i}`)].map(shardOf),
+    );
+    expect(new Set(gw.app.get(ShardInterest).readKeys())).toEqual(needed);
+    expect(logger.lines.filter((line) => line.rest.includes('RealtimeStreamRouting'))).toEqual([]);
   });
 
   it('resumes a stateful session exactly on a gateway that did not read its room before', async () => {

@@ -54,6 +54,8 @@ export class StreamConsumer implements ShardReading {
   private readonly control?: RedisConnection;
   /** Delivered by readers stopped since (a cluster shard no longer read). */
   private deliveredBefore = 0;
+  /** The connect of the control connection under way, shared by its callers. */
+  private controlReady?: Promise<void>;
   private started = false;
 
   constructor(
@@ -140,9 +142,27 @@ export class StreamConsumer implements ShardReading {
     return Number(unblocked) === 1;
   }
 
-  private async connectControl(): Promise<void> {
+  /**
+   * The control connection, connected: shards start together when the first clients arrive, and a command sent
+   * while the connection is still being made fails at once (no offline queue), so every caller waits for the one
+   * connect under way.
+   */
+  private connectControl(): Promise<void> {
     const control = this.control!;
-    if (control.status === 'wait' || control.status === 'end') await control.connect().catch(() => undefined);
+    if (control.status === 'ready') return Promise.resolve();
+    this.controlReady ??= new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => done(new Error(`Redis connection is ${control.status}`)), CONTROL_TIMEOUT_MS);
+      const onReady = () => done();
+      const done = (error?: Error) => {
+        clearTimeout(timer);
+        control.off('ready', onReady);
+        if (error) reject(error);
+        else resolve();
+      };
+      control.once('ready', onReady);
+      if (control.status === 'wait' || control.status === 'end') control.connect().catch(() => undefined);
+    }).finally(() => (this.controlReady = undefined));
+    return this.controlReady;
   }
 
   get alive(): boolean {
