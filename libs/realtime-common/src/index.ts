@@ -40,4 +40,5 @@ export {
   type AnnouncedLayout,
   type LayoutRole,
   type StreamLayout,
+  type TargetMapping,
 } from './stream-layouts';

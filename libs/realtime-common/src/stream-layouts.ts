@@ -1,4 +1,4 @@
-import type { StreamKeyLayout } from '@realtime-streams/contracts';
+import { SPLIT_FROM_SHARDS, type StreamKeyLayout } from '@realtime-streams/contracts';
 import type { RedisConnection } from './fail-fast-redis';
 
 /**
@@ -22,11 +22,23 @@ const LAYOUTS_KEY_TTL_MS = 10 * 60_000;
 
 export type LayoutRole = 'publisher' | 'gateway';
 
+/**
+ * Which shard a target maps to: `split` (0.4 on: from 16 shards, users and everyone on the first eighth of the
+ * shards, groups on the rest, see StreamKeys), `hashed` (0.3: every target hashed over every shard). The same below
+ * 16 shards.
+ */
+export type TargetMapping = 'split' | 'hashed';
+
+/** The mapping of this version. */
+export const TARGET_MAPPING: TargetMapping = 'split';
+
 /** What both sides must agree on to meet on the same streams. */
 export interface StreamLayout {
   prefix: string;
   shards: number;
   keys: StreamKeyLayout;
+  /** This version's (`split`) when absent. */
+  targets?: TargetMapping;
 }
 
 export interface AnnouncedLayout {
@@ -38,20 +50,26 @@ export interface AnnouncedLayout {
 }
 
 /** `prefix=rt shards=16` (and `keys=balanced` on a cluster): how messages show a layout. */
-export function describeLayout({ prefix, shards, keys }: StreamLayout): string {
-  return `prefix=${prefix} shards=${shards}${keys === 'numbered' ? '' : ` keys=${keys}`}`;
+export function describeLayout({ prefix, shards, keys, targets }: StreamLayout): string {
+  const mapping = (targets ?? TARGET_MAPPING) === TARGET_MAPPING ? '' : ` targets=${targets}`;
+  return `prefix=${prefix} shards=${shards}${keys === 'numbered' ? '' : ` keys=${keys}`}${mapping}`;
 }
 
 export function sameLayout(a: StreamLayout, b: StreamLayout): boolean {
-  return a.prefix === b.prefix && a.shards === b.shards && a.keys === b.keys;
+  // Below 16 shards both mappings hash every target over every shard.
+  const mapping = a.shards < SPLIT_FROM_SHARDS || (a.targets ?? TARGET_MAPPING) === (b.targets ?? TARGET_MAPPING);
+  return a.prefix === b.prefix && a.shards === b.shards && a.keys === b.keys && mapping;
 }
 
-/** The hash field of an announcement: readable in `HGETALL`, the prefix last since it may hold spaces. */
-export function layoutField(role: LayoutRole, { prefix, shards, keys }: StreamLayout): string {
-  return `${role} shards=${shards} keys=${keys} prefix=${prefix}`;
+/**
+ * The hash field of an announcement: readable in `HGETALL`, the prefix last since it may hold spaces. Before the
+ * prefix, `targets=split` (0.4 on); 0.3 announced none, and reads a field with it as another version's (skipped).
+ */
+export function layoutField(role: LayoutRole, { prefix, shards, keys, targets }: StreamLayout): string {
+  return `${role} shards=${shards} keys=${keys} targets=${targets ?? TARGET_MAPPING} prefix=${prefix}`;
 }
 
-const FIELD = /^(publisher|gateway) shards=(\d+) keys=(numbered|balanced) prefix=(.+)$/s;
+const FIELD = /^(publisher|gateway) shards=(\d+) keys=(numbered|balanced)(?: targets=(split|hashed))? prefix=(.+)$/s;
 
 /** The announcements in an `HGETALL` reply; fields it cannot read (another version's) are skipped. */
 export function parseLayouts(reply: Record<string, string>): AnnouncedLayout[] {
@@ -60,7 +78,8 @@ export function parseLayouts(reply: Record<string, string>): AnnouncedLayout[] {
     const match = FIELD.exec(field);
     const seenAt = Number(value);
     if (!match || !Number.isFinite(seenAt)) continue;
-    const layout = { prefix: match[4], shards: Number(match[2]), keys: match[3] as StreamKeyLayout };
+    const targets = (match[4] ?? 'hashed') as TargetMapping;
+    const layout = { prefix: match[5], shards: Number(match[2]), keys: match[3] as StreamKeyLayout, targets };
     announced.push({ role: match[1] as LayoutRole, layout, seenAt, field });
   }
   return announced;

@@ -5,6 +5,13 @@ export { EnvelopeValidator, type EnvelopeValidation, type EnvelopeJsonSchema } f
 export { toGroup, toUser, toAll, targetKeyOf, targetOfKey } from './targets';
 export { exceedsJsonDepth } from './json-depth';
 export { epochMs } from './clock';
-export { StreamKeys, streamKey, sequenceKeyOf, type StreamKeyLayout } from './stream-keys';
+export {
+  StreamKeys,
+  streamKey,
+  sequenceKeyOf,
+  userShardsOf,
+  SPLIT_FROM_SHARDS,
+  type StreamKeyLayout,
+} from './stream-keys';
 export { clusterSlotOf, balancedHashTags, CLUSTER_SLOTS } from './cluster-slot';
 export { stableHash, shardOf, percentagePoint } from './stable-hash';
