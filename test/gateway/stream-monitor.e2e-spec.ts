@@ -1,7 +1,7 @@
 import { defineStreamAppend } from '@realtime-streams/transport/testing';
 import { GATEWAY_METRIC } from '@realtime-streams/gateway';
-import { StreamConsumer, StreamMonitor } from '@realtime-streams/gateway/testing';
-import { sequenceKeyOf, streamKey } from '@realtime-streams/contracts';
+import { ShardInterest, StreamConsumer, StreamMonitor } from '@realtime-streams/gateway/testing';
+import { sequenceKeyOf, StreamKeys, streamKey } from '@realtime-streams/contracts';
 import type Redis from 'ioredis';
 import { register } from 'prom-client';
 import { type GatewayApp, startGatewayApp } from '../support/gateway-app';
@@ -87,5 +87,51 @@ describe('stream monitor (real redis-server)', () => {
     expect(groups).toEqual(['analytics', 'gateway:mon', 'gateway:recent']);
     // This instance keeps beating, so its own group stays, however long it has been quiet.
     expect(await admin.exists('realtime:gateway:mon')).toBe(1);
+  });
+});
+
+describe('stream monitor with interest routing (real redis-server)', () => {
+  const SHARDS = 64;
+  let redis: RedisServer;
+  let admin: Redis;
+  let gw: GatewayApp;
+
+  beforeEach(async () => {
+    redis = await RedisServer.start();
+    admin = redis.client();
+    gw = await startGatewayApp({
+      instanceId: 'routed',
+      redis: { url: redis.url, shards: SHARDS, blockMs: 200, monitorIntervalMs: 60_000, groupMaxIdleMs: 300 },
+    });
+  });
+
+  afterEach(async () => {
+    await gw.close();
+    admin.disconnect();
+    await redis.dispose();
+  });
+
+  it('reports the lag of the shards read from their counters, and sweeps every shard for gone groups a slice a check', async () => {
+    const keys = new StreamKeys('realtime', SHARDS).all;
+    const interest = gw.app.get(ShardInterest);
+    const monitor = gw.app.get(StreamMonitor);
+    await interest.prepare(['group:room:1']);
+    const [reading] = interest.readKeys();
+    await monitor.check();
+    expect(monitor.lag).toBe(0);
+    // Three entries counted that the reader has not read (the counter moved without them: what lag measures).
+    await admin.incrby(sequenceKeyOf(reading), 3);
+    await monitor.check();
+    expect(monitor.lag).toBe(3);
+
+    // A gone instance's groups on two shards: found by the sweep, 32 shards per check, however many are read.
+    for (const key of [keys[1], keys[40]]) await admin.xgroup('CREATE', key, 'gateway:gone', '$', 'MKSTREAM');
+    await sleep(400);
+    const groupsOn = async (key: string) => ((await admin.xinfo('GROUPS', key)) as unknown[][]).map((g) => g[1]);
+    await monitor.check();
+    expect([await groupsOn(keys[1]), await groupsOn(keys[40])]).toEqual([[], ['gateway:gone']]);
+    await monitor.check();
+    expect(await groupsOn(keys[40])).toEqual([]);
+    expect(monitor.lastError).toBeUndefined();
   });
 });
