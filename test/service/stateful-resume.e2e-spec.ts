@@ -39,7 +39,11 @@ describe('stateful reconnect with stock clients, two gateways behind a load bala
 
   async function deploy(gatewayEnv: ServiceEnv = {}): Promise<Deployment> {
     const redis = await RedisServer.start();
+    // 16 shards: interest routing reads the room and the users on shards of their own, and the second gateway,
+    // with no client until the first one goes, reads none of them before a session resumes on it.
+    const shards = { REALTIME_STREAM_SHARDS: '16' };
     const env = (id: string) => ({
+      ...shards,
       REDIS_URL: redis.url,
       REALTIME_ROLE: 'gateway',
       REALTIME_INSTANCE_ID: id,
@@ -49,7 +53,12 @@ describe('stateful reconnect with stock clients, two gateways behind a load bala
     });
     // The three processes need nothing of each other to start (the proxy, made next, is what orders the gateways).
     const [api, ...gateways] = await Promise.all([
-      ServiceProcess.start({ REDIS_URL: redis.url, REALTIME_ROLE: 'api', REALTIME_BRIDGE_SECRET: BRIDGE_SECRET }),
+      ServiceProcess.start({
+        ...shards,
+        REDIS_URL: redis.url,
+        REALTIME_ROLE: 'api',
+        REALTIME_BRIDGE_SECRET: BRIDGE_SECRET,
+      }),
       ServiceProcess.start(env('gw-1')),
       ServiceProcess.start(env('gw-2')),
     ]);

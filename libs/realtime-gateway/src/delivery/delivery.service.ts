@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import { type Envelope, epochMs, type RealtimeTarget } from '@realtime-streams/contracts';
+import { type Envelope, epochMs, type RealtimeTarget, targetOfKey } from '@realtime-streams/contracts';
 import { ConnectionRegistry } from '../hub/connection-registry';
 import type { HubConnection } from '../hub/hub-connection';
 import type { MessageOrigin, StreamEntryRef } from '../hub/message-origin';
@@ -112,6 +112,15 @@ export class DeliveryService {
     } else return true;
     if (seq !== undefined) this.order.passedBy(target, seq);
     return false;
+  }
+
+  /**
+   * A numbered entry of `targetKey` (a routing key) this gateway will not read, since it came before a shard's
+   * reading started (interest routing): its target's order moves past it, as for an entry for nobody.
+   */
+  passed(targetKey: string, seq: number): void {
+    const target = targetOfKey(targetKey);
+    if (target) this.order.passedBy(target, seq);
   }
 
   /** A publisher gave up envelopes of these targets, and their clients were told (see TargetOrder.forget). */

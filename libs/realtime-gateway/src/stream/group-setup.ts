@@ -83,21 +83,23 @@ export async function ensureGroup(
  * a read of the shard's counter and last entry (same slot: a cluster takes it too), so the gap check starts at the
  * last entry numbered before, and nothing appended after is missed. A group of an earlier life of this instance
  * (same id, restarted) is removed first with its pending entries: they were for connections that are gone.
- * Returns the id of the stream's last entry (`0-0` for an empty stream): where this instance's position starts.
+ * Returns the id of the stream's last entry (`0-0` for an empty stream): where this instance's position starts, and
+ * the last `tail` entries (oldest first): what came just before, whose targets' order this gateway did not see.
  */
 export async function startGroupAtEnd(
   redis: RedisConnection,
   key: string,
   group: string,
   sequences: StreamSequences,
-): Promise<string> {
+  tail = 1,
+): Promise<{ from: string; before: Entry[] }> {
   const replies = await redis
     .multi()
     .get(sequenceKeyOf(key))
     // Fails on a stream that does not exist yet (nothing to remove then): that error is expected.
     .xgroup('DESTROY', key, group)
     .xgroup('CREATE', key, group, '$', 'MKSTREAM')
-    .xrevrange(key, '+', '-', 'COUNT', 1)
+    .xrevrange(key, '+', '-', 'COUNT', Math.max(1, tail))
     .exec()
     .catch((error: unknown) => {
       throw (error as { previousErrors?: unknown[] }).previousErrors?.[0] ?? error;
@@ -107,9 +109,10 @@ export async function startGroupAtEnd(
   if (counterError) throw counterError;
   if (createError) throw createError;
   const n = counterValue(counter) ?? 0;
-  const [lastId, lastFields] = (last as Entry[] | null)?.[0] ?? [];
+  const latest = (last as Entry[] | null) ?? [];
+  const [lastId, lastFields] = latest[0] ?? [];
   sequences.set(key, { n, id: lastId !== undefined && sequenceOf(lastFields) === n ? lastId : undefined });
-  return lastId ?? '0-0';
+  return { from: lastId ?? '0-0', before: latest.reverse() };
 }
 
 /**

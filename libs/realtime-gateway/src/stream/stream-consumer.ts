@@ -16,10 +16,15 @@ import { GapReporter, MISSED_ENTRIES_REASON, type MissedEntriesListener } from '
 import { startGroupAtEnd } from './group-setup';
 import type { ShardReading } from './shard-interest';
 import { StreamReader, type StreamConsumerSettings } from './stream-reader';
-import { StreamSequences } from './stream-sequences';
+import { entryField, positiveIntegerOf, StreamSequences } from './stream-sequences';
 
 /** How long a group placement, removal or wake may take before it counts as failed. */
 const CONTROL_TIMEOUT_MS = 3000;
+/**
+ * Entries read back when a shard's reading starts, for their targets' order: a room active lately has its last
+ * number among them, so a member joining it gets the next message at once, not after `ordering.firstHoldMs`.
+ */
+const ORDER_TAIL = 100;
 
 export { MISSED_ENTRIES_REASON, type MissedEntriesListener, type StreamConsumerSettings };
 
@@ -99,12 +104,19 @@ export class StreamConsumer implements ShardReading {
   async startReading(key: string): Promise<void> {
     if (!this.control) throw new Error('startReading needs interest routing');
     await this.connectControl();
-    const end = await withTimeout(
-      startGroupAtEnd(this.control, key, this.settings.group, this.sequences),
+    const { from, before } = await withTimeout(
+      startGroupAtEnd(this.control, key, this.settings.group, this.sequences, ORDER_TAIL),
       CONTROL_TIMEOUT_MS,
       'XGROUP CREATE',
     );
-    this.positions?.reading(key, end);
+    // The targets of the entries just before: their order moves past what they had, so the next entry of each goes
+    // out at once instead of waiting for an earlier one this gateway will never read (see TargetOrder).
+    for (const [, fields] of before) {
+      const target = entryField(fields, 't');
+      const seq = positiveIntegerOf(entryField(fields, 'q'));
+      if (target !== undefined && seq !== undefined) this.delivery.passed(target, seq);
+    }
+    this.positions?.reading(key, from);
     if (!this.perShard) return this.readers[0].add(key);
     const reader = this.newReader([key]);
     this.readers.push(reader);
