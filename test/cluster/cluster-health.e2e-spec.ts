@@ -41,9 +41,12 @@ describe('health on a Redis Cluster (real 6-node cluster)', () => {
     await cluster?.dispose();
   });
 
-  const start = (redis: { url?: string; clusterNodes?: string[] }) =>
+  const start = (redis: { url?: string; clusterNodes?: string[] }, interestRouting = true) =>
     startGatewayApp(
-      { instanceId: 'cluster-health', redis: { shards: SHARDS, blockMs: 300, monitorIntervalMs: 200, ...redis } },
+      {
+        instanceId: 'cluster-health',
+        redis: { shards: SHARDS, blockMs: 300, monitorIntervalMs: 200, interestRouting, ...redis },
+      },
       { redis: { shards: SHARDS, ...redis } },
     );
 
@@ -59,8 +62,9 @@ describe('health on a Redis Cluster (real 6-node cluster)', () => {
     );
   });
 
+  // Every shard read from start (interest routing off): a routed gateway reads, and reports, the shards of its clients.
   it('names the shards of a killed master as failing (degraded), on the gateway and the publisher, until its replica took over', async () => {
-    gw = await start({ clusterNodes: cluster.seeds.split(',') });
+    gw = await start({ clusterNodes: cluster.seeds.split(',') }, false);
     const gateway = gw.app.get(GatewayHealthIndicator);
     const publisher = gw.app.get(RedisHealthIndicator);
     await eventually(() => {

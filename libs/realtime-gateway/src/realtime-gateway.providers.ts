@@ -5,7 +5,7 @@ import {
   type RealtimeMetricsOption,
 } from '@realtime-streams/common';
 import { Logger, type Provider } from '@nestjs/common';
-import { StreamKeys, targetOfKey, type RealtimeTarget } from '@realtime-streams/contracts';
+import { StreamKeys } from '@realtime-streams/contracts';
 import { BridgeReceiverHandler } from './bridge/bridge-receiver.handler';
 import { resolveGatewayOptions } from './config/resolve-gateway-options';
 import { DeliveryService } from './delivery/delivery.service';
@@ -30,7 +30,7 @@ import { RESOLVED_GATEWAY_OPTIONS } from './realtime-gateway.constants';
 import { REALTIME_GATEWAY_OPTIONS } from './realtime-gateway.module-definition';
 import type { RealtimeGatewayOptions, ResolvedGatewayOptions } from './realtime-gateway-options.interface';
 import { RealtimeGatewayLifecycle } from './realtime-gateway.lifecycle';
-import { MISSED_ENTRIES_REASON, StreamConsumer } from './stream/stream-consumer';
+import { StreamConsumer } from './stream/stream-consumer';
 import { ShardInterest } from './stream/shard-interest';
 import { groupName, heartbeatKey } from './stream/stream-groups';
 import { StreamMonitor } from './stream/stream-monitor';
@@ -273,12 +273,7 @@ export const realtimeGatewayProviders: Provider[] = [
         interest !== undefined,
       );
       if (!interest) metrics.shardsRead(keys.length);
-      // A shard read later than its targets needed it (Redis was unreachable): their clients re-fetch.
-      const targetsOf = (targetKeys: readonly string[]) =>
-        targetKeys.map(targetOfKey).filter((t): t is RealtimeTarget => t !== undefined);
-      interest?.readWith(consumer, (targetKeys) =>
-        hub.closeTargetsConnections(targetsOf(targetKeys), MISSED_ENTRIES_REASON),
-      );
+      interest?.readWith(consumer);
       return consumer;
     },
   },

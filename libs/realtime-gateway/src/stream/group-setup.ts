@@ -116,6 +116,37 @@ export async function startGroupAtEnd(
 }
 
 /**
+ * Interest routing, after a failed start: places this instance's group at `id` (a time-based id: what was appended
+ * since the first failed attempt is read), in one transaction with the entry just before it, whose number the gap
+ * check starts from (none there: the first entry read is where it starts). Returns `id`, the position.
+ */
+export async function startGroupAt(
+  redis: RedisConnection,
+  key: string,
+  group: string,
+  sequences: StreamSequences,
+  id: string,
+): Promise<string> {
+  const replies = await redis
+    .multi()
+    .xgroup('DESTROY', key, group)
+    .xgroup('CREATE', key, group, id, 'MKSTREAM')
+    .xrevrange(key, `(${id}`, '-', 'COUNT', 1)
+    .exec()
+    .catch((error: unknown) => {
+      throw (error as { previousErrors?: unknown[] }).previousErrors?.[0] ?? error;
+    });
+  if (!replies) throw new Error(`MULTI on ${key} was discarded`);
+  const [, [createError], [, before]] = replies;
+  if (createError) throw createError;
+  const [beforeId, beforeFields] = (before as Entry[] | null)?.[0] ?? [];
+  const n = sequenceOf(beforeFields);
+  if (beforeId !== undefined && n !== undefined) sequences.set(key, { n, id: beforeId });
+  else sequences.forget(key);
+  return id;
+}
+
+/**
  * The position of an existing group: its last-delivered entry's number, if that entry is still in the stream.
  * Returns false when it cannot be known (the first entry read is where the check starts then).
  */

@@ -6,14 +6,16 @@ const KEYS = new StreamKeys('rt', 8);
 /** A reading whose starts and stops are recorded; a start fails while `failing` is set. */
 class FakeReading implements ShardReading {
   readonly started: string[] = [];
+  readonly since: Array<number | undefined> = [];
   readonly stopped: string[] = [];
   failing = false;
   startDelayMs = 0;
 
-  async startReading(key: string): Promise<void> {
+  async startReading(key: string, since?: number): Promise<void> {
     await sleep(this.startDelayMs);
     if (this.failing) throw new Error('connect ECONNREFUSED');
     this.started.push(key);
+    this.since.push(since);
   }
 
   async stopReading(key: string): Promise<void> {
@@ -33,9 +35,8 @@ function setup(timing: Partial<ConstructorParameters<typeof ShardInterest>[1]> =
   };
   const interest = new ShardInterest(KEYS, { lingerMs: 50, holdMs: 50, ...timing }, metrics);
   const reading = new FakeReading();
-  const missed: string[][] = [];
-  interest.readWith(reading, (targets) => missed.push([...targets]));
-  return { interest, reading, missed, metrics };
+  interest.readWith(reading);
+  return { interest, reading, metrics };
 }
 
 describe('ShardInterest', () => {
@@ -89,28 +90,30 @@ describe('ShardInterest', () => {
     expect(reading.started).toEqual([key, key]);
   });
 
-  it('lets a prepare go on when Redis is unreachable, and tells the targets once their shard starts', async () => {
-    const { interest, reading, missed } = setup({ prepareWaitMs: 50 });
+  it('lets a prepare go on when Redis is unreachable, and reads from the first failed start once one succeeds', async () => {
+    const { interest, reading } = setup({ prepareWaitMs: 50 });
     reading.failing = true;
     const before = Date.now();
     await interest.prepare(['group:room:1']);
     expect(Date.now() - before).toBeLessThan(1000);
     interest.targetChanged('group:room:1', true);
     await sleep(100);
-    expect(missed).toEqual([]);
     reading.failing = false;
     // Retried with back-off (500 ms).
     await sleep(800);
     expect(reading.started).toEqual([KEYS.forTarget('group:room:1')]);
-    expect(missed).toEqual([['group:room:1']]);
+    // From the time of the first failed start: what was appended while Redis came back is read.
+    expect(reading.since[0]).toBeGreaterThanOrEqual(before);
+    expect(reading.since[0]).toBeLessThan(before + 200);
   });
 
-  it('tells a target present before its shard was prepared (a handshake slower than the hold)', async () => {
-    const { interest, reading, missed } = setup();
+  it('reads a target present before its shard was prepared (a handshake slower than the hold) from then on', async () => {
+    const { interest, reading } = setup();
+    const before = Date.now();
     interest.targetChanged('user:slow', true);
     await sleep(20);
     expect(reading.started).toEqual([KEYS.forTarget('user:slow')]);
-    expect(missed).toEqual([['user:slow']]);
+    expect(reading.since[0]).toBeGreaterThanOrEqual(before);
   });
 
   it('resolves prepares at once before the consumer binds it, and after it stopped', async () => {

@@ -6,9 +6,11 @@ import type { StreamKeys } from '@realtime-streams/contracts';
 export interface ShardReading {
   /**
    * Starts reading `key` from its end: resolves once every entry appended from now on will be read (the group is
-   * placed at the stream's last entry and the gap check and positions start there).
+   * placed at the stream's last entry and the gap check and positions start there). With `since` (epoch ms), from
+   * the entries appended since then instead: a start that failed at `since` (Redis unreachable) and succeeds later
+   * reads what came meanwhile.
    */
-  startReading(key: string): Promise<void>;
+  startReading(key: string, since?: number): Promise<void>;
   /** Stops reading `key`: resolves once nothing read from it is in hand any more. */
   stopReading(key: string): Promise<void>;
 }
@@ -20,9 +22,6 @@ export interface ShardInterestMetrics {
   /** A shard's reading started (`started`) or stopped (`stopped`), or a start failed (`failed`). */
   shardReading(change: 'started' | 'stopped' | 'failed'): void;
 }
-
-/** Closes the connections of targets that may have missed entries (a shard read later than they needed it). */
-export type MissedTargets = (targetKeys: readonly string[]) => void;
 
 type Phase = 'idle' | 'starting' | 'reading' | 'stopping';
 
@@ -40,8 +39,11 @@ interface Shard {
   timer?: NodeJS.Timeout;
   /** Prepares waiting for the shard to be read. */
   waiting?: { promise: Promise<void>; resolve: () => void };
-  /** A start failed while targets needed the shard: once it starts, they are told they may have missed entries. */
-  missed?: boolean;
+  /**
+   * Since when the shard should have been read and was not: its first failed start, or a target present before its
+   * shard was read. The start that succeeds reads from then on (see ShardReading).
+   */
+  failedSince?: number;
 }
 
 /** How long a prepare waits for a shard's start before it lets the caller go on (Redis down: see `prepare`). */
@@ -59,17 +61,16 @@ const RETRY_MS = 500;
  *   no entry after it is missed and none before it is read.
  * - A shard no target needs any more is read on for `lingerMs` (a page reload, a member flapping), then its
  *   reading stops and this gateway's group on it is removed. A prepared shard is held `holdMs` for its target to
- *   become present; one that becomes present without it (a handshake slower than that) is read from then on, and
- *   its clients told as after a late start.
+ *   become present; one that becomes present without it (a handshake slower than that) is read from the moment it
+ *   became present, as after a failed start.
  * - Redis unreachable: a prepare waits at most 3 s, then lets the join through; the shard keeps being started, and
- *   once it is, the connections of its targets are closed with the reconnectable "missed" close so clients
- *   re-fetch (entries may have passed meanwhile). Never silent.
+ *   the start that succeeds places the group at the time of the first failed one (less 5 s for clocks), so
+ *   what was appended meanwhile (Redis back before this gateway noticed) is read, not skipped.
  */
 export class ShardInterest {
   private readonly logger = new Logger('RealtimeStreamRouting');
   private readonly shards = new Map<string, Shard>();
   private reading?: ShardReading;
-  private missed: MissedTargets = () => undefined;
   private readCount = 0;
   private stopped = false;
 
@@ -89,11 +90,9 @@ export class ShardInterest {
   /**
    * Set by the stream consumer, which is built after the hub (it closes connections after a gap, and connections
    * wait for shards here): the one late binding that breaks the cycle. Until then, prepares resolve at once.
-   * `missed` closes the connections of targets whose shard was read later than they needed it.
    */
-  readWith(reading: ShardReading, missed: MissedTargets): void {
+  readWith(reading: ShardReading): void {
     this.reading = reading;
-    this.missed = missed;
     for (const shard of this.shards.values()) this.settle(shard);
   }
 
@@ -118,8 +117,9 @@ export class ShardInterest {
     if (present) shard.targets.add(targetKey);
     else if (shard.targets.delete(targetKey) && shard.targets.size === 0)
       shard.holdUntil = Math.max(shard.holdUntil, Date.now() + this.timing.lingerMs);
-    // Present before it was prepared (a handshake past the hold): read from now, and told, like a late start.
-    if (present && (shard.phase === 'idle' || shard.phase === 'stopping') && this.reading) shard.missed = true;
+    // Present before it was prepared (a handshake past the hold): read from now on, as after a failed start.
+    if (present && (shard.phase === 'idle' || shard.phase === 'stopping') && this.reading)
+      shard.failedSince ??= Date.now();
     this.settle(shard);
   }
 
@@ -203,22 +203,22 @@ export class ShardInterest {
 
   private begin(shard: Shard): void {
     shard.phase = 'starting';
-    shard.work = this.reading!.startReading(shard.key).then(
+    shard.work = this.reading!.startReading(shard.key, shard.failedSince).then(
       () => {
+        shard.failedSince = undefined;
         shard.phase = 'reading';
         this.readCount++;
         this.metrics.shardsRead(this.readCount);
         this.metrics.shardReading('started');
         shard.waiting?.resolve();
         shard.waiting = undefined;
-        if (shard.missed) this.tellMissed(shard);
       },
       (error: unknown) => {
         shard.phase = 'idle';
         shard.retryAt = Date.now() + RETRY_MS;
         this.metrics.shardReading('failed');
-        // Members already counted on it: once it starts, they are told (see the class comment).
-        if (shard.targets.size > 0) shard.missed = true;
+        // Read from the first failure on once it starts (see the class comment).
+        shard.failedSince ??= Date.now();
         this.logger.warn(`Could not start reading ${shard.key}: ${errorMessage(error)}; retrying`);
       },
     );
@@ -242,12 +242,5 @@ export class ShardInterest {
       this.metrics.shardReading('stopped');
       this.settle(shard);
     });
-  }
-
-  private tellMissed(shard: Shard): void {
-    shard.missed = false;
-    const targets = [...shard.targets];
-    this.logger.warn(`${shard.key} started late for ${targets.length} targets: their clients are told to re-fetch`);
-    this.missed(targets);
   }
 }

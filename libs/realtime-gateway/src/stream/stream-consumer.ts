@@ -13,13 +13,17 @@ import type { StreamPositions } from '../hub/session/stream-positions';
 import type { StreamMetrics } from './stream.metrics';
 import type { ConsumerHealth } from './consumer-status';
 import { GapReporter, MISSED_ENTRIES_REASON, type MissedEntriesListener } from './gap-reporter';
-import { startGroupAtEnd } from './group-setup';
+import { startGroupAt, startGroupAtEnd } from './group-setup';
 import type { ShardReading } from './shard-interest';
-import { StreamReader, type StreamConsumerSettings } from './stream-reader';
+import { connectionErrorOf, explained, StreamReader, type StreamConsumerSettings } from './stream-reader';
 import { entryField, positiveIntegerOf, StreamSequences } from './stream-sequences';
 
 /** How long a group placement, removal or wake may take before it counts as failed. */
 const CONTROL_TIMEOUT_MS = 3000;
+/** What a start placed by time reads before that time, for the clocks of two hosts (see `startReading`). */
+const CLOCK_MARGIN_MS = 5000;
+/** How often a routed consumer checks that Redis takes its reads (see `probe`). */
+const PROBE_INTERVAL_MS = 2000;
 /**
  * Entries read back when a shard's reading starts, for their targets' order: a room active lately has its last
  * number among them, so a member joining it gets the next message at once, not after `ordering.firstHoldMs`.
@@ -61,6 +65,9 @@ export class StreamConsumer implements ShardReading {
   private deliveredBefore = 0;
   /** The connect of the control connection under way, shared by its callers. */
   private controlReady?: Promise<void>;
+  /** Routed: why the last probe of Redis failed (undefined: it answered), see `probe`. */
+  private probeError?: string;
+  private prober?: NodeJS.Timeout;
   private started = false;
 
   constructor(
@@ -78,7 +85,10 @@ export class StreamConsumer implements ShardReading {
     this.perShard = typeof settings.connection !== 'string' && isClusterConfig(settings.connection);
     if (routed) {
       this.control = createFailFastRedis(settings.connection, `realtime-routing:${settings.consumer}`);
-      this.control.on('error', (error: Error) => this.logger.debug(`Redis (routing): ${error.message}`));
+      this.control.on('error', (error: Error) => {
+        this.probeError = connectionErrorOf(error);
+        this.logger.debug(`Redis (routing): ${this.probeError}`);
+      });
       if (!this.perShard) this.readers.push(this.newReader([], (id) => this.unblock(id)));
       return;
     }
@@ -101,9 +111,16 @@ export class StreamConsumer implements ShardReading {
    * earlier life of this instance removed first, pending entries and all), the gap check and the position start
    * there, then the reader covers it.
    */
-  async startReading(key: string): Promise<void> {
+  async startReading(key: string, since?: number): Promise<void> {
     if (!this.control) throw new Error('startReading needs interest routing');
     await this.connectControl();
+    if (since !== undefined) {
+      // Less a margin for the clocks of this host and Redis's (entry ids are Redis's milliseconds): a few entries
+      // from just before are read too, never one after skipped.
+      const at = `${Math.max(0, since - CLOCK_MARGIN_MS)}-0`;
+      const placed = startGroupAt(this.control, key, this.settings.group, this.sequences, at);
+      return this.cover(key, await withTimeout(placed, CONTROL_TIMEOUT_MS, 'XGROUP CREATE'));
+    }
     const { from, before } = await withTimeout(
       startGroupAtEnd(this.control, key, this.settings.group, this.sequences, ORDER_TAIL),
       CONTROL_TIMEOUT_MS,
@@ -116,6 +133,11 @@ export class StreamConsumer implements ShardReading {
       const seq = positiveIntegerOf(entryField(fields, 'q'));
       if (target !== undefined && seq !== undefined) this.delivery.passed(target, seq);
     }
+    return this.cover(key, from);
+  }
+
+  /** Positions `key` at `from` and has a reader cover it. */
+  private async cover(key: string, from: string): Promise<void> {
     this.positions?.reading(key, from);
     if (!this.perShard) return this.readers[0].add(key);
     const reader = this.newReader([key]);
@@ -181,9 +203,16 @@ export class StreamConsumer implements ShardReading {
     return this.started && this.readers.every((r) => r.alive);
   }
 
-  /** Failing when any shard's reader is, with that reader's error (prefixed with its stream on a cluster). */
+  /**
+   * Failing when any shard's reader is, with that reader's error (prefixed with its stream on a cluster); routed, also
+   * while the last probe failed (a gateway reading no shard yet still shows Redis refusing it, see `probe`).
+   */
   health(now = Date.now()): ConsumerHealth {
     const shards = this.shardHealth(now);
+    if (this.started && this.probeError !== undefined) {
+      const reads = shards.map((s) => s.lastReadMsAgo).filter((ms): ms is number => ms !== null);
+      return { state: 'failing', lastError: this.probeError, lastReadMsAgo: reads.length ? Math.max(...reads) : null };
+    }
     const failing = shards.filter((s) => s.state !== 'running');
     const reads = shards.map((s) => s.lastReadMsAgo).filter((ms): ms is number => ms !== null);
     const lastReadMsAgo = reads.length === shards.length && reads.length > 0 ? Math.max(...reads) : null;
@@ -203,11 +232,36 @@ export class StreamConsumer implements ShardReading {
   /** Starts every reader; resolves once each has its groups (or failed its first attempt). */
   async start(): Promise<void> {
     this.started = true;
+    if (this.control) {
+      // Routed: nothing may be read for a while, so Redis is probed, once before start-up completes, then on and on.
+      await this.probe();
+      this.prober = setInterval(() => void this.probe(), PROBE_INTERVAL_MS);
+      this.prober.unref();
+    }
     await Promise.all(this.readers.map((r) => r.start()));
+  }
+
+  /**
+   * Routed only: checks that Redis takes this gateway's reads before any client needs them. On a single node one
+   * `EXISTS` over every shard key (refused by a cluster node with `CROSSSLOT` or `MOVED`: the gateway was given one
+   * node of a cluster, said so); on a cluster a `PING` (`NOAUTH`, a connection refused). A failure shows in health
+   * until a probe succeeds.
+   */
+  private async probe(): Promise<void> {
+    try {
+      await this.connectControl();
+      const control = this.control!;
+      const probing: Promise<unknown> = this.perShard ? control.ping() : control.exists(...this.settings.keys);
+      await withTimeout(probing, CONTROL_TIMEOUT_MS, this.perShard ? 'PING' : 'EXISTS');
+      this.probeError = undefined;
+    } catch (error) {
+      this.probeError = errorMessage(explained(error, this.control!));
+    }
   }
 
   async stop(): Promise<void> {
     this.started = false;
+    clearInterval(this.prober);
     await Promise.all(this.readers.map((r) => r.stop()));
     if (this.control) await closeRedis(this.control).catch((error: unknown) => this.logger.debug(errorMessage(error)));
   }

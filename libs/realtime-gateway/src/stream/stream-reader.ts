@@ -43,13 +43,13 @@ export interface StreamConsumerSettings {
 const MAX_BACKOFF_MS = 5000;
 
 /** The error itself, or the node error behind a Cluster's "Failed to refresh slots cache". */
-function connectionErrorOf(error: Error): string {
+export function connectionErrorOf(error: Error): string {
   const last = (error as Error & { lastNodeError?: Error }).lastNodeError;
   return last ? `${error.message} (${last.message})` : error.message;
 }
 
 /** A redirection on a single-node connection means Redis is a cluster: say what to set. */
-function explained(error: unknown, redis: RedisConnection): unknown {
+export function explained(error: unknown, redis: RedisConnection): unknown {
   const message = errorMessage(error);
   if (isCluster(redis) || !/^(MOVED|ASK|CLUSTERDOWN|CROSSSLOT)\b/.test(message)) return error;
   return new Error(`${message} (this Redis is a cluster node: give the nodes with REDIS_CLUSTER_NODES)`);
