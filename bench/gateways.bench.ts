@@ -74,6 +74,7 @@ function report(results: GatewaysResult[], options: GatewaysBenchOptions): void 
       'gw CPU µs/msg': r.gatewayCpuUsPerMessage,
       'gw idle CPU %': r.gatewayIdleCpuPercent,
       'Redis µs/msg': r.redisCpuUsPerMessage,
+      'reads/msg': r.readsPerMessage,
       'p50 ms': r.latencyMs.p50,
       'p99 ms': r.latencyMs.p99,
       'POST->201 p50': r.responseMs.p50,

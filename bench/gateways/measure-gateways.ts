@@ -3,7 +3,7 @@ import { runOpenLoop, scheduleMessages } from '../scale/open-loop';
 import { using } from '../scale/running-resources';
 import { cpuMicros } from '../support/process-usage';
 import { Random } from '../support/random';
-import { cpuSpent, redisCpuSeconds } from '../support/redis-cpu';
+import { cpuSpent, redisCommandCalls, redisCpuSeconds } from '../support/redis-cpu';
 import { checkDeliveries, type DeliveryCheck } from './delivery-check';
 import { GatewayFleet } from './gateway-fleet';
 import type { GatewayPath, RunningSetup } from './gateway-setups';
@@ -59,6 +59,8 @@ export interface GatewaysResult {
   /** All gateways together, idle with the clients connected, % of one core. */
   gatewayIdleCpuPercent: number;
   redisCpuUsPerMessage: number;
+  /** `XREADGROUP` calls Redis ran in the window (every gateway's reads) per message accepted in it. */
+  readsPerMessage: number;
   /** ms from accept to receipt, coordinated-omission corrected, measured messages. */
   latencyMs: { p50: number; p95: number; p99: number; max: number; count: number };
   /** ms from sending the POST to its 201, measured messages. */
@@ -117,7 +119,13 @@ export async function measureGateways(setup: RunningSetup, workload: Workload): 
     const messages = scheduleMessages(members, workload.rate, workload.warmup, workload.seconds);
     const poster = new MessagePoster(setup.apiUrl);
     try {
-      let window: { cpuUs: number; at: number; redis: Promise<Map<number, number>>; delivered: Promise<number> };
+      let window: {
+        cpuUs: number;
+        at: number;
+        redis: Promise<Map<number, number>>;
+        reads: Promise<number>;
+        delivered: Promise<number>;
+      };
       await runOpenLoop(
         messages,
         (message) => poster.post(message),
@@ -126,10 +134,12 @@ export async function measureGateways(setup: RunningSetup, workload: Workload): 
             cpuUs: gatewayCpu(),
             at: performance.now(),
             redis: redisCpuSeconds([setup.redisPort]),
+            reads: redisCommandCalls(setup.redisPort, 'xreadgroup'),
             delivered: fleet.delivered(),
           };
           // Awaited after the run; a rejection meanwhile must not count as unhandled.
           window.redis.catch(() => undefined);
+          window.reads.catch(() => undefined);
           window.delivered.catch(() => undefined);
         },
       );
@@ -137,6 +147,7 @@ export async function measureGateways(setup: RunningSetup, workload: Workload): 
       const cpuUs = gatewayCpu() - window!.cpuUs;
       const windowMs = performance.now() - window!.at;
       const redisSeconds = cpuSpent(await window!.redis, await redisCpuSeconds([setup.redisPort]), [setup.redisPort]);
+      const reads = (await redisCommandCalls(setup.redisPort, 'xreadgroup')) - (await window!.reads);
       const windowDeliveries = (await fleet.delivered()) - (await window!.delivered);
       const report = await fleet.report();
       const responses = poster.responseMs.summary();
@@ -162,6 +173,7 @@ export async function measureGateways(setup: RunningSetup, workload: Workload): 
         gatewayCpuUsPerMessage: round(cpuUs / Math.max(1, poster.acceptedMeasured), 1),
         gatewayIdleCpuPercent: round(idleUsPerMs / 10, 2),
         redisCpuUsPerMessage: round((redisSeconds * 1e6) / Math.max(1, poster.acceptedMeasured), 2),
+        readsPerMessage: round(reads / Math.max(1, poster.acceptedMeasured), 2),
         latencyMs: report.latencyMs,
         responseMs: { p50: round(responses.p50, 3), p95: round(responses.p95, 3), p99: round(responses.p99, 3) },
         check: checkDeliveries(poster.accepted, report.clients),

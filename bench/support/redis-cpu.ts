@@ -21,6 +21,22 @@ export async function redisCpuSeconds(ports: readonly number[]): Promise<Map<num
   return new Map(entries);
 }
 
+/**
+ * How many times one local redis-server has run `command` since it started (`INFO commandstats`): read before and
+ * after a scenario, the difference is, for `xreadgroup`, how many reads the gateways made.
+ */
+export async function redisCommandCalls(port: number, command: string): Promise<number> {
+  const redis = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0 });
+  try {
+    await redis.connect();
+    const info = await redis.info('commandstats');
+    const match = new RegExp(`^cmdstat_${command}:calls=(\\d+)`, 'm').exec(info);
+    return match ? Number(match[1]) : 0;
+  } finally {
+    redis.disconnect();
+  }
+}
+
 /** Seconds spent between two readings, summed over `ports`. */
 export function cpuSpent(before: Map<number, number>, after: Map<number, number>, ports: readonly number[]): number {
   return ports.reduce((sum, port) => sum + (after.get(port) ?? 0) - (before.get(port) ?? 0), 0);
