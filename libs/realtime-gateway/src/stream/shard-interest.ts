@@ -63,9 +63,10 @@ const RETRY_MS = 500;
  *   reading stops and this gateway's group on it is removed. A prepared shard is held `holdMs` for its target to
  *   become present; one that becomes present without it (a handshake slower than that) is read from the moment it
  *   became present, as after a failed start.
- * - Redis unreachable: a prepare waits at most 3 s, then lets the join through; the shard keeps being started, and
- *   the start that succeeds places the group at the time of the first failed one (less 5 s for clocks), so
- *   what was appended meanwhile (Redis back before this gateway noticed) is read, not skipped.
+ * - Redis unreachable: a prepare lets the join through as soon as the start fails (at most 3 s if it hangs); the
+ *   shard keeps being started, and the start that succeeds places the group at the time of the first failed one
+ *   (less 5 s for clocks), so what was appended meanwhile (Redis back before this gateway noticed) is read, not
+ *   skipped. Connections admitted during an outage are not held up either.
  */
 export class ShardInterest {
   private readonly logger = new Logger('RealtimeStreamRouting');
@@ -135,8 +136,9 @@ export class ShardInterest {
     for (const targetKey of targetKeys) {
       const shard = this.shardFor(this.keys.forTarget(targetKey));
       shard.holdUntil = Math.max(shard.holdUntil, until);
-      // Waited for first: a shard someone waits for is wanted until it is read, whatever the hold.
-      if (shard.phase !== 'reading') waits.push(this.readingOf(shard));
+      // Waited for first: a shard someone waits for is wanted until it is read, whatever the hold. Not once a start
+      // failed: the one that succeeds reads from that failure on, so the caller may go on at once.
+      if (shard.phase !== 'reading' && shard.failedSince === undefined) waits.push(this.readingOf(shard));
       this.settle(shard);
     }
     if (waits.length === 0) return;
@@ -217,8 +219,10 @@ export class ShardInterest {
         shard.phase = 'idle';
         shard.retryAt = Date.now() + RETRY_MS;
         this.metrics.shardReading('failed');
-        // Read from the first failure on once it starts (see the class comment).
+        // Read from the first failure on once it starts (see the class comment): nobody needs to wait for it.
         shard.failedSince ??= Date.now();
+        shard.waiting?.resolve();
+        shard.waiting = undefined;
         this.logger.warn(`Could not start reading ${shard.key}: ${errorMessage(error)}; retrying`);
       },
     );
