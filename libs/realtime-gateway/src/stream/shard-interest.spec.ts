@@ -27,6 +27,12 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** Waits until `done()` holds, for at most `timeoutMs`: what should happen is waited for, not timed. */
+async function until(done: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done() && Date.now() < deadline) await sleep(10);
+}
+
 function setup(timing: Partial<ConstructorParameters<typeof ShardInterest>[1]> = {}) {
   const metrics: ShardInterestMetrics & { read: number[] } = {
     read: [],
@@ -52,20 +58,23 @@ describe('ShardInterest', () => {
   });
 
   it('reads a shard while a target of it is present, and stops it only after the linger', async () => {
-    const { interest, reading, metrics } = setup({ lingerMs: 80 });
+    // A linger far longer than the steps below take, even on a loaded machine.
+    const { interest, reading, metrics } = setup({ lingerMs: 1500 });
     const key = KEYS.forTarget('group:room:1');
     await interest.prepare(['group:room:1']);
     interest.targetChanged('group:room:1', true);
-    await sleep(120);
+    await sleep(200);
     expect(reading.stopped).toEqual([]);
     interest.targetChanged('group:room:1', false);
-    await sleep(30);
+    await sleep(50);
     // Back within the linger (a page reload): never stopped.
     interest.targetChanged('group:room:1', true);
-    await sleep(120);
+    await sleep(1700);
     expect(reading.stopped).toEqual([]);
     interest.targetChanged('group:room:1', false);
-    await sleep(150);
+    const left = Date.now();
+    await until(() => reading.stopped.length > 0);
+    expect(Date.now() - left).toBeGreaterThanOrEqual(1400);
     expect(reading.stopped).toEqual([key]);
     expect(interest.read).toBe(0);
     expect(metrics.read).toEqual([1, 0]);
@@ -74,17 +83,18 @@ describe('ShardInterest', () => {
   it('stops a prepared shard nobody became present on once its hold is over', async () => {
     const { interest, reading } = setup({ holdMs: 40 });
     await interest.prepare(['user:alice']);
-    await sleep(100);
+    await until(() => reading.stopped.length > 0);
     expect(reading.stopped).toEqual([KEYS.forTarget('user:alice')]);
   });
 
   it('starts a shard again when a target comes back after its reading stopped', async () => {
-    const { interest, reading } = setup({ lingerMs: 0, holdMs: 30 });
+    // The target comes and goes well within the prepare's hold; the reading stops when the hold is over.
+    const { interest, reading } = setup({ lingerMs: 0, holdMs: 500 });
     const key = KEYS.forTarget('group:room:1');
     await interest.prepare(['group:room:1']);
     interest.targetChanged('group:room:1', true);
     interest.targetChanged('group:room:1', false);
-    await sleep(80);
+    await until(() => reading.stopped.length > 0);
     expect(reading.stopped).toEqual([key]);
     await interest.prepare(['group:room:1']);
     expect(reading.started).toEqual([key, key]);
@@ -103,18 +113,18 @@ describe('ShardInterest', () => {
     await sleep(100);
     reading.failing = false;
     // Retried with back-off (500 ms).
-    await sleep(800);
+    await until(() => reading.started.length > 0);
     expect(reading.started).toEqual([KEYS.forTarget('group:room:1')]);
-    // From the time of the first failed start: what was appended while Redis came back is read.
+    // From the time of the first failed start (before the retry's 500 ms back-off): what Redis took since is read.
     expect(reading.since[0]).toBeGreaterThanOrEqual(before);
-    expect(reading.since[0]).toBeLessThan(before + 200);
+    expect(reading.since[0]).toBeLessThan(Date.now() - 400);
   });
 
   it('reads a target present before its shard was prepared (a handshake slower than the hold) from then on', async () => {
     const { interest, reading } = setup();
     const before = Date.now();
     interest.targetChanged('user:slow', true);
-    await sleep(20);
+    await until(() => reading.started.length > 0);
     expect(reading.started).toEqual([KEYS.forTarget('user:slow')]);
     expect(reading.since[0]).toBeGreaterThanOrEqual(before);
   });
