@@ -23,6 +23,8 @@ export { RealtimeEvent, type RealtimeEventOptions, type CoalesceOptions } from '
 export { toGroup, toUser, toAll, type Envelope, type RealtimeTarget } from '@realtime-streams/contracts';
 
 export { RealtimePublisher } from './pipeline/realtime.publisher';
+// Time-ordered UUIDv7 ids, as envelopes carry: for an application's own rows too (sorted inserts, cursors).
+export { EventIdGenerator } from './envelope/event-id.generator';
 export { PreparedEnvelope } from './outbox/prepared-envelope';
 export type {
   OutboxStore,

@@ -1,7 +1,7 @@
 import type { PostgresDatabase } from '../../database/postgres-database';
 import { ROOM_LOCK_NAMESPACE } from '../../database/postgres-locks';
 import type { ChatMessage } from '../chat-message';
-import { MessageIds } from './message-ids';
+import { EventIdGenerator } from '@realtime-streams/transport';
 import { type MessageDraft, MessageRepository } from './message.repository';
 import { insertValuesOf, messageOfRow, type MessageRow, newMessageOf } from './stored-message';
 
@@ -12,7 +12,7 @@ const COLUMNS = 'id, room_id, user_id, text, created_at, accepted_at, room_seq';
  * room is the row's sequence number (an identity column), so "after <id>" is exact whichever instance stored what.
  */
 export class PostgresMessageRepository extends MessageRepository {
-  private readonly ids = new MessageIds();
+  private readonly ids = new EventIdGenerator();
 
   constructor(private readonly database: PostgresDatabase) {
     super();

@@ -4,7 +4,7 @@ import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import Database from 'better-sqlite3';
 import type { ChatMessage } from '../chat-message';
 import { GroupCommit, type WriteOutcome } from './group-commit';
-import { MessageIds } from './message-ids';
+import { EventIdGenerator } from '@realtime-streams/transport';
 import { type MessageDraft, MessageRepository } from './message.repository';
 import { MessagesNotStoredError } from './messages-not-stored.error';
 import { insertValuesOf, messageOfRow, type MessageRow, newMessageOf } from './stored-message';
@@ -37,7 +37,7 @@ export class SqliteMessageRepository extends MessageRepository implements OnAppl
   private readonly afterId: Database.Statement;
   private readonly exists: Database.Statement;
   private readonly logger = new Logger('MessageRepository');
-  private readonly ids = new MessageIds();
+  private readonly ids = new EventIdGenerator();
   private readonly writes: GroupCommit<PendingMessage, ChatMessage>;
 
   constructor(path: string) {

@@ -1,6 +1,6 @@
 import { epochMs } from '@realtime-streams/contracts';
 import type { ChatMessage } from '../chat-message';
-import type { MessageIds } from './message-ids';
+import type { EventIdGenerator } from '@realtime-streams/transport';
 import type { MessageDraft } from './message.repository';
 
 /** A row of the `messages` table, as both stores return it. */
@@ -21,8 +21,8 @@ export interface MessageRow {
  */
 export type NewMessage = Omit<ChatMessage, 'seq'>;
 
-/** A new id (`MessageIds`, time-ordered), and the accept instant in both forms the API returns. */
-export function newMessageOf(draft: MessageDraft, ids: MessageIds): NewMessage {
+/** A new id (UUIDv7, time-ordered: inserts land at the id index's right edge), and the accept instant in both forms the API returns. */
+export function newMessageOf(draft: MessageDraft, ids: EventIdGenerator): NewMessage {
   const acceptedAt = epochMs();
   return { ...draft, id: ids.next(acceptedAt), createdAt: new Date(acceptedAt).toISOString(), acceptedAt };
 }
