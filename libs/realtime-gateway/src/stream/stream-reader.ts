@@ -432,10 +432,11 @@ export class StreamReader {
     this.delivery.batch(count, () => {
       for (const [key, entries] of reply) {
         if (entries.length === 0) continue;
-        const ids: string[] = [];
+        // Kept for the XACK only: routed reads (NOACK) acknowledge nothing and need no list per read.
+        const ids: string[] | undefined = this.settings.noAck ? undefined : [];
         let forNobody = 0;
         for (const [id, fields] of entries) {
-          ids.push(id);
+          ids?.push(id);
           // Before delivering: a client must not get an entry from after a gap before it is told of the gap.
           if (!this.checkSequence(key, id, fields, fresh)) continue;
           if (this.forNobody(fields)) {
@@ -446,12 +447,12 @@ export class StreamReader {
           this.deliverEntry(key, id, fields);
         }
         // Entries skipped for nobody moved the position too; once per read is enough (nobody here reads it between).
-        this.positions?.advance(key, ids[ids.length - 1]);
+        this.positions?.advance(key, entries[entries.length - 1][0]);
         if (forNobody > 0) {
           this.delivered += forNobody;
           this.metrics.entriesForNobody(forNobody);
         }
-        if (!this.settings.noAck) acks.push(this.redis.xack(key, this.settings.group, ...ids));
+        if (ids) acks.push(this.redis.xack(key, this.settings.group, ...ids));
       }
     });
     if (acks.length === 0) return DONE;
